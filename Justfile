@@ -1,0 +1,35 @@
+# routerdc-go: run `just` to list recipes.
+
+# GoMLX's pure-Go backend is ~3x faster with SIMD matmuls (GOEXPERIMENT=simd,
+# Go >= 1.26); every build path uses it.
+export GOEXPERIMENT := "simd"
+
+bin := "bin/routerdc"
+
+default:
+    @just --list
+
+# Build the CLI into bin/routerdc.
+build:
+    go build -o {{bin}} ./cmd/routerdc
+
+# Download the released RouterDC datasets into data/ (or $ROUTERDC_DATA) and verify SHA256.
+data: build
+    {{bin}} data
+
+# Reproduce the paper's Tables 1 and 2 (5 seeds) into results/.
+reproduce *ARGS: build
+    {{bin}} reproduce --out results {{ARGS}}
+
+# Unit tests plus the integration test on the real data (needs the data: `just data` or ROUTERDC_DATA).
+test:
+    go vet ./...
+    go test -count=1 -timeout 20m ./...
+
+# Benchmarks: training speed, routing throughput and latency; writes benchmarks/report.md.
+bench: build
+    go test -run '^$' -bench . -benchtime 1x -timeout 30m ./benchmarks/ | tee benchmarks/last-run.txt
+
+# Train one router: just train out/routerdc --set lambda=0.5
+train OUT *ARGS: build
+    {{bin}} train --out {{OUT}} {{ARGS}}

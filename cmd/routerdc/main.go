@@ -1,0 +1,338 @@
+// Command routerdc downloads the RouterDC data, trains and evaluates
+// routers, routes queries and reproduces the paper's tables.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/evaluate"
+	"github.com/routerdc-go/routerdc/pipeline/reproduce"
+	"github.com/routerdc-go/routerdc/pipeline/router"
+	"github.com/routerdc-go/routerdc/pipeline/serve"
+	"github.com/routerdc-go/routerdc/pipeline/train"
+)
+
+const usage = `routerdc: query-based LLM routing (RouterDC, NeurIPS 2024) in Go.
+
+Commands:
+  data       [--data DIR] [--check]                 download the released datasets and verify SHA256
+  train      [--data DIR] --out DIR [--seed N] [--set key=value ...]
+                                                    train a router (RouterDC, or --set router=zooter ...)
+  eval       --router DIR --data FILE --metric probability|multi_attempt
+                                                    print {"accuracy": %, "n": queries} for any RouterDC-format file
+  route      --router DIR [QUERY ...]               route queries (stdin lines when none given)
+  reproduce  [--data DIR] [--out results] [--seeds 1,2,3,4,5] [--set key=value ...]
+                                                    Tables 1 and 2 of the paper, side by side with the paper
+  settings                                          list the training settings and their defaults
+
+The data directory is --data, else $ROUTERDC_DATA, else ./data.
+The backend is the pure-Go one unless GOMLX_BACKEND says otherwise (e.g. xla:cpu, xla:cuda; needs -tags xla).
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "data":
+		err = cmdData(os.Args[2:])
+	case "train":
+		err = cmdTrain(os.Args[2:])
+	case "eval":
+		err = cmdEval(os.Args[2:])
+	case "route":
+		err = cmdRoute(os.Args[2:])
+	case "reproduce":
+		err = cmdReproduce(os.Args[2:])
+	case "settings":
+		err = cmdSettings()
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "routerdc: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "routerdc %s: %v\n", os.Args[1], err)
+		os.Exit(1)
+	}
+}
+
+// multiFlag collects repeated --set flags.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	return fs
+}
+
+// progress is where progress bars go: stderr, unless it is not wanted.
+func progress() io.Writer {
+	if os.Getenv("ROUTERDC_QUIET") != "" {
+		return nil
+	}
+	return os.Stderr
+}
+
+func cmdData(args []string) error {
+	fs := newFlags("data")
+	dirFlag := fs.String("data", "", "data directory (default $ROUTERDC_DATA or ./data)")
+	check := fs.Bool("check", false, "only verify the files, download nothing")
+	base := fs.String("base-url", "", "download from this URL instead of the pinned upstream commit")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dir := data.Dir(*dirFlag)
+	if !*check {
+		if err := data.Download(context.Background(), dir, *base, progress()); err != nil {
+			return err
+		}
+	}
+	if err := data.CheckDir(dir); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "data: all %d files present with the expected SHA256 in %s\n", len(data.Files()), dir)
+	return nil
+}
+
+func cmdSettings() error {
+	d := router.DefaultParams()
+	for _, k := range router.ParamNames() {
+		fmt.Printf("%-18s %v\n", k, d[k])
+	}
+	return nil
+}
+
+func cmdTrain(args []string) error {
+	fs := newFlags("train")
+	dirFlag := fs.String("data", "", "data directory (default $ROUTERDC_DATA or ./data)")
+	out := fs.String("out", "", "router directory to write (required)")
+	seed := fs.Int64("seed", 1, "random seed")
+	var sets multiFlag
+	fs.Var(&sets, "set", "override a setting, key=value (repeatable; see `routerdc settings`)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return errors.New("--out DIR is required")
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	dir := data.Dir(*dirFlag)
+	store := router.NewStore(*seed)
+	if err := router.ApplySettings(store, sets); err != nil {
+		return err
+	}
+	r, err := train.Run(dir, store, progress())
+	if err != nil {
+		return err
+	}
+	if err := r.Save(*out); err != nil {
+		return err
+	}
+	rep := r.Meta.Training.(*train.Report)
+	msg := fmt.Sprintf("trained %s (seed %d) on %d queries in %.1fs", r.Meta.Kind, *seed, rep.NumTrain, rep.Timing.TotalS)
+	if rep.Train != nil {
+		msg += fmt.Sprintf("; best checkpoint at step %d (selection accuracy %.2f)", rep.Train.BestStep, rep.Train.BestAcc)
+	}
+	fmt.Fprintf(os.Stderr, "%s\nrouter written to %s\n", msg, *out)
+	return nil
+}
+
+func loadRouter(dir string) (*serve.Router, error) {
+	if dir == "" {
+		return nil, errors.New("--router DIR is required")
+	}
+	return serve.Load(dir)
+}
+
+func cmdEval(args []string) error {
+	fs := newFlags("eval")
+	rdir := fs.String("router", "", "router directory (from `routerdc train`)")
+	file := fs.String("data", "", "a RouterDC-format JSON file")
+	metric := fs.String("metric", "", "probability | multi_attempt")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	m := data.Metric(*metric)
+	if m != data.Probability && m != data.MultiAttempt {
+		return fmt.Errorf("--metric %q: want probability or multi_attempt", *metric)
+	}
+	if *file == "" {
+		return errors.New("--data FILE is required")
+	}
+	r, err := loadRouter(*rdir)
+	if err != nil {
+		return err
+	}
+	ds, err := data.Load(*file)
+	if err != nil {
+		return err
+	}
+	if err := sameLLMs(ds, r.Meta.LLMs); err != nil {
+		return err
+	}
+	res, err := evaluate.Dataset(r, ds, m)
+	if err != nil {
+		return err
+	}
+	b, _ := json.Marshal(map[string]any{"accuracy": round(res.Accuracy, 4), "n": res.N})
+	fmt.Println(string(b))
+	return nil
+}
+
+func sameLLMs(ds *data.Dataset, llms []string) error {
+	if strings.Join(ds.LLMs, "\n") == strings.Join(llms, "\n") {
+		return nil
+	}
+	return fmt.Errorf("%s: LLMs %v are not the router's %v (same names, same order)", ds.Path, ds.LLMs, llms)
+}
+
+func round(v float64, digits int) float64 {
+	f, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', digits, 64), 64)
+	return f
+}
+
+func cmdRoute(args []string) error {
+	fs := newFlags("route")
+	rdir := fs.String("router", "", "router directory (from `routerdc train`)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	r, err := loadRouter(*rdir)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(os.Stdout)
+	defer w.Flush()
+	emit := func(queries []string) error {
+		scores, err := r.Scores(queries)
+		if err != nil {
+			return err
+		}
+		for i, q := range queries {
+			probs := r.Probabilities(scores[i])
+			best := router.Argmax([][]float64{scores[i]})[0]
+			pm := make([]kv, len(probs))
+			for t, p := range probs {
+				pm[t] = kv{r.Meta.LLMs[t], round(p, 6)}
+			}
+			b, _ := json.Marshal(struct {
+				Query string    `json:"query"`
+				LLM   string    `json:"llm"`
+				Probs orderedKV `json:"probabilities"`
+			}{q, r.Meta.LLMs[best], pm})
+			w.Write(append(b, '\n'))
+		}
+		return w.Flush()
+	}
+	if fs.NArg() > 0 {
+		return emit(fs.Args())
+	}
+	sc := bufio.NewScanner(os.Stdin)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	var batch []string
+	for sc.Scan() {
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		batch = append(batch, sc.Text())
+		if len(batch) == 256 {
+			if err := emit(batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	return emit(batch)
+}
+
+type kv struct {
+	K string
+	V float64
+}
+
+// orderedKV marshals as a JSON object that keeps the LLM order.
+type orderedKV []kv
+
+func (o orderedKV) MarshalJSON() ([]byte, error) {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, e := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(e.K)
+		v, _ := json.Marshal(e.V)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return []byte(b.String()), nil
+}
+
+func cmdReproduce(args []string) error {
+	fs := newFlags("reproduce")
+	dirFlag := fs.String("data", "", "data directory (default $ROUTERDC_DATA or ./data)")
+	out := fs.String("out", "results", "output directory")
+	seedsFlag := fs.String("seeds", "1,2,3,4,5", "comma-separated seeds; router rows are their mean")
+	var sets multiFlag
+	fs.Var(&sets, "set", "override a setting for every router, key=value (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var seeds []int64
+	for _, s := range strings.Split(*seedsFlag, ",") {
+		v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil {
+			return fmt.Errorf("--seeds %q: %v", *seedsFlag, err)
+		}
+		seeds = append(seeds, v)
+	}
+	dir := data.Dir(*dirFlag)
+	if err := data.CheckDir(dir); err != nil {
+		return err
+	}
+	start := time.Now()
+	man, err := reproduce.Run(reproduce.Options{
+		DataDir: dir, Out: *out, Seeds: seeds, Settings: sets, Progress: progress(),
+		Methods: append(append([]reproduce.Method{}, reproduce.PaperMethods...), reproduce.OurMethods...),
+	})
+	if err != nil {
+		return err
+	}
+	for _, name := range []string{"RouterDC", reproduce.BestMethod} {
+		var id, ood float64
+		for _, r := range man.Runs[name] {
+			id += r.IDAvg / float64(len(man.Runs[name]))
+			ood += r.OODAvg / float64(len(man.Runs[name]))
+		}
+		fmt.Fprintf(os.Stderr, "%-28s ID avg %.2f  OOD avg %.2f  (mean of %d seeds)\n", name, id, ood, len(man.Runs[name]))
+	}
+	fmt.Fprintf(os.Stderr, "reproduce finished in %s; tables in %s, manifest in %s\n",
+		time.Since(start).Round(time.Second), filepath.Join(*out, "tables"), filepath.Join(*out, "manifest.json"))
+	return nil
+}

@@ -1,0 +1,275 @@
+// Package baselines holds host-side routers over fixed encoder features:
+// k-nearest-neighbours, task-level (classify the task, send it to the task's
+// best LLM) and LoraRetriever (clustering). They need no training loop and
+// give reference points for the learned router.
+//
+// Every router has the same shape: Fit on training features, the per-query
+// per-LLM score matrix and task ids; Scores returns one value per LLM per
+// query (higher is better, Route takes the argmax); Save / Load write and
+// read JSON atomically.
+package baselines
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+)
+
+// Router is the common shape of the baselines.
+type Router interface {
+	// Kind is the router's file kind: "knn", "task_level" or "lora_retriever".
+	Kind() string
+	// Name describes the router and its settings, e.g. "knn-k20".
+	Name() string
+	// Fit learns from training features x (one row per query), scores
+	// (one row per query, one column per LLM) and taskIDs (one per query,
+	// 0-based; routers that do not use them accept nil).
+	Fit(x [][]float32, scores [][]float64, taskIDs []int) error
+	// Scores returns one value per LLM for each row of x (higher is better).
+	// It panics when the router is not fitted or a row has the wrong width.
+	Scores(x [][]float32) [][]float64
+	// Save writes the fitted router as JSON (temp file, then rename).
+	Save(path string) error
+}
+
+var (
+	_ Router = (*KNN)(nil)
+	_ Router = (*TaskLevel)(nil)
+	_ Router = (*LoraRetriever)(nil)
+)
+
+// Route returns the argmax of each row (ties to the lowest LLM index).
+func Route(scores [][]float64) []int {
+	out := make([]int, len(scores))
+	for i, row := range scores {
+		out[i] = argmax(row)
+	}
+	return out
+}
+
+func argmax(row []float64) int {
+	best := 0
+	for j, v := range row {
+		if v > row[best] {
+			best = j
+		}
+	}
+	return best
+}
+
+// Load reads any router written by Save, dispatching on its kind.
+func Load(path string) (Router, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var h header
+	if err := json.Unmarshal(data, &h); err != nil {
+		return nil, fmt.Errorf("baselines: %s: %w", path, err)
+	}
+	var r Router
+	switch h.Kind {
+	case kindKNN:
+		r = &KNN{}
+	case kindTaskLevel:
+		r = &TaskLevel{}
+	case kindLora:
+		r = &LoraRetriever{}
+	default:
+		return nil, fmt.Errorf("baselines: %s: unknown router kind %q", path, h.Kind)
+	}
+	if err := decode(path, data, h.Kind, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+const (
+	fileFormat  = "routerdc-baseline"
+	fileVersion = 1
+)
+
+type header struct {
+	Format  string `json:"format"`
+	Version int    `json:"version"`
+	Kind    string `json:"kind"`
+}
+
+// decoder is implemented by each router to rebuild itself from its file.
+type decoder interface {
+	decodeFile(data []byte) error
+}
+
+func decode(path string, data []byte, kind string, r Router) error {
+	var h header
+	if err := json.Unmarshal(data, &h); err != nil {
+		return fmt.Errorf("baselines: %s: %w", path, err)
+	}
+	if h.Format != fileFormat || h.Version != fileVersion || h.Kind != kind {
+		return fmt.Errorf("baselines: %s: %q v%d kind %q, want %q v%d kind %q",
+			path, h.Format, h.Version, h.Kind, fileFormat, fileVersion, kind)
+	}
+	if err := r.(decoder).decodeFile(data); err != nil {
+		return fmt.Errorf("baselines: %s: %w", path, err)
+	}
+	return nil
+}
+
+func loadKind(path, kind string, r Router) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return decode(path, data, kind, r)
+}
+
+func save(path string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, data)
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(name, path)
+	}
+	if err != nil {
+		os.Remove(name)
+	}
+	return err
+}
+
+// checkFit validates the training inputs and returns (feature dim, #LLMs).
+func checkFit(x [][]float32, scores [][]float64, taskIDs []int, needTasks bool) (int, int, error) {
+	if len(x) == 0 {
+		return 0, 0, fmt.Errorf("baselines: fit on no rows")
+	}
+	if len(scores) != len(x) {
+		return 0, 0, fmt.Errorf("baselines: %d feature rows but %d score rows", len(x), len(scores))
+	}
+	if needTasks && len(taskIDs) != len(x) {
+		return 0, 0, fmt.Errorf("baselines: %d feature rows but %d task ids", len(x), len(taskIDs))
+	}
+	if taskIDs != nil && len(taskIDs) != len(x) {
+		return 0, 0, fmt.Errorf("baselines: %d feature rows but %d task ids", len(x), len(taskIDs))
+	}
+	dim, t := len(x[0]), len(scores[0])
+	if dim == 0 || t == 0 {
+		return 0, 0, fmt.Errorf("baselines: fit with %d features and %d LLMs", dim, t)
+	}
+	for i := range x {
+		if len(x[i]) != dim {
+			return 0, 0, fmt.Errorf("baselines: row %d has %d features, row 0 has %d", i, len(x[i]), dim)
+		}
+		if len(scores[i]) != t {
+			return 0, 0, fmt.Errorf("baselines: row %d has %d scores, row 0 has %d", i, len(scores[i]), t)
+		}
+		for _, s := range scores[i] {
+			if math.IsNaN(s) || math.IsInf(s, 0) {
+				return 0, 0, fmt.Errorf("baselines: row %d has a non-finite score", i)
+			}
+		}
+		for _, v := range x[i] {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return 0, 0, fmt.Errorf("baselines: row %d has a non-finite feature", i)
+			}
+		}
+		if taskIDs != nil && taskIDs[i] < 0 {
+			return 0, 0, fmt.Errorf("baselines: row %d has task id %d < 0", i, taskIDs[i])
+		}
+	}
+	return dim, t, nil
+}
+
+func checkQuery(kind string, fitted bool, x [][]float32, dim int) {
+	if !fitted {
+		panic("baselines: " + kind + " router used before Fit")
+	}
+	for i, r := range x {
+		if len(r) != dim {
+			panic(fmt.Sprintf("baselines: %s: query %d has %d features, the router was fitted on %d", kind, i, len(r), dim))
+		}
+	}
+}
+
+// meanRows averages the rows of m selected by idx.
+func meanRows(m [][]float64, idx []int, width int) []float64 {
+	out := make([]float64, width)
+	for _, i := range idx {
+		for j, v := range m[i] {
+			out[j] += v
+		}
+	}
+	if len(idx) > 0 {
+		for j := range out {
+			out[j] /= float64(len(idx))
+		}
+	}
+	return out
+}
+
+// unit returns a float32 copy of v scaled to unit L2 norm (zero stays zero).
+func unit(v []float32) []float32 {
+	out := make([]float32, len(v))
+	var ss float64
+	for _, x := range v {
+		ss += float64(x) * float64(x)
+	}
+	if ss == 0 {
+		return out
+	}
+	inv := 1 / math.Sqrt(ss)
+	for i, x := range v {
+		out[i] = float32(float64(x) * inv)
+	}
+	return out
+}
+
+// parallelRows runs fn over contiguous chunks of [0,n) on GOMAXPROCS
+// goroutines; every output row is written by one goroutine only.
+func parallelRows(n, minChunk int, fn func(lo, hi int)) {
+	w := runtime.GOMAXPROCS(0)
+	if m := n / minChunk; m < w {
+		w = m
+	}
+	if w <= 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for p := 0; p < w; p++ {
+		lo, hi := p*n/w, (p+1)*n/w
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+func copyScores(s [][]float64) [][]float64 {
+	out := make([][]float64, len(s))
+	for i, r := range s {
+		out[i] = append([]float64(nil), r...)
+	}
+	return out
+}

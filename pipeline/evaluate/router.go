@@ -1,0 +1,92 @@
+package evaluate
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	"github.com/routerdc-go/routerdc/pipeline/data"
+)
+
+// Scorer gives one value per LLM per query text (higher is better); a
+// trained router (serve.Router) is one.
+type Scorer interface {
+	Scores(texts []string) ([][]float64, error)
+}
+
+// TaskResult is a router's result on one test set.
+type TaskResult struct {
+	Task     string    `json:"task"`
+	OOD      bool      `json:"ood"`
+	N        int       `json:"n"`
+	Accuracy float64   `json:"accuracy"`
+	Picks    []int     `json:"-"`
+	Credits  []float64 `json:"-"`
+}
+
+// TestSets loads the test files of tasks from dir, checking that every file
+// has the LLMs of llms in the same order.
+func TestSets(dir string, tasks []data.Task, llms []string) ([]*data.Dataset, error) {
+	var paths []string
+	for _, t := range tasks {
+		paths = append(paths, filepath.Join(dir, filepath.FromSlash(t.Test)))
+	}
+	sets, err := data.LoadConsistent(paths...)
+	if err != nil {
+		return nil, err
+	}
+	if llms != nil && !slices.Equal(sets[0].LLMs, llms) {
+		return nil, fmt.Errorf("%s: LLMs %v differ from the router's %v (same names in the same order needed)",
+			sets[0].Path, sets[0].LLMs, llms)
+	}
+	return sets, nil
+}
+
+// Dataset routes every query of ds and scores the picks with metric m.
+func Dataset(s Scorer, ds *data.Dataset, m data.Metric) (*TaskResult, error) {
+	texts := make([]string, len(ds.Queries))
+	for i, q := range ds.Queries {
+		texts[i] = q.Question
+	}
+	scores, err := s.Scores(texts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ds.Path, err)
+	}
+	picks := make([]int, len(scores))
+	for i, row := range scores {
+		for t := range row {
+			if row[t] > row[picks[i]] {
+				picks[i] = t
+			}
+		}
+	}
+	credits := Credits(ds, m, picks)
+	return &TaskResult{N: len(picks), Accuracy: 100 * Mean(credits), Picks: picks, Credits: credits}, nil
+}
+
+// Tasks evaluates a router on the test set of every task.
+func Tasks(s Scorer, tasks []data.Task, sets []*data.Dataset) ([]*TaskResult, error) {
+	var out []*TaskResult
+	for i, t := range tasks {
+		r, err := Dataset(s, sets[i], t.Metric)
+		if err != nil {
+			return nil, err
+		}
+		r.Task, r.OOD = t.Name, t.OOD
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Averages returns the unweighted ID and OOD mean accuracies.
+func Averages(results []*TaskResult) (id, ood float64) {
+	var a, b []float64
+	for _, r := range results {
+		if r.OOD {
+			b = append(b, r.Accuracy)
+		} else {
+			a = append(a, r.Accuracy)
+		}
+	}
+	return Mean(a), Mean(b)
+}

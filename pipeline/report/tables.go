@@ -1,0 +1,160 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Row is one method's computed results for a table: per column the mean
+// over seeds and the standard deviation (0 for deterministic rows).
+type Row struct {
+	Method string
+	Kind   string // KindLLM, KindBaseline, KindRouterDC, or "reference" / "ours"
+	Mean   map[string]float64
+	Std    map[string]float64
+	Seeds  int
+}
+
+// Table is a computed table laid out like one of the paper's.
+type Table struct {
+	Name    string // "table1" or "table2"
+	Paper   PaperTable
+	Columns []string // task columns then AvgColumn
+	Rows    []Row
+}
+
+// Table1 and Table2 are empty computed tables with the paper's columns.
+func Table1() *Table { return &Table{Name: "table1", Paper: PaperTable1, Columns: PaperTable1.Columns} }
+func Table2() *Table { return &Table{Name: "table2", Paper: PaperTable2, Columns: PaperTable2.Columns} }
+
+// Add appends a row, computing the Avg column (mean over task columns) of
+// each seed's values when perSeed is given, else from the means.
+func (t *Table) Add(method, kind string, perSeed []map[string]float64) {
+	r := Row{Method: method, Kind: kind, Mean: map[string]float64{}, Std: map[string]float64{}, Seeds: len(perSeed)}
+	for _, col := range t.Columns {
+		var xs []float64
+		for _, seed := range perSeed {
+			if col == AvgColumn {
+				var s float64
+				for _, c := range t.Columns[:len(t.Columns)-1] {
+					s += seed[c]
+				}
+				xs = append(xs, s/float64(len(t.Columns)-1))
+			} else {
+				xs = append(xs, seed[col])
+			}
+		}
+		r.Mean[col], r.Std[col] = meanStd(xs)
+	}
+	t.Rows = append(t.Rows, r)
+}
+
+func meanStd(xs []float64) (mean, std float64) {
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	if len(xs) < 2 {
+		return mean, 0
+	}
+	for _, x := range xs {
+		std += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(std / float64(len(xs)-1))
+}
+
+func f2(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+
+// CSV renders "method,<columns>" with means (std=false) or standard
+// deviations (std=true).
+func (t *Table) CSV(std bool) []byte {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	_ = w.Write(append([]string{"method"}, t.Columns...))
+	for _, r := range t.Rows {
+		rec := []string{r.Method}
+		for _, c := range t.Columns {
+			if std {
+				rec = append(rec, f2(r.Std[c]))
+			} else {
+				rec = append(rec, f2(r.Mean[c]))
+			}
+		}
+		_ = w.Write(rec)
+	}
+	w.Flush()
+	return buf.Bytes()
+}
+
+// Markdown renders the table with, per cell, the paper's value, ours (mean ±
+// std over seeds) and the difference.
+func (t *Table) Markdown(note string) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s, reproduced\n\n%s\n\n", strings.TrimPrefix(t.Paper.Title, "Paper "), note)
+	b.WriteString("Each cell: **ours** (± std over seeds) / paper / difference (ours − paper). " +
+		"\"—\": the paper has no such row.\n\n")
+	b.WriteString("| method |")
+	for _, c := range t.Columns {
+		b.WriteString(" " + c + " |")
+	}
+	b.WriteString("\n|---|")
+	for range t.Columns {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	for _, r := range t.Rows {
+		fmt.Fprintf(&b, "| %s |", r.Method)
+		for _, c := range t.Columns {
+			cell := "**" + f2(r.Mean[c]) + "**"
+			if r.Seeds > 1 {
+				cell += " ± " + f2(r.Std[c])
+			}
+			if pv, ok := t.Paper.Value(r.Method, c); ok {
+				cell += fmt.Sprintf(" / %s / %+.2f", f2(pv), r.Mean[c]-pv)
+			} else {
+				cell += " / —"
+			}
+			b.WriteString(" " + cell + " |")
+		}
+		b.WriteString("\n")
+	}
+	return []byte(b.String())
+}
+
+// Write saves <dir>/<name>.csv, <name>_std.csv and <name>.md.
+func (t *Table) Write(dir, note string) error {
+	if err := WriteFileAtomic(filepath.Join(dir, t.Name+".csv"), t.CSV(false)); err != nil {
+		return err
+	}
+	if err := WriteFileAtomic(filepath.Join(dir, t.Name+"_std.csv"), t.CSV(true)); err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(dir, t.Name+".md"), t.Markdown(note))
+}
+
+// WriteFileAtomic writes to a temp file beside path and renames it, so a
+// reader never sees a half-written file.
+func WriteFileAtomic(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

@@ -1,0 +1,226 @@
+// Package reproduce computes the paper's Tables 1 and 2: reference rows
+// from the data, and every router trained over several seeds and evaluated
+// on the 8 test sets.
+package reproduce
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/evaluate"
+	"github.com/routerdc-go/routerdc/pipeline/report"
+	"github.com/routerdc-go/routerdc/pipeline/router"
+	"github.com/routerdc-go/routerdc/pipeline/serve"
+	"github.com/routerdc-go/routerdc/pipeline/train"
+)
+
+// Method is one router row: a name and its settings.
+type Method struct {
+	Name     string   `json:"name"`
+	Kind     string   `json:"kind"` // report kind: baseline, routerdc, ours
+	Settings []string `json:"settings"`
+}
+
+// PaperMethods are the paper's routers, trained with our offline encoder.
+var PaperMethods = []Method{
+	{Name: "CosineClassifier", Kind: report.KindBaseline, Settings: []string{"router=cosine"}},
+	{Name: "ZOOTER", Kind: report.KindBaseline, Settings: []string{"router=zooter"}},
+	{Name: "LoraRetriever (clustering)", Kind: report.KindBaseline, Settings: []string{"router=lora"}},
+	{Name: "RouterDC", Kind: report.KindRouterDC, Settings: []string{"router=routerdc"}},
+}
+
+// OurMethods are routers beyond the paper (same encoder).
+var OurMethods = []Method{
+	{Name: "kNN router", Kind: "ours", Settings: []string{"router=knn"}},
+	{Name: "Task-level router", Kind: "ours", Settings: []string{"router=task"}},
+}
+
+// BestMethod names our best router; the bootstrap compares it with RouterDC.
+var BestMethod = OurMethods[0].Name
+
+// Options of a reproduction.
+type Options struct {
+	DataDir  string
+	Out      string
+	Seeds    []int64
+	Methods  []Method
+	Settings []string // applied to every method before its own
+	Progress io.Writer
+}
+
+// Manifest records how the results were made.
+type Manifest struct {
+	Seeds     []int64                 `json:"seeds"`
+	Methods   []Method                `json:"methods"`
+	Settings  []string                `json:"settings"`
+	Versions  serve.Versions          `json:"versions"`
+	DataDir   string                  `json:"data_dir"`
+	Runs      map[string][]RunSummary `json:"runs"`
+	Timings   map[string]float64      `json:"timings_s"`
+	Bootstrap *BootstrapResult        `json:"bootstrap,omitempty"`
+}
+
+// RunSummary is one (method, seed) result.
+type RunSummary struct {
+	Seed     int64              `json:"seed"`
+	Accuracy map[string]float64 `json:"accuracy"`
+	IDAvg    float64            `json:"id_avg"`
+	OODAvg   float64            `json:"ood_avg"`
+	Training *train.Report      `json:"training"`
+}
+
+// BootstrapResult is a paired bootstrap of a router against RouterDC on the
+// per-query credits averaged over seeds.
+type BootstrapResult struct {
+	A, B       string
+	ID, OOD    [3]float64 // mean difference (A - B), 95% lo, hi
+	Iterations int
+}
+
+// Run does the reproduction and writes the tables under opts.Out.
+func Run(opts Options) (*Manifest, error) {
+	start := time.Now()
+	tasks := data.Tasks
+	sets, err := evaluate.TestSets(opts.DataDir, tasks, nil)
+	if err != nil {
+		return nil, err
+	}
+	llms := sets[0].LLMs
+	t1, t2 := report.Table1(), report.Table2()
+	addRef(t1, t2, tasks, sets)
+
+	man := &Manifest{Seeds: opts.Seeds, Methods: opts.Methods, Settings: opts.Settings,
+		Versions: serve.CurrentVersions(), DataDir: opts.DataDir,
+		Runs: map[string][]RunSummary{}, Timings: map[string]float64{}}
+	credits := map[string][][]float64{} // method -> task -> per-query credit summed over seeds
+	for _, m := range opts.Methods {
+		mStart := time.Now()
+		var perSeed []map[string]float64
+		for _, seed := range opts.Seeds {
+			if opts.Progress != nil {
+				fmt.Fprintf(opts.Progress, "%s, seed %d\n", m.Name, seed)
+			}
+			store := router.NewStore(seed)
+			if err := router.ApplySettings(store, append(append([]string{}, opts.Settings...), m.Settings...)); err != nil {
+				return nil, fmt.Errorf("method %s: %w", m.Name, err)
+			}
+			r, err := train.Run(opts.DataDir, store, opts.Progress)
+			if err != nil {
+				return nil, fmt.Errorf("method %s seed %d: %w", m.Name, seed, err)
+			}
+			if strings.Join(r.Meta.LLMs, "\n") != strings.Join(llms, "\n") {
+				return nil, fmt.Errorf("training files' LLMs %v differ from the test files' %v", r.Meta.LLMs, llms)
+			}
+			res, err := evaluate.Tasks(r, tasks, sets)
+			if err != nil {
+				return nil, err
+			}
+			acc := map[string]float64{}
+			if credits[m.Name] == nil {
+				credits[m.Name] = make([][]float64, len(tasks))
+			}
+			for i, tr := range res {
+				acc[tr.Task] = tr.Accuracy
+				if credits[m.Name][i] == nil {
+					credits[m.Name][i] = make([]float64, len(tr.Credits))
+				}
+				for q, c := range tr.Credits {
+					credits[m.Name][i][q] += c / float64(len(opts.Seeds))
+				}
+			}
+			id, ood := evaluate.Averages(res)
+			rep, _ := r.Meta.Training.(*train.Report)
+			man.Runs[m.Name] = append(man.Runs[m.Name], RunSummary{Seed: seed, Accuracy: acc, IDAvg: id, OODAvg: ood, Training: rep})
+			perSeed = append(perSeed, acc)
+		}
+		t1.Add(m.Name, m.Kind, perSeed)
+		t2.Add(m.Name, m.Kind, perSeed)
+		man.Timings[m.Name] = time.Since(mStart).Seconds()
+	}
+	if a, b := credits[BestMethod], credits["RouterDC"]; a != nil && b != nil {
+		man.Bootstrap = bootstrap(BestMethod, "RouterDC", a, b, tasks)
+	}
+	man.Timings["total"] = time.Since(start).Seconds()
+
+	note := fmt.Sprintf("Our encoder is the offline hashed character/word n-gram encoder with a trainable projection, "+
+		"not the paper's mDeBERTa-v3-base. Router rows: mean over %d seeds %v. Candidate-LLM, Oracle and Random "+
+		"rows are computed from the released data. Paper values are the published numbers (reference data).",
+		len(opts.Seeds), opts.Seeds)
+	tdir := filepath.Join(opts.Out, "tables")
+	if err := t1.Write(tdir, note); err != nil {
+		return nil, err
+	}
+	if err := t2.Write(tdir, note); err != nil {
+		return nil, err
+	}
+	b, err := json.MarshalIndent(man, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := report.WriteFileAtomic(filepath.Join(opts.Out, "manifest.json"), append(b, '\n')); err != nil {
+		return nil, err
+	}
+	return man, nil
+}
+
+// addRef adds the rows computed from the data alone: the candidate LLMs in
+// the paper's row order, the per-query oracle, the best LLM per task and
+// random choice.
+func addRef(t1, t2 *report.Table, tasks []data.Task, sets []*data.Dataset) {
+	llms := sets[0].LLMs
+	one := func(f func(i int) float64) []map[string]float64 {
+		m := map[string]float64{}
+		for i, t := range tasks {
+			m[t.Name] = f(i)
+		}
+		return []map[string]float64{m}
+	}
+	for _, paperRow := range report.PaperTable1.Rows {
+		if paperRow.Kind != report.KindLLM {
+			continue
+		}
+		for li, id := range llms {
+			if data.ShortName(id) == paperRow.Method {
+				rows := one(func(i int) float64 { return evaluate.LLMAccuracy(sets[i], tasks[i].Metric, li) })
+				t1.Add(paperRow.Method, report.KindLLM, rows)
+				t2.Add(paperRow.Method, report.KindLLM, rows)
+			}
+		}
+	}
+	for _, ref := range []struct {
+		name string
+		f    func(i int) float64
+	}{
+		{"Oracle", func(i int) float64 { return evaluate.OracleAccuracy(sets[i], tasks[i].Metric) }},
+		{"Best LLM per task (task oracle)", func(i int) float64 {
+			_, a := evaluate.BestLLMAccuracy(sets[i], tasks[i].Metric)
+			return a
+		}},
+		{"Random", func(i int) float64 { return evaluate.RandomAccuracy(sets[i], tasks[i].Metric) }},
+	} {
+		rows := one(ref.f)
+		t1.Add(ref.name, "reference", rows)
+		t2.Add(ref.name, "reference", rows)
+	}
+}
+
+func bootstrap(a, b string, ca, cb [][]float64, tasks []data.Task) *BootstrapResult {
+	const iters = 2000
+	var idA, idB, oodA, oodB [][]float64
+	for i, t := range tasks {
+		if t.OOD {
+			oodA, oodB = append(oodA, ca[i]), append(oodB, cb[i])
+		} else {
+			idA, idB = append(idA, ca[i]), append(idB, cb[i])
+		}
+	}
+	r := &BootstrapResult{A: a, B: b, Iterations: iters}
+	r.ID[0], r.ID[1], r.ID[2] = evaluate.PairedBootstrapTasks(idA, idB, iters, 1)
+	r.OOD[0], r.OOD[1], r.OOD[2] = evaluate.PairedBootstrapTasks(oodA, oodB, iters, 2)
+	return r
+}

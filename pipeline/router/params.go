@@ -1,0 +1,219 @@
+package router
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ui/commandline"
+)
+
+// Named hyperparameters. Every one has a default in DefaultParams and can be
+// overridden from the command line (`--set lambda=0.5`); they are saved with
+// the trained router.
+const (
+	ParamRouter         = "router"           // routerdc | cosine | zooter | knn | task | lora
+	ParamEncoderBits    = "encoder_bits"     // hashed n-gram features: 2^bits buckets
+	ParamDim            = "dim"              // query embedding size p
+	ParamHiddenLayers   = "hidden_layers"    // extra tanh layers before the projection
+	ParamActivation     = "activation"       // tanh | relu | gelu
+	ParamLLMInitStd     = "llm_init_std"     // LLM embeddings ~ N(0, std^2)
+	ParamSimilarity     = "similarity"       // cosine | inner
+	ParamTemperature    = "temperature"      // logits = sim / temperature
+	ParamKPos           = "k_pos"            // K+
+	ParamKNeg           = "k_neg"            // K-
+	ParamNegThreshold   = "neg_threshold"    // negatives scoring above this are dropped
+	ParamH              = "h"                // sample-sample negatives per query
+	ParamLambda         = "lambda"           // weight of the sample-sample loss
+	ParamGroup          = "group"            // cluster | task: the sample-sample group id
+	ParamTarget         = "target"           // score | credit: what the losses learn from
+	ParamZooterTemp     = "zooter_temp"      // softmax temperature of ZOOTER's reward target
+	ParamLearningRate   = "learning_rate"    // AdamW
+	ParamWeightDecay    = "weight_decay"     // AdamW
+	ParamSteps          = "steps"            // training steps
+	ParamBatchSize      = "batch_size"       // queries per step
+	ParamEvalEvery      = "eval_every"       // steps between checkpoint evaluations
+	ParamSelect         = "select"           // train | val: data used to pick the checkpoint
+	ParamSamplesPerTask = "samples_per_task" // each training task truncated/replicated to this
+	ParamValFraction    = "val_fraction"     // share of each training file held out for validation
+	ParamKNN            = "knn_k"            // neighbours of the kNN router
+	ParamClusters       = "clusters"         // k-means groups of LoraRetriever
+)
+
+// DefaultParams are the paper's official settings where the paper has one.
+// Deviations, all forced by our offline encoder (a projection trained from
+// scratch instead of a fine-tuned mDeBERTa): learning_rate 5e-3 instead of
+// 5e-5, and the encoder settings.
+func DefaultParams() map[string]any {
+	return map[string]any{
+		ParamRouter:         KindRouterDC,
+		ParamEncoderBits:    13,
+		ParamDim:            256,
+		ParamHiddenLayers:   0,
+		ParamActivation:     "tanh",
+		ParamLLMInitStd:     0.78,
+		ParamSimilarity:     "cosine",
+		ParamTemperature:    1.0,
+		ParamKPos:           3,
+		ParamKNeg:           3,
+		ParamNegThreshold:   0.5,
+		ParamH:              3,
+		ParamLambda:         1.0,
+		ParamGroup:          "cluster",
+		ParamTarget:         "score",
+		ParamZooterTemp:     1.0,
+		ParamLearningRate:   5e-3,
+		ParamWeightDecay:    0.01,
+		ParamSteps:          1000,
+		ParamBatchSize:      64,
+		ParamEvalEvery:      50,
+		ParamSelect:         "train",
+		ParamSamplesPerTask: 1000,
+		ParamValFraction:    0.0,
+		ParamKNN:            20,
+		ParamClusters:       5,
+	}
+}
+
+// Kinds lists every router kind the "router" setting accepts.
+var Kinds = []string{KindRouterDC, KindCosine, KindZooter, KindKNN, KindTask, KindLora}
+
+// Host-side router kinds (no GoMLX training).
+const (
+	KindKNN  = "knn"
+	KindTask = "task"
+	KindLora = "lora"
+)
+
+// IsGraphKind says whether the kind is trained with GoMLX.
+func IsGraphKind(kind string) bool {
+	return kind == KindRouterDC || kind == KindCosine || kind == KindZooter
+}
+
+// NewStore returns a model store holding the default params and the seed.
+func NewStore(seed int64) *model.Store {
+	store := model.NewStore()
+	store.SetParams(DefaultParams())
+	store.SetParam(model.ParamInitialSeed, seed)
+	return store
+}
+
+// ApplySettings applies "key=value" overrides (each may hold several
+// separated by ';') and validates the result. Unknown keys are an error.
+func ApplySettings(store *model.Store, settings []string) error {
+	for _, s := range settings {
+		if _, err := commandline.ParseSettings(store, s); err != nil {
+			return fmt.Errorf("--set %q: %v (known settings: %s)", s, err, strings.Join(ParamNames(), ", "))
+		}
+	}
+	return Validate(store)
+}
+
+// ParamNames lists the known settings, sorted.
+func ParamNames() []string {
+	var names []string
+	for k := range DefaultParams() {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Validate checks the values of the settings that have a fixed domain.
+func Validate(store *model.Store) error {
+	p := ReadParams(store)
+	check := func(ok bool, key string, v any, want string) error {
+		if !ok {
+			return fmt.Errorf("setting %s=%v: %s", key, v, want)
+		}
+		return nil
+	}
+	errs := []error{
+		check(slices.Contains(Kinds, p.Router), ParamRouter, p.Router, "want one of "+strings.Join(Kinds, ", ")),
+		check(p.EncoderBits >= 6 && p.EncoderBits <= 20, ParamEncoderBits, p.EncoderBits, "want 6..20"),
+		check(p.Dim > 0, ParamDim, p.Dim, "want > 0"),
+		check(p.HiddenLayers >= 0, ParamHiddenLayers, p.HiddenLayers, "want >= 0"),
+		check(slices.Contains([]string{"tanh", "relu", "gelu"}, p.Activation), ParamActivation, p.Activation, "want tanh, relu or gelu"),
+		check(p.Similarity == "cosine" || p.Similarity == "inner", ParamSimilarity, p.Similarity, "want cosine or inner"),
+		check(p.Temperature > 0, ParamTemperature, p.Temperature, "want > 0"),
+		check(p.KPos >= 1, ParamKPos, p.KPos, "want >= 1"),
+		check(p.KNeg >= 1, ParamKNeg, p.KNeg, "want >= 1"),
+		check(p.H >= 1, ParamH, p.H, "want >= 1"),
+		check(p.Lambda >= 0, ParamLambda, p.Lambda, "want >= 0"),
+		check(p.Group == "cluster" || p.Group == "task", ParamGroup, p.Group, "want cluster or task"),
+		check(p.Target == "score" || p.Target == "credit", ParamTarget, p.Target, "want score or credit"),
+		check(p.ZooterTemp > 0, ParamZooterTemp, p.ZooterTemp, "want > 0"),
+		check(p.LearningRate > 0, ParamLearningRate, p.LearningRate, "want > 0"),
+		check(p.WeightDecay >= 0, ParamWeightDecay, p.WeightDecay, "want >= 0"),
+		check(p.Steps >= 1, ParamSteps, p.Steps, "want >= 1"),
+		check(p.BatchSize >= 2, ParamBatchSize, p.BatchSize, "want >= 2"),
+		check(p.EvalEvery >= 1, ParamEvalEvery, p.EvalEvery, "want >= 1"),
+		check(p.Select == "train" || p.Select == "val", ParamSelect, p.Select, "want train or val"),
+		check(p.SamplesPerTask >= 1, ParamSamplesPerTask, p.SamplesPerTask, "want >= 1"),
+		check(p.ValFraction >= 0 && p.ValFraction < 1, ParamValFraction, p.ValFraction, "want [0, 1)"),
+		check(p.Select != "val" || p.ValFraction > 0, ParamSelect, p.Select, "select=val needs val_fraction > 0"),
+		check(p.KNN >= 1, ParamKNN, p.KNN, "want >= 1"),
+		check(p.Clusters >= 1, ParamClusters, p.Clusters, "want >= 1"),
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Params is a typed snapshot of the settings, for host-side code.
+type Params struct {
+	Router                         string
+	EncoderBits, Dim, HiddenLayers int
+	Activation, Similarity         string
+	LLMInitStd, Temperature        float64
+	KPos, KNeg, H                  int
+	NegThreshold, Lambda           float64
+	Group, Target                  string
+	ZooterTemp                     float64
+	LearningRate, WeightDecay      float64
+	Steps, BatchSize, EvalEvery    int
+	Select                         string
+	SamplesPerTask                 int
+	ValFraction                    float64
+	KNN, Clusters                  int
+	Seed                           int64
+}
+
+// ReadParams reads the settings from the store's root scope.
+func ReadParams(store *model.Store) Params {
+	s := store.Scope("/")
+	return Params{
+		Router:         model.GetParamOr(s, ParamRouter, KindRouterDC),
+		EncoderBits:    model.GetParamOr(s, ParamEncoderBits, 13),
+		Dim:            model.GetParamOr(s, ParamDim, 256),
+		HiddenLayers:   model.GetParamOr(s, ParamHiddenLayers, 0),
+		Activation:     model.GetParamOr(s, ParamActivation, "tanh"),
+		LLMInitStd:     model.GetParamOr(s, ParamLLMInitStd, 0.78),
+		Similarity:     model.GetParamOr(s, ParamSimilarity, "cosine"),
+		Temperature:    model.GetParamOr(s, ParamTemperature, 1.0),
+		KPos:           model.GetParamOr(s, ParamKPos, 3),
+		KNeg:           model.GetParamOr(s, ParamKNeg, 3),
+		NegThreshold:   model.GetParamOr(s, ParamNegThreshold, 0.5),
+		H:              model.GetParamOr(s, ParamH, 3),
+		Lambda:         model.GetParamOr(s, ParamLambda, 1.0),
+		Group:          model.GetParamOr(s, ParamGroup, "cluster"),
+		Target:         model.GetParamOr(s, ParamTarget, "score"),
+		ZooterTemp:     model.GetParamOr(s, ParamZooterTemp, 1.0),
+		LearningRate:   model.GetParamOr(s, ParamLearningRate, 5e-3),
+		WeightDecay:    model.GetParamOr(s, ParamWeightDecay, 0.01),
+		Steps:          model.GetParamOr(s, ParamSteps, 1000),
+		BatchSize:      model.GetParamOr(s, ParamBatchSize, 64),
+		EvalEvery:      model.GetParamOr(s, ParamEvalEvery, 50),
+		Select:         model.GetParamOr(s, ParamSelect, "train"),
+		SamplesPerTask: model.GetParamOr(s, ParamSamplesPerTask, 1000),
+		ValFraction:    model.GetParamOr(s, ParamValFraction, 0.0),
+		KNN:            model.GetParamOr(s, ParamKNN, 20),
+		Clusters:       model.GetParamOr(s, ParamClusters, 5),
+		Seed:           model.GetParamOr(s, model.ParamInitialSeed, int64(0)),
+	}
+}

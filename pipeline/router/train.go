@@ -1,0 +1,265 @@
+package router
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"time"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+	"github.com/schollz/progressbar/v3"
+)
+
+// Examples are encoded queries with their scores.
+type Examples struct {
+	X [][]float32
+	// Scores are the raw per-LLM scores, in the dataset's LLM order.
+	Scores [][]float64
+	// Credit marks probability-metric queries (credit = score > 0); the
+	// others are multi-attempt (credit = score).
+	Credit []bool
+	Task   []int // index into the task list
+	Group  []int // released cluster id (or our own grouping)
+}
+
+// Len is the number of examples.
+func (e *Examples) Len() int { return len(e.X) }
+
+// CurvePoint is one checkpoint evaluation.
+type CurvePoint struct {
+	Step      int     `json:"step"`
+	Loss      float64 `json:"loss"`
+	SelectAcc float64 `json:"select_acc"`
+}
+
+// TrainResult says what training did.
+type TrainResult struct {
+	BestStep  int          `json:"best_step"`
+	BestAcc   float64      `json:"best_select_acc"`
+	Curve     []CurvePoint `json:"curve"`
+	Seconds   float64      `json:"seconds"`
+	StepsPerS float64      `json:"steps_per_second"`
+}
+
+// TargetScores are what the losses learn from: the raw scores, or with
+// target=credit the metric's credit (score > 0 counts 1 on probability tasks).
+func TargetScores(p Params, ex *Examples) [][]float64 {
+	if p.Target != "credit" {
+		return ex.Scores
+	}
+	out := make([][]float64, len(ex.Scores))
+	for i, s := range ex.Scores {
+		if !ex.Credit[i] {
+			out[i] = s
+			continue
+		}
+		row := make([]float64, len(s))
+		for t, v := range s {
+			if v > 0 {
+				row[t] = 1
+			}
+		}
+		out[i] = row
+	}
+	return out
+}
+
+// Train fits the GoMLX router in store on trainSet, evaluating routing
+// accuracy on selectSet every eval_every steps and keeping the best
+// checkpoint's weights in the store (the paper picks by training accuracy).
+func Train(backend compute.Backend, store *model.Store, trainSet, selectSet *Examples, progress io.Writer) (*TrainResult, error) {
+	p := ReadParams(store)
+	if !IsGraphKind(p.Router) {
+		return nil, fmt.Errorf("router %q is not trained with GoMLX", p.Router)
+	}
+	if trainSet.Len() < p.BatchSize {
+		return nil, fmt.Errorf("training set has %d queries, fewer than batch_size=%d", trainSet.Len(), p.BatchSize)
+	}
+	T := len(trainSet.Scores[0])
+	groups := trainSet.Group
+	if p.Group == "task" {
+		groups = trainSet.Task
+	}
+	targets := TargetScores(p, trainSet)
+	opt := optimizer.Adam().LearningRate(p.LearningRate).WeightDecay(p.WeightDecay).Done()
+	trainer := train.NewTrainer(backend, store, ModelFn(T), LossFn(store.Scope("/")), opt, nil, nil)
+
+	// Batches come from a seeded shuffle, epoch after epoch, so the run is
+	// reproducible; a separate stream drives the sample-sample choices.
+	rng := rand.New(rand.NewPCG(uint64(p.Seed), 0x5eed))
+	ssRng := rand.New(rand.NewPCG(uint64(p.Seed), 0xcafe))
+	tieRng := rand.New(rand.NewPCG(uint64(p.Seed), 0x7e5))
+	perm := rng.Perm(trainSet.Len())
+	pos := 0
+
+	res := &TrainResult{BestStep: -1, BestAcc: -1}
+	var best map[string]*tensors.Tensor
+	bar := newBar(progress, p.Steps, "training "+p.Router)
+	start := time.Now()
+	D := len(trainSet.X[0])
+	xs := make([]float32, p.BatchSize*D)
+	bScores := make([][]float64, p.BatchSize)
+	bGroups := make([]int, p.BatchSize)
+	var lastLoss float64
+	for step := 1; step <= p.Steps; step++ {
+		for b := 0; b < p.BatchSize; b++ {
+			if pos == len(perm) {
+				perm, pos = rng.Perm(trainSet.Len()), 0
+			}
+			i := perm[pos]
+			pos++
+			copy(xs[b*D:(b+1)*D], trainSet.X[i])
+			bScores[b] = targets[i]
+			bGroups[b] = groups[i]
+		}
+		l := MakeLabels(p, bScores, bGroups, ssRng, tieRng)
+		B, K := p.BatchSize, l.KPos
+		batch := train.Batch{
+			// The trainer takes ownership of (and frees) batch tensors, so
+			// every step gets fresh ones.
+			Inputs: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(append([]float32(nil), xs...), B, D)},
+			Labels: []*tensors.Tensor{
+				tensors.FromFlatDataAndDimensions(l.PosOneHot, B, K, T),
+				tensors.FromFlatDataAndDimensions(l.PosMask, B, K),
+				tensors.FromFlatDataAndDimensions(l.NegMask, B, T),
+				tensors.FromFlatDataAndDimensions(l.SSPos, B, B),
+				tensors.FromFlatDataAndDimensions(l.SSNeg, B, B),
+				tensors.FromFlatDataAndDimensions(l.SSValid, B),
+				tensors.FromFlatDataAndDimensions(l.Target, B, T),
+			},
+		}
+		metrics, err := trainer.TrainStep(batch)
+		if err != nil {
+			return nil, fmt.Errorf("training step %d: %w", step, err)
+		}
+		lastLoss = scalar(metrics[0])
+		for _, m := range metrics {
+			m.FinalizeAll()
+		}
+		if step%p.EvalEvery == 0 || step == p.Steps {
+			acc, err := SelectionAccuracy(backend, store, selectSet, T)
+			if err != nil {
+				return nil, err
+			}
+			res.Curve = append(res.Curve, CurvePoint{Step: step, Loss: lastLoss, SelectAcc: acc})
+			if acc > res.BestAcc {
+				res.BestAcc, res.BestStep = acc, step
+				best, err = snapshot(store)
+				if err != nil {
+					return nil, err
+				}
+			}
+		}
+		if bar != nil {
+			_ = bar.Add(1)
+		}
+	}
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	res.Seconds = time.Since(start).Seconds()
+	res.StepsPerS = float64(p.Steps) / res.Seconds
+	if err := restore(store, best); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func newBar(w io.Writer, n int, desc string) *progressbar.ProgressBar {
+	if w == nil {
+		return nil
+	}
+	return progressbar.NewOptions(n, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(desc),
+		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+}
+
+func scalar(t *tensors.Tensor) float64 {
+	switch v := t.Value().(type) {
+	case float32:
+		return float64(v)
+	case float64:
+		return v
+	}
+	return 0
+}
+
+// snapshot copies the router's variables to host tensors.
+func snapshot(store *model.Store) (map[string]*tensors.Tensor, error) {
+	out := map[string]*tensors.Tensor{}
+	for v := range store.Scope("/" + ScopeName).IterVariables() {
+		val, err := v.Value()
+		if err != nil {
+			return nil, err
+		}
+		c, err := val.LocalClone()
+		if err != nil {
+			return nil, err
+		}
+		out[v.Path()] = c
+	}
+	return out, nil
+}
+
+func restore(store *model.Store, snap map[string]*tensors.Tensor) error {
+	for path, t := range snap {
+		v := store.GetVariable(path)
+		if v == nil {
+			return fmt.Errorf("restoring checkpoint: variable %s vanished", path)
+		}
+		if err := v.SetValue(t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SelectionAccuracy is the unweighted mean over tasks of the routing
+// accuracy on ex: the checkpoint criterion.
+func SelectionAccuracy(backend compute.Backend, store *model.Store, ex *Examples, T int) (float64, error) {
+	logits, err := Predict(backend, store, ex.X, T)
+	if err != nil {
+		return 0, err
+	}
+	return MeanTaskAccuracy(ex, Argmax(logits)), nil
+}
+
+// MeanTaskAccuracy averages per-task accuracies (100 x mean credit).
+func MeanTaskAccuracy(ex *Examples, picks []int) float64 {
+	sum := map[int]float64{}
+	cnt := map[int]int{}
+	for i, t := range picks {
+		s := ex.Scores[i][t]
+		c := s
+		if ex.Credit[i] {
+			c = 0
+			if s > 0 {
+				c = 1
+			}
+		}
+		sum[ex.Task[i]] += c
+		cnt[ex.Task[i]]++
+	}
+	var acc float64
+	for task, s := range sum {
+		acc += 100 * s / float64(cnt[task])
+	}
+	return acc / float64(len(sum))
+}
+
+// Argmax of each row; ties go to the first LLM in file order.
+func Argmax[F float32 | float64](rows [][]F) []int {
+	out := make([]int, len(rows))
+	for i, r := range rows {
+		for t := range r {
+			if r[t] > r[out[i]] {
+				out[i] = t
+			}
+		}
+	}
+	return out
+}

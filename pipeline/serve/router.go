@@ -1,0 +1,260 @@
+// Package serve is a trained router you can run: it loads a router
+// directory (encoder, settings, weights) and routes query texts.
+package serve
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/model/checkpoint"
+	"github.com/routerdc-go/routerdc/pipeline/backend"
+	"github.com/routerdc-go/routerdc/pipeline/baselines"
+	"github.com/routerdc-go/routerdc/pipeline/encode"
+	"github.com/routerdc-go/routerdc/pipeline/router"
+)
+
+// File names inside a router directory.
+const (
+	MetaFile     = "router.json"
+	EncoderFile  = "encoder.json"
+	BaselineFile = "baseline.json"
+	WeightsDir   = "weights"
+)
+
+// Meta describes a trained router: enough to rebuild and to audit it.
+type Meta struct {
+	Kind     string         `json:"kind"`
+	LLMs     []string       `json:"llms"`
+	Tasks    []string       `json:"train_tasks"`
+	Seed     int64          `json:"seed"`
+	Settings map[string]any `json:"settings"`
+	Encoder  string         `json:"encoder"`
+	Training any            `json:"training,omitempty"`
+	Versions Versions       `json:"versions"`
+}
+
+// Versions records what produced a result.
+type Versions struct {
+	Go      string `json:"go"`
+	GoMLX   string `json:"gomlx"`
+	Backend string `json:"backend"`
+}
+
+// CurrentVersions reads the build info of the running binary.
+func CurrentVersions() Versions {
+	v := Versions{Backend: backend.Config()}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v.Go = bi.GoVersion
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/gomlx/gomlx" {
+				v.GoMLX = d.Version
+			}
+		}
+	}
+	return v
+}
+
+// HostRouter is a router computed on the host (kNN, task-level,
+// LoraRetriever): one value per LLM per query, higher is better.
+type HostRouter = baselines.Router
+
+// Router is a trained router in memory.
+type Router struct {
+	Meta    Meta
+	Encoder *encode.Hashed
+
+	// Exactly one of Store (GoMLX kinds) or Host is set.
+	Store   *model.Store
+	Host    HostRouter
+	backend compute.Backend
+}
+
+// NewGraphRouter wraps a trained GoMLX store.
+func NewGraphRouter(meta Meta, enc *encode.Hashed, store *model.Store, b compute.Backend) *Router {
+	return &Router{Meta: meta, Encoder: enc, Store: store, backend: b}
+}
+
+// NewHostRouter wraps a host-side router.
+func NewHostRouter(meta Meta, enc *encode.Hashed, h HostRouter) *Router {
+	return &Router{Meta: meta, Encoder: enc, Host: h}
+}
+
+// ScoresFromFeatures returns one value per LLM per encoded query: logits for
+// GoMLX routers, the host router's values otherwise.
+func (r *Router) ScoresFromFeatures(x [][]float32) ([][]float64, error) {
+	if r.Host != nil {
+		return r.Host.Scores(x), nil
+	}
+	logits, err := router.Predict(r.backend, r.Store, x, len(r.Meta.LLMs))
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]float64, len(logits))
+	for i, row := range logits {
+		out[i] = make([]float64, len(row))
+		for t, v := range row {
+			out[i][t] = float64(v)
+		}
+	}
+	return out, nil
+}
+
+// Scores encodes texts and scores them.
+func (r *Router) Scores(texts []string) ([][]float64, error) {
+	x, err := r.Encoder.Encode(texts)
+	if err != nil {
+		return nil, err
+	}
+	return r.ScoresFromFeatures(x)
+}
+
+// Probabilities turns scores into a distribution over LLMs: softmax of the
+// logits for GoMLX routers; host routers' values normalised to sum 1.
+func (r *Router) Probabilities(scores []float64) []float64 {
+	out := make([]float64, len(scores))
+	if r.Host != nil {
+		var sum float64
+		for _, v := range scores {
+			sum += math.Max(v, 0)
+		}
+		for t, v := range scores {
+			if sum > 0 {
+				out[t] = math.Max(v, 0) / sum
+			} else {
+				out[t] = 1 / float64(len(scores))
+			}
+		}
+		return out
+	}
+	m := math.Inf(-1)
+	for _, v := range scores {
+		m = math.Max(m, v)
+	}
+	var z float64
+	for t, v := range scores {
+		out[t] = math.Exp(v - m)
+		z += out[t]
+	}
+	for t := range out {
+		out[t] /= z
+	}
+	return out
+}
+
+// Route returns the chosen LLM index per text.
+func (r *Router) Route(texts []string) ([]int, error) {
+	s, err := r.Scores(texts)
+	if err != nil {
+		return nil, err
+	}
+	return router.Argmax(s), nil
+}
+
+// Save writes the router directory atomically: everything goes to a temp
+// directory beside dir, which then replaces dir.
+func (r *Router) Save(dir string) error {
+	dir = filepath.Clean(dir)
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if err := r.Encoder.Save(filepath.Join(tmp, EncoderFile)); err != nil {
+		return err
+	}
+	if r.Host != nil {
+		if err := r.Host.Save(filepath.Join(tmp, BaselineFile)); err != nil {
+			return fmt.Errorf("saving %s router: %w", r.Meta.Kind, err)
+		}
+	} else if err := saveWeights(r.Store, filepath.Join(tmp, WeightsDir)); err != nil {
+		return err
+	}
+	meta, err := json.MarshalIndent(r.Meta, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, MetaFile), append(meta, '\n'), 0o644); err != nil {
+		return err
+	}
+	old := dir + ".old"
+	_ = os.RemoveAll(old)
+	if _, err := os.Stat(dir); err == nil {
+		if err := os.Rename(dir, old); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return err
+	}
+	return os.RemoveAll(old)
+}
+
+// saveWeights checkpoints only the router's variables and settings (not the
+// optimizer's moments) with GoMLX's checkpoint format.
+func saveWeights(store *model.Store, dir string) error {
+	clean := model.NewStore()
+	for k, v := range store.IterParams() {
+		clean.SetParam(k, v)
+	}
+	for v := range store.Scope("/" + router.ScopeName).IterVariables() {
+		if _, err := v.CloneToStore(clean); err != nil {
+			return fmt.Errorf("copying %s: %w", v.Path(), err)
+		}
+	}
+	h, err := checkpoint.Build(clean).Dir(dir).Keep(1).Done()
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	if err := h.Save(); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	return nil
+}
+
+// Load reads a router directory.
+func Load(dir string) (*Router, error) {
+	b, err := os.ReadFile(filepath.Join(dir, MetaFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s is not a router directory (no %s): train one with `routerdc train --out %s`", dir, MetaFile, dir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var meta Meta
+	if err := json.Unmarshal(b, &meta); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, MetaFile), err)
+	}
+	if len(meta.LLMs) == 0 {
+		return nil, fmt.Errorf("%s: field \"llms\" is empty", filepath.Join(dir, MetaFile))
+	}
+	enc, err := encode.LoadHashed(filepath.Join(dir, EncoderFile))
+	if err != nil {
+		return nil, err
+	}
+	if !router.IsGraphKind(meta.Kind) {
+		h, err := baselines.Load(filepath.Join(dir, BaselineFile))
+		if err != nil {
+			return nil, err
+		}
+		return NewHostRouter(meta, enc, h), nil
+	}
+	b2, err := backend.New()
+	if err != nil {
+		return nil, err
+	}
+	store := model.NewStore()
+	if _, err := checkpoint.Load(store).Dir(filepath.Join(dir, WeightsDir)).Immediate().Done(); err != nil {
+		return nil, fmt.Errorf("loading weights from %s: %w", filepath.Join(dir, WeightsDir), err)
+	}
+	return NewGraphRouter(meta, enc, store, b2), nil
+}

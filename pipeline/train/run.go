@@ -1,0 +1,173 @@
+package train
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/routerdc-go/routerdc/pipeline/backend"
+	"github.com/routerdc-go/routerdc/pipeline/baselines"
+	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/encode"
+	"github.com/routerdc-go/routerdc/pipeline/router"
+	"github.com/routerdc-go/routerdc/pipeline/serve"
+)
+
+// Timing of one training run, recorded with every result.
+type Timing struct {
+	PrepareS float64 `json:"prepare_s"`
+	EncodeS  float64 `json:"encode_s"`
+	FitS     float64 `json:"fit_s"`
+	TotalS   float64 `json:"total_s"`
+}
+
+// Report is what a run records beside the router.
+type Report struct {
+	Timing   Timing              `json:"timing"`
+	Train    *router.TrainResult `json:"train,omitempty"`
+	NumTrain int                 `json:"num_train"`
+	NumVal   int                 `json:"num_val"`
+	// ValAcc is the mean per-task routing accuracy on the held-out
+	// validation rows (val_fraction > 0): the number to tune settings on.
+	ValAcc float64 `json:"val_acc,omitempty"`
+}
+
+// Run trains the router described by the store's settings on the training
+// tasks found in dir and returns it ready to route.
+func Run(dir string, store *model.Store, progress io.Writer) (*serve.Router, error) {
+	start := time.Now()
+	if err := router.Validate(store); err != nil {
+		return nil, err
+	}
+	p := router.ReadParams(store)
+	set, err := Prepare(dir, data.Tasks, p.SamplesPerTask, p.ValFraction, p.Seed)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{NumTrain: len(set.Train), NumVal: len(set.Val)}
+	rep.Timing.PrepareS = time.Since(start).Seconds()
+
+	t0 := time.Now()
+	enc := encode.NewHashed(encode.HashedConfig{Bits: p.EncoderBits})
+	// idf is fitted on the distinct training questions (replication would
+	// skew document frequencies towards HumanEval).
+	enc.Fit(distinct(Questions(set.Train)))
+	trainEx, err := Examples(enc, set.Train)
+	if err != nil {
+		return nil, err
+	}
+	valEx, err := Examples(enc, set.Val)
+	if err != nil {
+		return nil, err
+	}
+	rep.Timing.EncodeS = time.Since(t0).Seconds()
+
+	meta := serve.Meta{
+		Kind:     p.Router,
+		LLMs:     set.LLMs,
+		Seed:     p.Seed,
+		Settings: settings(store),
+		Encoder:  enc.Name(),
+		Versions: serve.CurrentVersions(),
+	}
+	for _, t := range set.Tasks {
+		meta.Tasks = append(meta.Tasks, t.Name)
+	}
+
+	t1 := time.Now()
+	var r *serve.Router
+	if router.IsGraphKind(p.Router) {
+		b, err := backend.New()
+		if err != nil {
+			return nil, err
+		}
+		sel := trainEx
+		if p.Select == "val" {
+			sel = valEx
+		}
+		res, err := router.Train(b, store, trainEx, sel, progress)
+		if err != nil {
+			return nil, err
+		}
+		rep.Train = res
+		r = serve.NewGraphRouter(meta, enc, store, b)
+	} else {
+		h, err := FitHost(p, trainEx)
+		if err != nil {
+			return nil, err
+		}
+		r = serve.NewHostRouter(meta, enc, h)
+	}
+	rep.Timing.FitS = time.Since(t1).Seconds()
+	if valEx.Len() > 0 {
+		s, err := r.ScoresFromFeatures(valEx.X)
+		if err != nil {
+			return nil, err
+		}
+		rep.ValAcc = router.MeanTaskAccuracy(valEx, router.Argmax(s))
+	}
+	rep.Timing.TotalS = time.Since(start).Seconds()
+	r.Meta.Training = rep
+	return r, nil
+}
+
+// Examples encodes rows for the router packages.
+func Examples(enc encode.Encoder, rows []Row) (*router.Examples, error) {
+	ex := &router.Examples{}
+	if len(rows) == 0 {
+		return ex, nil
+	}
+	x, err := enc.Encode(Questions(rows))
+	if err != nil {
+		return nil, err
+	}
+	ex.X = x
+	for _, r := range rows {
+		ex.Scores = append(ex.Scores, r.Scores)
+		ex.Credit = append(ex.Credit, r.Credit)
+		ex.Task = append(ex.Task, r.Task)
+		ex.Group = append(ex.Group, r.Cluster)
+	}
+	return ex, nil
+}
+
+func distinct(texts []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range texts {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// settings copies the store's root params (the named hyperparameters).
+func settings(store *model.Store) map[string]any {
+	out := map[string]any{}
+	for k, v := range store.IterParams() {
+		out[k] = v
+	}
+	return out
+}
+
+// FitHost fits a host-side router kind on the training targets.
+func FitHost(p router.Params, ex *router.Examples) (serve.HostRouter, error) {
+	var h serve.HostRouter
+	switch p.Router {
+	case router.KindKNN:
+		h = baselines.NewKNN(p.KNN)
+	case router.KindTask:
+		h = baselines.NewTaskLevel()
+	case router.KindLora:
+		h = baselines.NewLoraRetriever(p.Clusters, p.Seed)
+	default:
+		return nil, fmt.Errorf("router %q is not a host-side router", p.Router)
+	}
+	if err := h.Fit(ex.X, router.TargetScores(p, ex), ex.Task); err != nil {
+		return nil, fmt.Errorf("fitting %s: %w", p.Router, err)
+	}
+	return h, nil
+}
