@@ -49,7 +49,7 @@ const (
 func DefaultParams() map[string]any {
 	return map[string]any{
 		ParamRouter:         KindRouterDC,
-		ParamEncoderBits:    13,
+		ParamEncoderBits:    12,
 		ParamDim:            256,
 		ParamHiddenLayers:   0,
 		ParamActivation:     "tanh",
@@ -189,7 +189,7 @@ func ReadParams(store *model.Store) Params {
 	s := store.Scope("/")
 	return Params{
 		Router:         model.GetParamOr(s, ParamRouter, KindRouterDC),
-		EncoderBits:    model.GetParamOr(s, ParamEncoderBits, 13),
+		EncoderBits:    model.GetParamOr(s, ParamEncoderBits, 12),
 		Dim:            model.GetParamOr(s, ParamDim, 256),
 		HiddenLayers:   model.GetParamOr(s, ParamHiddenLayers, 0),
 		Activation:     model.GetParamOr(s, ParamActivation, "tanh"),

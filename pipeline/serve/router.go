@@ -169,6 +169,9 @@ func (r *Router) Save(dir string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes it private
+		return err
+	}
 	if err := r.Encoder.Save(filepath.Join(tmp, EncoderFile)); err != nil {
 		return err
 	}

@@ -1,0 +1,111 @@
+package reproduce
+
+import (
+	"encoding/csv"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/report"
+)
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return recs
+}
+
+// TestReproduceShort is the integration test: a short RouterDC and a
+// LoraRetriever on the real data, written as the paper's tables.
+func TestReproduceShort(t *testing.T) {
+	dir, skip, err := data.TestDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if skip != "" {
+		t.Skip(skip)
+	}
+	out := t.TempDir()
+	methods := []Method{
+		{Name: "RouterDC", Kind: report.KindRouterDC, Settings: []string{"router=routerdc;steps=150;eval_every=50"}},
+		{Name: "LoraRetriever (clustering)", Kind: report.KindBaseline, Settings: []string{"router=lora"}},
+	}
+	man, err := Run(Options{DataDir: dir, Out: out, Seeds: []int64{1}, Methods: methods})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	headers := map[string]string{
+		"table1": "method,MMLU,GSM8K,CMMLU,ARC-C,HumanEval,Avg",
+		"table2": "method,PreAlgebra,MBPP,C-EVAL,Avg",
+	}
+	for name, paper := range map[string]report.PaperTable{"table1": report.PaperTable1, "table2": report.PaperTable2} {
+		recs := readCSV(t, filepath.Join(out, "tables", name+".csv"))
+		if got := strings.Join(recs[0], ","); got != headers[name] {
+			t.Errorf("%s header %q, want %q", name, got, headers[name])
+		}
+		rows := map[string][]string{}
+		for _, r := range recs[1:] {
+			rows[r[0]] = r
+		}
+		// Every candidate-LLM row is computed from the data and must equal
+		// the paper's published value.
+		for _, pr := range paper.Rows {
+			if pr.Kind != report.KindLLM {
+				continue
+			}
+			r, ok := rows[pr.Method]
+			if !ok {
+				t.Errorf("%s: no row %q", name, pr.Method)
+				continue
+			}
+			for ci, col := range recs[0][1:] {
+				got, _ := strconv.ParseFloat(r[ci+1], 64)
+				if math.Abs(got-pr.Values[col]) > 0.01+1e-9 {
+					t.Errorf("%s %s %s: ours %.2f, paper %.2f", name, pr.Method, col, got, pr.Values[col])
+				}
+			}
+		}
+		for _, m := range []string{"RouterDC", "LoraRetriever (clustering)", "Oracle", "Random"} {
+			if _, ok := rows[m]; !ok {
+				t.Errorf("%s: no row %q", name, m)
+			}
+		}
+		md, err := os.ReadFile(filepath.Join(out, "tables", name+".md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(md), "not the paper's mDeBERTa") {
+			t.Errorf("%s.md does not say which encoder produced it", name)
+		}
+		if _, err := os.Stat(filepath.Join(out, "tables", name+"_std.csv")); err != nil {
+			t.Error(err)
+		}
+	}
+	// A router trained even briefly must beat random choice on average.
+	run := man.Runs["RouterDC"][0]
+	t1 := readCSV(t, filepath.Join(out, "tables", "table1.csv"))
+	for _, r := range t1[1:] {
+		if r[0] == "Random" {
+			random, _ := strconv.ParseFloat(r[len(r)-1], 64)
+			if run.IDAvg <= random {
+				t.Errorf("RouterDC ID avg %.2f does not beat random %.2f", run.IDAvg, random)
+			}
+		}
+	}
+	if run.Training == nil || run.Training.Train == nil || len(run.Training.Train.Curve) != 3 {
+		t.Errorf("manifest lacks the training curve: %+v", run.Training)
+	}
+}
