@@ -26,9 +26,10 @@ test:
     go vet ./...
     go test -count=1 -timeout 20m ./...
 
-# Benchmarks: training speed, routing throughput and latency; writes benchmarks/report.md.
-bench: build
-    go test -run '^$' -bench . -benchtime 1x -timeout 30m ./benchmarks/ | tee benchmarks/last-run.txt
+# Time training, routing (and with --full: reproduce, test) -> benchmarks/report.md
+
+bench *ARGS:
+    benchmarks/run.sh {{ARGS}}
 
 # Train one router: just train out/routerdc --set lambda=0.5
 train OUT *ARGS: build

@@ -40,6 +40,7 @@ var (
 	_ Router = (*KNN)(nil)
 	_ Router = (*TaskLevel)(nil)
 	_ Router = (*LoraRetriever)(nil)
+	_ Router = (*TaskPrior)(nil)
 )
 
 // Route returns the argmax of each row (ties to the lowest LLM index).
@@ -79,6 +80,8 @@ func Load(path string) (Router, error) {
 		r = &TaskLevel{}
 	case kindLora:
 		r = &LoraRetriever{}
+	case kindPrior:
+		r = &TaskPrior{}
 	default:
 		return nil, fmt.Errorf("baselines: %s: unknown router kind %q", path, h.Kind)
 	}

@@ -32,7 +32,8 @@ type Set struct {
 // released files with cluster ids), carves a validation split of
 // valFraction of each file (seeded), and truncates or replicates each
 // task's remaining rows to samplesPerTask, as the official code does
-// (MMLU/CMMLU cut from 2000, HumanEval's 115 repeated).
+// (MMLU/CMMLU cut from 2000, HumanEval's 115 repeated). samplesPerTask <= 0
+// keeps every remaining row of each task as it is (no cut, no repetition).
 func Prepare(dir string, tasks []data.Task, samplesPerTask int, valFraction float64, seed int64) (*Set, error) {
 	var paths []string
 	var used []data.Task
@@ -79,8 +80,12 @@ func Prepare(dir string, tasks []data.Task, samplesPerTask int, valFraction floa
 	return s, nil
 }
 
-// resize truncates rows to n, or repeats them in order until there are n.
+// resize truncates rows to n, or repeats them in order until there are n;
+// n <= 0 returns rows unchanged.
 func resize(rows []Row, n int) []Row {
+	if n <= 0 {
+		return rows
+	}
 	out := make([]Row, 0, n)
 	for len(out) < n {
 		out = append(out, rows[:min(len(rows), n-len(out))]...)

@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/ml/model"
@@ -148,7 +149,7 @@ func distinct(texts []string) []string {
 func settings(store *model.Store) map[string]any {
 	out := map[string]any{}
 	for k, v := range store.IterParams() {
-		out[k] = v
+		out[strings.TrimPrefix(k, "/")] = v
 	}
 	return out
 }

@@ -1,0 +1,124 @@
+// Package benchmarks measures the issue's timing targets: training 1000 steps
+// at batch 64 (with feature extraction), batched routing throughput and
+// single-query latency. Run with `just bench`; results go to report.md.
+package benchmarks
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/router"
+	"github.com/routerdc-go/routerdc/pipeline/serve"
+	"github.com/routerdc-go/routerdc/pipeline/train"
+)
+
+func dataDir(b *testing.B) string {
+	dir, skip, err := data.TestDir()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if skip != "" {
+		b.Skip(skip)
+	}
+	return dir
+}
+
+var (
+	trainedOnce sync.Once
+	trained     *serve.Router
+	trainedErr  error
+)
+
+// trainedRouter trains (once) the default RouterDC used by the routing
+// benchmarks.
+func trainedRouter(b *testing.B) *serve.Router {
+	dir := dataDir(b)
+	trainedOnce.Do(func() {
+		trained, trainedErr = train.Run(dir, router.NewStore(1), nil)
+	})
+	if trainedErr != nil {
+		b.Fatal(trainedErr)
+	}
+	return trained
+}
+
+func testQueries(b *testing.B) []string {
+	ds, err := data.Load(filepath.Join(dataDir(b), "split2_model7", "mmlu_test.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := make([]string, len(ds.Queries))
+	for i, x := range ds.Queries {
+		q[i] = x.Question
+	}
+	return q
+}
+
+// BenchmarkTrainRouterDC: the whole `routerdc train` path with the default
+// settings (1000 steps, batch 64): data, encoder fit, features, training.
+// Target: <= 60 s wall on 2 cores.
+func BenchmarkTrainRouterDC(b *testing.B) {
+	dir := dataDir(b)
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		r, err := train.Run(dir, router.NewStore(int64(i+1)), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rep := r.Meta.Training.(*train.Report)
+		b.ReportMetric(time.Since(start).Seconds(), "wall_s")
+		b.ReportMetric(rep.Train.StepsPerS, "steps/s")
+		b.ReportMetric(rep.Timing.EncodeS, "encode_s")
+	}
+}
+
+// BenchmarkRouteBatched: MMLU's 4213 test queries routed in one call
+// (encode + router). Target: >= 5000 queries/s.
+func BenchmarkRouteBatched(b *testing.B) {
+	r := trainedRouter(b)
+	q := testQueries(b)
+	if _, err := r.Route(q); err != nil { // compile the graph outside the timing
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		if _, err := r.Route(q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(q)*b.N)/time.Since(start).Seconds(), "queries/s")
+}
+
+// BenchmarkRouteSingle: one query at a time. Target: p50 <= 1 ms.
+func BenchmarkRouteSingle(b *testing.B) {
+	r := trainedRouter(b)
+	q := testQueries(b)[:500]
+	if _, err := r.Route(q[:1]); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	var lat []time.Duration
+	for i := 0; i < b.N; i++ {
+		for _, one := range q {
+			t := time.Now()
+			if _, err := r.Route([]string{one}); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t))
+		}
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
+}
+
+func TestMain(m *testing.M) {
+	os.Setenv("ROUTERDC_QUIET", "1")
+	os.Exit(m.Run())
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Measures the timing targets and writes benchmarks/report.md.
+#   benchmarks/run.sh            Go benchmarks (train, routing)
+#   benchmarks/run.sh --full     also a cold `routerdc reproduce` and `just test`
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GOEXPERIMENT=simd ROUTERDC_QUIET=1
+out=benchmarks/report.md
+raw=$(mktemp)
+trap 'rm -f "$raw"' EXIT
+
+go build -o bin/routerdc ./cmd/routerdc
+go test -run '^$' -bench 'TrainRouterDC' -benchtime 1x -timeout 30m ./benchmarks/ | tee -a "$raw"
+go test -run '^$' -bench 'Route' -benchtime 3x -timeout 30m ./benchmarks/ | tee -a "$raw"
+
+full=""
+if [[ "${1:-}" == "--full" ]]; then
+  tmp=$(mktemp -d)
+  start=$(date +%s)
+  bin/routerdc reproduce --out "$tmp" >/dev/null
+  repro_s=$(( $(date +%s) - start ))
+  start=$(date +%s)
+  bin/routerdc reproduce --out "$tmp" >/dev/null
+  warm_s=$(( $(date +%s) - start ))
+  start=$(date +%s)
+  just test >/dev/null
+  test_s=$(( $(date +%s) - start ))
+  rm -rf "$tmp"
+  full=$(printf '| `routerdc reproduce` cold | %s s | <= 900 s |\n| `routerdc reproduce` second run | %s s | (caching: issue 3) |\n| `just test` | %s s | <= 600 s |\n' "$repro_s" "$warm_s" "$test_s")
+fi
+
+metric() { grep "^$1" "$raw" | head -1 | grep -o "[0-9.]* $2" | awk '{print $1}'; }
+{
+  echo "# Benchmark report"
+  echo
+  echo "Written by \`benchmarks/run.sh\` on $(date -u +%Y-%m-%dT%H:%MZ): $(nproc) cores, $(go version | cut -d' ' -f3), GOEXPERIMENT=simd, backend ${GOMLX_BACKEND:-go:parallelism=-1}."
+  echo "Numbers move with machine load; rerun on an idle machine before comparing."
+  echo
+  echo "| measure | ours | target |"
+  echo "|---|---|---|"
+  echo "| train RouterDC, 1000 steps x 64, incl. features | $(metric BenchmarkTrainRouterDC wall_s) s ($(metric BenchmarkTrainRouterDC steps/s) steps/s) | <= 60 s |"
+  echo "| routing, batched (MMLU test, 4213 queries) | $(metric BenchmarkRouteBatched queries/s) queries/s | >= 5000 |"
+  echo "| routing, one query, p50 | $(metric BenchmarkRouteSingle p50_ms) ms (p99 $(metric BenchmarkRouteSingle p99_ms) ms) | <= 1 ms |"
+  [[ -n "$full" ]] && echo "$full"
+  echo
+  echo '```'
+  grep -E "^(Benchmark|goos|goarch|cpu)" "$raw"
+  echo '```'
+} > "$out.tmp"
+mv "$out.tmp" "$out"
+cat "$out"

@@ -1,0 +1,421 @@
+package baselines
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+)
+
+const kindPrior = "task_prior"
+
+// Defaults of TaskPrior's settings (used when a field is <= 0).
+const (
+	DefaultPriorK     = 50
+	DefaultPriorAlpha = 10.0
+)
+
+// TaskPrior ("our best router") puts query-level evidence on top of the
+// task prior. Training rows are grouped by task; each task has a unit
+// centroid (as TaskLevel) and a prior: its mean training target per LLM.
+// A query q gets
+//
+//	a task posterior  pi_t(q) = softmax_t(cos(q, centroid_t) / TaskTemp)
+//	                  (one-hot on the nearest centroid when TaskTemp <= 0),
+//	per task t        est_t(q) = (sum_{i in N_t(q)} w_i y_i + Alpha prior_t)
+//	                             / (sum_{i in N_t(q)} w_i + Alpha),
+//	and the value     sum_t pi_t(q) est_t(q),
+//
+// where N_t(q) are q's K most cosine-similar training rows of task t,
+// w_i = max(cos(q, x_i), 0)^Power and y_i their targets: Bayesian shrinkage
+// of the within-task kNN estimate towards the task prior, Alpha being the
+// prior's pseudo-count in similarity-weight units. Tasks with pi_t below
+// 1e-4 are skipped (their weight goes to the others). Out-of-distribution
+// queries are routed through the training tasks they resemble.
+//
+// With Global set, neighbours come from all tasks and are shrunk towards
+// the posterior-mixed prior sum_t pi_t prior_t instead.
+//
+// Each query costs one similarity pass over the training rows plus one
+// over the task centroids.
+type TaskPrior struct {
+	K        int     // neighbours per task (DefaultPriorK when 0; < 0: none, the task prior alone)
+	Alpha    float64 // prior pseudo-count (DefaultPriorAlpha when <= 0)
+	TaskTemp float64 // task posterior temperature; <= 0: hard nearest centroid
+	Power    float64 // neighbour weight exponent (1 when <= 0)
+	Global   bool    // neighbours from all tasks, shrunk to the mixed prior
+
+	dim, nLLM int
+	tasks     []int     // task ids, ascending
+	start     []int     // rows of task k are [start[k], start[k+1])
+	train     []float32 // n unit rows of dim, grouped by task
+	targets   []float64 // n rows of nLLM
+	centroids []float32 // len(tasks) unit rows of dim
+	priors    [][]float64
+}
+
+// NewTaskPrior returns an unfitted TaskPrior router.
+func NewTaskPrior(k int, alpha, taskTemp float64) *TaskPrior {
+	return &TaskPrior{K: k, Alpha: alpha, TaskTemp: taskTemp}
+}
+
+func (r *TaskPrior) Kind() string { return kindPrior }
+
+func (r *TaskPrior) Name() string {
+	g := ""
+	if r.Global {
+		g = "-global"
+	}
+	return fmt.Sprintf("task_prior-k%d-a%g-t%g-p%g%s", r.k(), r.alpha(), r.TaskTemp, r.power(), g)
+}
+
+func (r *TaskPrior) k() int {
+	if r.K == 0 {
+		return DefaultPriorK
+	}
+	return max(r.K, 0)
+}
+
+func (r *TaskPrior) alpha() float64 {
+	if r.Alpha <= 0 {
+		return DefaultPriorAlpha
+	}
+	return r.Alpha
+}
+
+func (r *TaskPrior) power() float64 {
+	if r.Power <= 0 {
+		return 1
+	}
+	return r.Power
+}
+
+// Fit needs one task id per row; scores are the targets (e.g. credit).
+func (r *TaskPrior) Fit(x [][]float32, scores [][]float64, taskIDs []int) error {
+	dim, t, err := checkFit(x, scores, taskIDs, true)
+	if err != nil {
+		return err
+	}
+	rows := map[int][]int{}
+	for i, id := range taskIDs {
+		rows[id] = append(rows[id], i)
+	}
+	ids := make([]int, 0, len(rows))
+	for id := range rows {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	f := TaskPrior{K: r.K, Alpha: r.Alpha, TaskTemp: r.TaskTemp, Power: r.Power, Global: r.Global, dim: dim, nLLM: t, tasks: ids}
+	f.train = make([]float32, 0, len(x)*dim)
+	f.targets = make([]float64, 0, len(x)*t)
+	for _, id := range ids {
+		f.start = append(f.start, len(f.targets)/t)
+		c := make([]float64, dim)
+		for _, i := range rows[id] {
+			u := unit(x[i])
+			f.train = append(f.train, u...)
+			f.targets = append(f.targets, scores[i]...)
+			for j, v := range u {
+				c[j] += float64(v)
+			}
+		}
+		normalise64(c)
+		for _, v := range c {
+			f.centroids = append(f.centroids, float32(v))
+		}
+		f.priors = append(f.priors, meanRows(scores, rows[id], t))
+	}
+	f.start = append(f.start, len(x))
+	*r = f
+	return nil
+}
+
+// Tasks returns the task ids the router knows (ascending).
+func (r *TaskPrior) Tasks() []int { return append([]int(nil), r.tasks...) }
+
+// Posterior returns each query's task posterior over Tasks().
+func (r *TaskPrior) Posterior(x [][]float32) [][]float64 {
+	checkQuery(kindPrior, r.train != nil, x, r.dim)
+	out := make([][]float64, len(x))
+	parallelRows(len(x), 64, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out[i] = r.posterior(unit(x[i]))
+		}
+	})
+	return out
+}
+
+func (r *TaskPrior) posterior(q []float32) []float64 {
+	nt := len(r.tasks)
+	pi := make([]float64, nt)
+	best := 0
+	for k := range nt {
+		pi[k] = float64(dot1(r.centroids[k*r.dim:(k+1)*r.dim], q))
+		if pi[k] > pi[best] {
+			best = k
+		}
+	}
+	if r.TaskTemp <= 0 {
+		clear(pi)
+		pi[best] = 1
+		return pi
+	}
+	m := pi[best]
+	var z float64
+	for k := range pi {
+		pi[k] = math.Exp((pi[k] - m) / r.TaskTemp)
+		z += pi[k]
+	}
+	for k := range pi {
+		pi[k] /= z
+	}
+	return pi
+}
+
+// Scores returns the shrunk per-LLM estimates of each query.
+func (r *TaskPrior) Scores(x [][]float32) [][]float64 {
+	checkQuery(kindPrior, r.train != nil, x, r.dim)
+	out := make([][]float64, len(x))
+	n := len(r.targets) / r.nLLM
+	k := r.k()
+	const block = 32 // queries per pass over the training matrix
+	parallelRows(len(x), block, func(lo, hi int) {
+		var sims [][]float32
+		if k > 0 {
+			sims = make([][]float32, block)
+			for b := range sims {
+				sims[b] = make([]float32, n)
+			}
+		}
+		q := make([][]float32, block)
+		topIdx := make([]int, 0, k)
+		topSim := make([]float32, 0, k)
+		for s := lo; s < hi; s += block {
+			e := min(s+block, hi)
+			m := e - s
+			for b := range m {
+				q[b] = unit(x[s+b])
+			}
+			if k > 0 {
+				simBlock(r.train, r.dim, n, q[:m], sims)
+			}
+			for b := range m {
+				pi := r.posterior(q[b])
+				row := make([]float64, r.nLLM)
+				if r.Global {
+					prior := make([]float64, r.nLLM)
+					for t, p := range pi {
+						for l, v := range r.priors[t] {
+							prior[l] += p * v
+						}
+					}
+					var idx []int
+					var sim []float32
+					if k > 0 {
+						idx, sim = topK(sims[b], min(k, n), topIdx[:0], topSim[:0])
+					}
+					r.shrink(row, 1, idx, sim, 0, prior)
+				} else {
+					var wsum float64
+					for _, p := range pi {
+						if p >= 1e-4 {
+							wsum += p
+						}
+					}
+					for t, p := range pi {
+						if p < 1e-4 {
+							continue
+						}
+						var idx []int
+						var sim []float32
+						if k > 0 {
+							lo, hi := r.start[t], r.start[t+1]
+							idx, sim = topK(sims[b][lo:hi], min(k, hi-lo), topIdx[:0], topSim[:0])
+						}
+						r.shrink(row, p/wsum, idx, sim, r.start[t], r.priors[t])
+					}
+				}
+				out[s+b] = row
+			}
+		}
+	})
+	return out
+}
+
+// shrink adds scale * (sum w_i y_i + alpha prior) / (sum w_i + alpha) to
+// row, for neighbours idx (offset by off) with similarities sim.
+func (r *TaskPrior) shrink(row []float64, scale float64, idx []int, sim []float32, off int, prior []float64) {
+	a := r.alpha()
+	p := r.power()
+	num := make([]float64, r.nLLM)
+	den := a
+	for l, v := range prior {
+		num[l] = a * v
+	}
+	for j, i := range idx {
+		w := math.Max(float64(sim[j]), 0)
+		if p != 1 {
+			w = math.Pow(w, p)
+		}
+		if w == 0 {
+			continue
+		}
+		den += w
+		y := r.targets[(off+i)*r.nLLM : (off+i+1)*r.nLLM]
+		for l, v := range y {
+			num[l] += w * v
+		}
+	}
+	for l := range row {
+		row[l] += scale * num[l] / den
+	}
+}
+
+// simBlock fills sims[b][i] = q[b] . row i of train (n rows of dim).
+func simBlock(train []float32, dim, n int, q [][]float32, sims [][]float32) {
+	for i := range n {
+		t := train[i*dim : (i+1)*dim]
+		b := 0
+		for ; b+4 <= len(q); b += 4 {
+			s0, s1, s2, s3 := dot4(t, q[b], q[b+1], q[b+2], q[b+3])
+			sims[b][i], sims[b+1][i], sims[b+2][i], sims[b+3][i] = s0, s1, s2, s3
+		}
+		for ; b < len(q); b++ {
+			sims[b][i] = dot1(t, q[b])
+		}
+	}
+}
+
+type priorFile struct {
+	header
+	K         int         `json:"k"`
+	Alpha     float64     `json:"alpha"`
+	TaskTemp  float64     `json:"task_temp"`
+	Power     float64     `json:"power"`
+	Global    bool        `json:"global"`
+	Dim       int         `json:"dim"`
+	Tasks     []int       `json:"tasks"`
+	Start     []int       `json:"start"`
+	Indptr    []int       `json:"indptr"`
+	Indices   string      `json:"indices"`
+	Values    string      `json:"values"`
+	Targets   [][]float64 `json:"targets"`
+	Centroids [][]float32 `json:"centroids"`
+	Priors    [][]float64 `json:"priors"`
+}
+
+// Save writes the fitted router (training rows included, sparse) as JSON.
+func (r *TaskPrior) Save(path string) error {
+	if r.train == nil {
+		return fmt.Errorf("baselines: saving an unfitted task_prior router")
+	}
+	n := len(r.targets) / r.nLLM
+	f := priorFile{header: header{fileFormat, fileVersion, kindPrior},
+		K: r.K, Alpha: r.Alpha, TaskTemp: r.TaskTemp, Power: r.Power, Global: r.Global,
+		Dim: r.dim, Tasks: r.tasks, Start: r.start, Priors: r.priors}
+	f.Indptr, f.Indices, f.Values = encodeCSR(r.train, n, r.dim)
+	for i := range n {
+		f.Targets = append(f.Targets, r.targets[i*r.nLLM:(i+1)*r.nLLM])
+	}
+	for k := range r.tasks {
+		f.Centroids = append(f.Centroids, r.centroids[k*r.dim:(k+1)*r.dim])
+	}
+	return save(path, f)
+}
+
+// LoadTaskPrior reads a router written by (*TaskPrior).Save.
+func LoadTaskPrior(path string) (*TaskPrior, error) {
+	r := &TaskPrior{}
+	if err := loadKind(path, kindPrior, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *TaskPrior) decodeFile(data []byte) error {
+	var f priorFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return err
+	}
+	n, nt := len(f.Targets), len(f.Tasks)
+	if n == 0 || nt == 0 || f.Dim <= 0 || len(f.Start) != nt+1 || f.Start[0] != 0 || f.Start[nt] != n ||
+		len(f.Centroids) != nt || len(f.Priors) != nt {
+		return fmt.Errorf("inconsistent task_prior file (%d rows, %d tasks, dim %d)", n, nt, f.Dim)
+	}
+	for k := range nt {
+		if f.Start[k] > f.Start[k+1] || (k > 0 && f.Tasks[k] <= f.Tasks[k-1]) {
+			return fmt.Errorf("task table not ascending at %d", k)
+		}
+	}
+	t := len(f.Targets[0])
+	if t == 0 {
+		return fmt.Errorf("targets have no LLMs")
+	}
+	train, err := decodeCSR(f.Indptr, f.Indices, f.Values, n, f.Dim)
+	if err != nil {
+		return err
+	}
+	g := TaskPrior{K: f.K, Alpha: f.Alpha, TaskTemp: f.TaskTemp, Power: f.Power, Global: f.Global,
+		dim: f.Dim, nLLM: t, tasks: f.Tasks, start: f.Start, train: train, priors: f.Priors}
+	for i, y := range f.Targets {
+		if len(y) != t {
+			return fmt.Errorf("target row %d has %d entries, row 0 has %d", i, len(y), t)
+		}
+		g.targets = append(g.targets, y...)
+	}
+	for k := range nt {
+		if len(f.Centroids[k]) != f.Dim || len(f.Priors[k]) != t {
+			return fmt.Errorf("task %d: centroid or prior of the wrong width", k)
+		}
+		g.centroids = append(g.centroids, f.Centroids[k]...)
+	}
+	*r = g
+	return nil
+}
+
+// encodeCSR writes n rows of dim (row-major) as CSR: little-endian uint32
+// column indices and float32 values, base64.
+func encodeCSR(m []float32, n, dim int) (indptr []int, indices, values string) {
+	var ind, val []byte
+	indptr = append(indptr, 0)
+	for i := range n {
+		for j, v := range m[i*dim : (i+1)*dim] {
+			if v != 0 {
+				ind = binary.LittleEndian.AppendUint32(ind, uint32(j))
+				val = binary.LittleEndian.AppendUint32(val, math.Float32bits(v))
+			}
+		}
+		indptr = append(indptr, len(ind)/4)
+	}
+	return indptr, base64.StdEncoding.EncodeToString(ind), base64.StdEncoding.EncodeToString(val)
+}
+
+func decodeCSR(indptr []int, indices, values string, n, dim int) ([]float32, error) {
+	ind, err := base64.StdEncoding.DecodeString(indices)
+	if err != nil {
+		return nil, fmt.Errorf("indices: %w", err)
+	}
+	val, err := base64.StdEncoding.DecodeString(values)
+	if err != nil {
+		return nil, fmt.Errorf("values: %w", err)
+	}
+	if len(indptr) != n+1 || len(ind) != len(val) || len(ind)%4 != 0 || indptr[0] != 0 || indptr[n] != len(ind)/4 {
+		return nil, fmt.Errorf("inconsistent CSR rows (%d rows, %d indptr, %d/%d bytes)", n, len(indptr), len(ind), len(val))
+	}
+	m := make([]float32, n*dim)
+	for i := range n {
+		if indptr[i] > indptr[i+1] {
+			return nil, fmt.Errorf("indptr decreases at row %d", i)
+		}
+		for p := indptr[i]; p < indptr[i+1]; p++ {
+			j := int(binary.LittleEndian.Uint32(ind[4*p:]))
+			if j >= dim {
+				return nil, fmt.Errorf("row %d: column %d >= dim %d", i, j, dim)
+			}
+			m[i*dim+j] = math.Float32frombits(binary.LittleEndian.Uint32(val[4*p:]))
+		}
+	}
+	return m, nil
+}
