@@ -33,6 +33,8 @@ Commands:
   eval       --router DIR --data FILE --metric probability|multi_attempt
                                                     print {"accuracy": %, "n": queries} for any RouterDC-format file
   route      --router DIR [QUERY ...]               route queries (stdin lines when none given)
+  validate   [--data DIR] [--seeds 1,2,3] CONFIG ...   compare settings on validation splits of the TRAINING
+                                                    files (never the test sets); CONFIG is "key=value;key=value"
   reproduce  [--data DIR] [--out results] [--seeds 1,2,3,4,5] [--set key=value ...]
                                                     Tables 1 and 2 of the paper, side by side with the paper
   settings                                          list the training settings and their defaults
@@ -58,6 +60,8 @@ func main() {
 		err = cmdRoute(os.Args[2:])
 	case "reproduce":
 		err = cmdReproduce(os.Args[2:])
+	case "validate":
+		err = cmdValidate(os.Args[2:])
 	case "settings":
 		err = cmdSettings()
 	case "-h", "--help", "help":
@@ -304,13 +308,9 @@ func cmdReproduce(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var seeds []int64
-	for _, s := range strings.Split(*seedsFlag, ",") {
-		v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-		if err != nil {
-			return fmt.Errorf("--seeds %q: %v", *seedsFlag, err)
-		}
-		seeds = append(seeds, v)
+	seeds, err := parseSeeds(*seedsFlag)
+	if err != nil {
+		return err
 	}
 	dir := data.Dir(*dirFlag)
 	if err := data.CheckDir(dir); err != nil {
@@ -334,5 +334,44 @@ func cmdReproduce(args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "reproduce finished in %s; tables in %s, manifest in %s\n",
 		time.Since(start).Round(time.Second), filepath.Join(*out, "tables"), filepath.Join(*out, "manifest.json"))
+	return nil
+}
+
+func parseSeeds(s string) ([]int64, error) {
+	var seeds []int64
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("--seeds %q: %v", s, err)
+		}
+		seeds = append(seeds, v)
+	}
+	return seeds, nil
+}
+
+func cmdValidate(args []string) error {
+	fs := newFlags("validate")
+	dirFlag := fs.String("data", "", "data directory (default $ROUTERDC_DATA or ./data)")
+	seedsFlag := fs.String("seeds", "1,2,3", "comma-separated seeds; each draws its own validation split")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return errors.New(`give at least one CONFIG, e.g. "router=task;target=credit"`)
+	}
+	seeds, err := parseSeeds(*seedsFlag)
+	if err != nil {
+		return err
+	}
+	dir := data.Dir(*dirFlag)
+	for _, cfg := range fs.Args() {
+		res, err := train.Validation(dir, []string{cfg}, seeds, progress())
+		if err != nil {
+			return fmt.Errorf("config %q: %w", cfg, err)
+		}
+		b, _ := json.Marshal(res)
+		fmt.Println(string(b))
+		fmt.Fprintf(os.Stderr, "%-50s VAL %.2f ± %.2f over seeds %v (%.0fs)\n", cfg, res.Mean, res.Std, seeds, res.Seconds)
+	}
 	return nil
 }

@@ -46,6 +46,11 @@ type TaskPrior struct {
 	TaskTemp float64 // task posterior temperature; <= 0: hard nearest centroid
 	Power    float64 // neighbour weight exponent (1 when <= 0)
 	Global   bool    // neighbours from all tasks, shrunk to the mixed prior
+	// Lambda > 0 replaces the neighbours by per-task logistic regressions
+	// (L2 weight Lambda, Iters full-batch steps; see fitLogistic):
+	// est_t(q) = sigmoid(b_tl + w_tl . q).
+	Lambda float64
+	Iters  int // DefaultPriorIters when <= 0
 
 	dim, nLLM int
 	tasks     []int     // task ids, ascending
@@ -54,6 +59,18 @@ type TaskPrior struct {
 	targets   []float64 // n rows of nLLM
 	centroids []float32 // len(tasks) unit rows of dim
 	priors    [][]float64
+	lrW       []float32 // logistic weights: task k, LLM l at (k*nLLM+l)*dim
+	lrB       []float64 // logistic biases: task k, LLM l at k*nLLM+l
+}
+
+// DefaultPriorIters is the logistic-regression step count used when Iters <= 0.
+const DefaultPriorIters = 200
+
+func (r *TaskPrior) iters() int {
+	if r.Iters <= 0 {
+		return DefaultPriorIters
+	}
+	return r.Iters
 }
 
 // NewTaskPrior returns an unfitted TaskPrior router.
@@ -68,7 +85,10 @@ func (r *TaskPrior) Name() string {
 	if r.Global {
 		g = "-global"
 	}
-	return fmt.Sprintf("task_prior-k%d-a%g-t%g-p%g%s", r.k(), r.alpha(), r.TaskTemp, r.power(), g)
+	if r.Lambda > 0 {
+		return fmt.Sprintf("task_prior-logistic-l%g-i%d-t%g", r.Lambda, r.iters(), r.TaskTemp)
+	}
+	return fmt.Sprintf("task_prior-knn-k%d-a%g-t%g-p%g%s", r.k(), r.alpha(), r.TaskTemp, r.power(), g)
 }
 
 func (r *TaskPrior) k() int {
@@ -107,16 +127,20 @@ func (r *TaskPrior) Fit(x [][]float32, scores [][]float64, taskIDs []int) error 
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	f := TaskPrior{K: r.K, Alpha: r.Alpha, TaskTemp: r.TaskTemp, Power: r.Power, Global: r.Global, dim: dim, nLLM: t, tasks: ids}
+	f := TaskPrior{K: r.K, Alpha: r.Alpha, TaskTemp: r.TaskTemp, Power: r.Power, Global: r.Global,
+		Lambda: r.Lambda, Iters: r.Iters, dim: dim, nLLM: t, tasks: ids}
 	f.train = make([]float32, 0, len(x)*dim)
 	f.targets = make([]float64, 0, len(x)*t)
+	keepRows := r.Lambda <= 0 // the kNN mode needs the training rows
+	f.start = []int{0}
 	for _, id := range ids {
-		f.start = append(f.start, len(f.targets)/t)
 		c := make([]float64, dim)
 		for _, i := range rows[id] {
 			u := unit(x[i])
-			f.train = append(f.train, u...)
-			f.targets = append(f.targets, scores[i]...)
+			if keepRows {
+				f.train = append(f.train, u...)
+				f.targets = append(f.targets, scores[i]...)
+			}
 			for j, v := range u {
 				c[j] += float64(v)
 			}
@@ -126,8 +150,25 @@ func (r *TaskPrior) Fit(x [][]float32, scores [][]float64, taskIDs []int) error 
 			f.centroids = append(f.centroids, float32(v))
 		}
 		f.priors = append(f.priors, meanRows(scores, rows[id], t))
+		if r.Lambda > 0 {
+			xs := make([][]float32, len(rows[id]))
+			ys := make([][]float64, len(rows[id]))
+			for k, i := range rows[id] {
+				xs[k], ys[k] = unit(x[i]), scores[i]
+			}
+			w, b := fitLogistic(toSparse(xs), ys, dim, r.Lambda, f.iters())
+			for _, v := range w {
+				f.lrW = append(f.lrW, float32(v))
+			}
+			f.lrB = append(f.lrB, b...)
+		}
+		if keepRows {
+			f.start = append(f.start, len(f.targets)/t)
+		}
 	}
-	f.start = append(f.start, len(x))
+	if !keepRows {
+		f.start = nil
+	}
 	*r = f
 	return nil
 }
@@ -137,7 +178,7 @@ func (r *TaskPrior) Tasks() []int { return append([]int(nil), r.tasks...) }
 
 // Posterior returns each query's task posterior over Tasks().
 func (r *TaskPrior) Posterior(x [][]float32) [][]float64 {
-	checkQuery(kindPrior, r.train != nil, x, r.dim)
+	checkQuery(kindPrior, r.priors != nil, x, r.dim)
 	out := make([][]float64, len(x))
 	parallelRows(len(x), 64, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
@@ -176,10 +217,13 @@ func (r *TaskPrior) posterior(q []float32) []float64 {
 
 // Scores returns the shrunk per-LLM estimates of each query.
 func (r *TaskPrior) Scores(x [][]float32) [][]float64 {
-	checkQuery(kindPrior, r.train != nil, x, r.dim)
+	checkQuery(kindPrior, r.priors != nil, x, r.dim)
 	out := make([][]float64, len(x))
 	n := len(r.targets) / r.nLLM
 	k := r.k()
+	if r.lrW != nil {
+		k = 0
+	}
 	const block = 32 // queries per pass over the training matrix
 	parallelRows(len(x), block, func(lo, hi int) {
 		var sims [][]float32
@@ -204,7 +248,7 @@ func (r *TaskPrior) Scores(x [][]float32) [][]float64 {
 			for b := range m {
 				pi := r.posterior(q[b])
 				row := make([]float64, r.nLLM)
-				if r.Global {
+				if r.Global && r.lrW == nil {
 					prior := make([]float64, r.nLLM)
 					for t, p := range pi {
 						for l, v := range r.priors[t] {
@@ -228,6 +272,10 @@ func (r *TaskPrior) Scores(x [][]float32) [][]float64 {
 						if p < 1e-4 {
 							continue
 						}
+						if r.lrW != nil {
+							r.logistic(row, p/wsum, t, q[b])
+							continue
+						}
 						var idx []int
 						var sim []float32
 						if k > 0 {
@@ -242,6 +290,15 @@ func (r *TaskPrior) Scores(x [][]float32) [][]float64 {
 		}
 	})
 	return out
+}
+
+// logistic adds scale * sigmoid(b_tl + w_tl . q) to row.
+func (r *TaskPrior) logistic(row []float64, scale float64, t int, q []float32) {
+	for l := range row {
+		k := t*r.nLLM + l
+		z := r.lrB[k] + float64(dot1(r.lrW[k*r.dim:(k+1)*r.dim], q))
+		row[l] += scale * sigmoid(z)
+	}
 }
 
 // shrink adds scale * (sum w_i y_i + alpha prior) / (sum w_i + alpha) to
@@ -295,6 +352,8 @@ type priorFile struct {
 	TaskTemp  float64     `json:"task_temp"`
 	Power     float64     `json:"power"`
 	Global    bool        `json:"global"`
+	Lambda    float64     `json:"lambda"`
+	Iters     int         `json:"iters"`
 	Dim       int         `json:"dim"`
 	Tasks     []int       `json:"tasks"`
 	Start     []int       `json:"start"`
@@ -304,18 +363,25 @@ type priorFile struct {
 	Targets   [][]float64 `json:"targets"`
 	Centroids [][]float32 `json:"centroids"`
 	Priors    [][]float64 `json:"priors"`
+	LRW       [][]float32 `json:"lr_w,omitempty"` // task k, LLM l at row k*nLLM+l
+	LRB       []float64   `json:"lr_b,omitempty"`
 }
 
 // Save writes the fitted router (training rows included, sparse) as JSON.
 func (r *TaskPrior) Save(path string) error {
-	if r.train == nil {
+	if r.priors == nil {
 		return fmt.Errorf("baselines: saving an unfitted task_prior router")
 	}
 	n := len(r.targets) / r.nLLM
 	f := priorFile{header: header{fileFormat, fileVersion, kindPrior},
 		K: r.K, Alpha: r.Alpha, TaskTemp: r.TaskTemp, Power: r.Power, Global: r.Global,
-		Dim: r.dim, Tasks: r.tasks, Start: r.start, Priors: r.priors}
-	f.Indptr, f.Indices, f.Values = encodeCSR(r.train, n, r.dim)
+		Lambda: r.Lambda, Iters: r.Iters, Dim: r.dim, Tasks: r.tasks, Start: r.start, Priors: r.priors, LRB: r.lrB}
+	for k := range len(r.lrB) {
+		f.LRW = append(f.LRW, r.lrW[k*r.dim:(k+1)*r.dim])
+	}
+	if r.train != nil {
+		f.Indptr, f.Indices, f.Values = encodeCSR(r.train, n, r.dim)
+	}
 	for i := range n {
 		f.Targets = append(f.Targets, r.targets[i*r.nLLM:(i+1)*r.nLLM])
 	}
@@ -340,25 +406,49 @@ func (r *TaskPrior) decodeFile(data []byte) error {
 		return err
 	}
 	n, nt := len(f.Targets), len(f.Tasks)
-	if n == 0 || nt == 0 || f.Dim <= 0 || len(f.Start) != nt+1 || f.Start[0] != 0 || f.Start[nt] != n ||
-		len(f.Centroids) != nt || len(f.Priors) != nt {
-		return fmt.Errorf("inconsistent task_prior file (%d rows, %d tasks, dim %d)", n, nt, f.Dim)
+	knn := f.Lambda <= 0
+	if nt == 0 || f.Dim <= 0 || len(f.Centroids) != nt || len(f.Priors) != nt || len(f.Priors[0]) == 0 {
+		return fmt.Errorf("inconsistent task_prior file (%d tasks, dim %d)", nt, f.Dim)
 	}
-	for k := range nt {
-		if f.Start[k] > f.Start[k+1] || (k > 0 && f.Tasks[k] <= f.Tasks[k-1]) {
-			return fmt.Errorf("task table not ascending at %d", k)
+	for k := 1; k < nt; k++ {
+		if f.Tasks[k] <= f.Tasks[k-1] {
+			return fmt.Errorf("task ids not ascending at %d", k)
 		}
 	}
-	t := len(f.Targets[0])
-	if t == 0 {
-		return fmt.Errorf("targets have no LLMs")
-	}
-	train, err := decodeCSR(f.Indptr, f.Indices, f.Values, n, f.Dim)
-	if err != nil {
-		return err
+	t := len(f.Priors[0])
+	var train []float32
+	if knn {
+		if n == 0 || len(f.Start) != nt+1 || f.Start[0] != 0 || f.Start[nt] != n {
+			return fmt.Errorf("inconsistent task_prior rows (%d rows, %d task starts)", n, len(f.Start))
+		}
+		for k := range nt {
+			if f.Start[k] > f.Start[k+1] {
+				return fmt.Errorf("task starts decrease at %d", k)
+			}
+		}
+		var err error
+		if train, err = decodeCSR(f.Indptr, f.Indices, f.Values, n, f.Dim); err != nil {
+			return err
+		}
+	} else if n != 0 || len(f.Start) != 0 {
+		return fmt.Errorf("training rows in a logistic task_prior file")
 	}
 	g := TaskPrior{K: f.K, Alpha: f.Alpha, TaskTemp: f.TaskTemp, Power: f.Power, Global: f.Global,
-		dim: f.Dim, nLLM: t, tasks: f.Tasks, start: f.Start, train: train, priors: f.Priors}
+		Lambda: f.Lambda, Iters: f.Iters, dim: f.Dim, nLLM: t, tasks: f.Tasks, start: f.Start, train: train, priors: f.Priors}
+	if f.Lambda > 0 {
+		if len(f.LRW) != nt*t || len(f.LRB) != nt*t {
+			return fmt.Errorf("%d logistic weight rows and %d biases, want %d", len(f.LRW), len(f.LRB), nt*t)
+		}
+		for k, w := range f.LRW {
+			if len(w) != f.Dim {
+				return fmt.Errorf("logistic weight row %d has %d entries, want %d", k, len(w), f.Dim)
+			}
+			g.lrW = append(g.lrW, w...)
+		}
+		g.lrB = f.LRB
+	} else if len(f.LRW) != 0 || len(f.LRB) != 0 {
+		return fmt.Errorf("logistic weights in a file with lambda %g", f.Lambda)
+	}
 	for i, y := range f.Targets {
 		if len(y) != t {
 			return fmt.Errorf("target row %d has %d entries, row 0 has %d", i, len(y), t)

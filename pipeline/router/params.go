@@ -41,6 +41,12 @@ const (
 	ParamValFraction    = "val_fraction"     // share of each training file held out for validation
 	ParamKNN            = "knn_k"            // neighbours of the kNN router
 	ParamClusters       = "clusters"         // k-means groups of LoraRetriever
+	// Settings of the task_prior router ("prior"); knn_k is its neighbour count.
+	ParamPriorLambda   = "prior_lambda"    // > 0: per-task logistic regressions with this L2 weight; 0: shrunk kNN
+	ParamPriorIters    = "prior_iters"     // logistic regression steps
+	ParamPriorAlpha    = "prior_alpha"     // kNN mode: pseudo-count of the task prior
+	ParamPriorPower    = "prior_power"     // kNN mode: neighbour weight = max(cos,0)^power
+	ParamPriorTaskTemp = "prior_task_temp" // task posterior softmax temperature (0: nearest centroid)
 )
 
 // DefaultParams are the paper's official settings where the paper has one.
@@ -78,17 +84,25 @@ func DefaultParams() map[string]any {
 		ParamValFraction:    0.0,
 		ParamKNN:            20,
 		ParamClusters:       5,
+		ParamPriorLambda:    0.01,
+		ParamPriorIters:     200,
+		ParamPriorAlpha:     10.0,
+		ParamPriorPower:     1.0,
+		ParamPriorTaskTemp:  0.0,
 	}
 }
 
 // Kinds lists every router kind the "router" setting accepts.
-var Kinds = []string{KindRouterDC, KindCosine, KindZooter, KindKNN, KindTask, KindLora}
+var Kinds = []string{KindRouterDC, KindCosine, KindZooter, KindKNN, KindTask, KindLora, KindPrior}
 
 // Host-side router kinds (no GoMLX training).
 const (
 	KindKNN  = "knn"
 	KindTask = "task"
 	KindLora = "lora"
+	// KindPrior is baselines.TaskPrior ("our best router"): the task prior
+	// refined per query by per-task logistic regressions (or shrunk kNN).
+	KindPrior = "prior"
 )
 
 // IsGraphKind says whether the kind is trained with GoMLX.
@@ -161,6 +175,11 @@ func Validate(store *model.Store) error {
 		check(p.Select != "val" || p.ValFraction > 0, ParamSelect, p.Select, "select=val needs val_fraction > 0"),
 		check(p.KNN >= 1, ParamKNN, p.KNN, "want >= 1"),
 		check(p.Clusters >= 1, ParamClusters, p.Clusters, "want >= 1"),
+		check(p.PriorLambda >= 0, ParamPriorLambda, p.PriorLambda, "want >= 0"),
+		check(p.PriorIters >= 1, ParamPriorIters, p.PriorIters, "want >= 1"),
+		check(p.PriorAlpha > 0, ParamPriorAlpha, p.PriorAlpha, "want > 0"),
+		check(p.PriorPower > 0, ParamPriorPower, p.PriorPower, "want > 0"),
+		check(p.PriorTaskTemp >= 0, ParamPriorTaskTemp, p.PriorTaskTemp, "want >= 0"),
 	}
 	for _, err := range errs {
 		if err != nil {
@@ -187,6 +206,9 @@ type Params struct {
 	SamplesPerTask                 int
 	ValFraction                    float64
 	KNN, Clusters                  int
+	PriorLambda, PriorAlpha        float64
+	PriorPower, PriorTaskTemp      float64
+	PriorIters                     int
 	Seed                           int64
 }
 
@@ -221,6 +243,11 @@ func ReadParams(store *model.Store) Params {
 		ValFraction:    model.GetParamOr(s, ParamValFraction, 0.0),
 		KNN:            model.GetParamOr(s, ParamKNN, 20),
 		Clusters:       model.GetParamOr(s, ParamClusters, 5),
+		PriorLambda:    model.GetParamOr(s, ParamPriorLambda, 0.01),
+		PriorIters:     model.GetParamOr(s, ParamPriorIters, 200),
+		PriorAlpha:     model.GetParamOr(s, ParamPriorAlpha, 10.0),
+		PriorPower:     model.GetParamOr(s, ParamPriorPower, 1.0),
+		PriorTaskTemp:  model.GetParamOr(s, ParamPriorTaskTemp, 0.0),
 		Seed:           model.GetParamOr(s, model.ParamInitialSeed, int64(0)),
 	}
 }

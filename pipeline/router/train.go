@@ -3,6 +3,7 @@ package router
 import (
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -228,10 +229,11 @@ func SelectionAccuracy(backend compute.Backend, store *model.Store, ex *Examples
 	return MeanTaskAccuracy(ex, Argmax(logits)), nil
 }
 
-// MeanTaskAccuracy averages per-task accuracies (100 x mean credit).
-func MeanTaskAccuracy(ex *Examples, picks []int) float64 {
-	sum := map[int]float64{}
-	cnt := map[int]int{}
+// TaskAccuracies returns the routing accuracy (100 x mean credit) per task
+// id, indexed by task id (NaN for ids without queries).
+func TaskAccuracies(ex *Examples, picks []int) []float64 {
+	var sum []float64
+	var cnt []int
 	for i, t := range picks {
 		s := ex.Scores[i][t]
 		c := s
@@ -241,14 +243,34 @@ func MeanTaskAccuracy(ex *Examples, picks []int) float64 {
 				c = 1
 			}
 		}
+		for len(sum) <= ex.Task[i] {
+			sum, cnt = append(sum, 0), append(cnt, 0)
+		}
 		sum[ex.Task[i]] += c
 		cnt[ex.Task[i]]++
 	}
-	var acc float64
-	for task, s := range sum {
-		acc += 100 * s / float64(cnt[task])
+	out := make([]float64, len(sum))
+	for task := range sum {
+		out[task] = math.NaN()
+		if cnt[task] > 0 {
+			out[task] = 100 * sum[task] / float64(cnt[task])
+		}
 	}
-	return acc / float64(len(sum))
+	return out
+}
+
+// MeanTaskAccuracy averages per-task accuracies in task order (a fixed
+// summation order keeps checkpoint choices bit-reproducible).
+func MeanTaskAccuracy(ex *Examples, picks []int) float64 {
+	var acc float64
+	var n int
+	for _, a := range TaskAccuracies(ex, picks) {
+		if !math.IsNaN(a) {
+			acc += a
+			n++
+		}
+	}
+	return acc / float64(n)
 }
 
 // Argmax of each row; ties go to the first LLM in file order.

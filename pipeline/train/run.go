@@ -32,6 +32,8 @@ type Report struct {
 	// ValAcc is the mean per-task routing accuracy on the held-out
 	// validation rows (val_fraction > 0): the number to tune settings on.
 	ValAcc float64 `json:"val_acc,omitempty"`
+	// ValTasks is ValAcc per training task.
+	ValTasks map[string]float64 `json:"val_tasks,omitempty"`
 }
 
 // Run trains the router described by the store's settings on the training
@@ -106,7 +108,12 @@ func Run(dir string, store *model.Store, progress io.Writer) (*serve.Router, err
 		if err != nil {
 			return nil, err
 		}
-		rep.ValAcc = router.MeanTaskAccuracy(valEx, router.Argmax(s))
+		picks := router.Argmax(s)
+		rep.ValAcc = router.MeanTaskAccuracy(valEx, picks)
+		rep.ValTasks = map[string]float64{}
+		for i, a := range router.TaskAccuracies(valEx, picks) {
+			rep.ValTasks[set.Tasks[i].Name] = a
+		}
 	}
 	rep.Timing.TotalS = time.Since(start).Seconds()
 	r.Meta.Training = rep
@@ -164,6 +171,9 @@ func FitHost(p router.Params, ex *router.Examples) (serve.HostRouter, error) {
 		h = baselines.NewTaskLevel()
 	case router.KindLora:
 		h = baselines.NewLoraRetriever(p.Clusters, p.Seed)
+	case router.KindPrior:
+		h = &baselines.TaskPrior{K: p.KNN, Alpha: p.PriorAlpha, TaskTemp: p.PriorTaskTemp, Power: p.PriorPower,
+			Lambda: p.PriorLambda, Iters: p.PriorIters}
 	default:
 		return nil, fmt.Errorf("router %q is not a host-side router", p.Router)
 	}
