@@ -102,8 +102,15 @@ func TestCLI(t *testing.T) {
 		t.Errorf("route line: %+v", rt)
 	}
 	// The probabilities keep the data's LLM order.
-	if i := strings.Index(lines[0], meta.LLMs[0]); i < 0 || i > strings.Index(lines[0], meta.LLMs[6]) {
-		t.Errorf("LLM order lost in %q", lines[0])
+	probs := lines[0][strings.Index(lines[0], `"probabilities"`):]
+	last := -1
+	for _, llm := range meta.LLMs {
+		i := strings.Index(probs, `"`+llm+`"`)
+		if i <= last {
+			t.Errorf("LLM order lost in %q", probs)
+			break
+		}
+		last = i
 	}
 
 	// Errors name what is wrong.

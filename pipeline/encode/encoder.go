@@ -11,3 +11,16 @@ type Encoder interface {
 	// Encode returns one L2-normalised vector per text.
 	Encode(texts []string) ([][]float32, error)
 }
+
+// Persistent is an Encoder that can be saved with a trained router.
+type Persistent interface {
+	Encoder
+	Save(path string) error
+}
+
+// Load reads an encoder saved by a Persistent encoder. Only our hashed
+// n-gram encoder is persistent today; a pretrained encoder adds its case
+// here.
+func Load(path string) (Persistent, error) {
+	return LoadHashed(path)
+}

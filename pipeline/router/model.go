@@ -8,7 +8,6 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
@@ -41,12 +40,12 @@ const (
 )
 
 // Embed maps features [B, D] to query embeddings [B, dim]: the trainable part
-// of the encoder. input_dropout (training only) drops feature entries first.
+// of the encoder. (input_dropout is applied to the training batches in Train.)
 func Embed(scope *model.Scope, x *Node) *Node {
-	dim := model.GetParamOr(scope, ParamDim, 256)
+	dim := model.GetParamOr(scope, ParamDim, 64)
 	hidden := model.GetParamOr(scope, ParamHiddenLayers, 0)
 	act := model.GetParamOr(scope, ParamActivation, "tanh")
-	h := layers.DropoutStatic(scope, x, model.GetParamOr(scope, ParamInputDropout, 0.0))
+	h := x
 	for i := 0; i < hidden; i++ {
 		h = dense(scope.In("hidden_%d", i), h, dim)
 		h = activate(act, h)

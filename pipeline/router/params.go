@@ -52,17 +52,21 @@ const (
 // DefaultParams are the paper's official settings where the paper has one.
 // Deviations, all forced by our offline encoder (a projection trained from
 // scratch instead of a fine-tuned mDeBERTa): learning_rate 5e-3 instead of
-// 5e-5, and the encoder settings. input_dropout is ours: it regularises the
-// projection trained from scratch on sparse hashed features (HumanEval's 115
-// queries, replicated to 1000, are memorised without it); mDeBERTa needs none.
+// 5e-5, and the encoder settings: dim 64 (p = 768 in the paper; on hashed
+// features 64 validates as well as 256 or 1024 and trains 3x faster) and
+// input_dropout 0.9, ours, not in the paper: it regularises the projection
+// trained from scratch on sparse hashed features (without it the projection
+// memorises the training queries: 73% training vs 56% validation routing
+// accuracy; with it validation accuracy rises by ~2.5 points, chosen on a
+// val_fraction=0.2 split over 3 seeds). mDeBERTa needs none.
 func DefaultParams() map[string]any {
 	return map[string]any{
 		ParamRouter:         KindRouterDC,
 		ParamEncoderBits:    12,
-		ParamDim:            256,
+		ParamDim:            64,
 		ParamHiddenLayers:   0,
 		ParamActivation:     "tanh",
-		ParamInputDropout:   0.0, // not in the paper; see DefaultParams' doc
+		ParamInputDropout:   0.9, // not in the paper; see DefaultParams' doc
 		ParamLLMInitStd:     0.78,
 		ParamSimilarity:     "cosine",
 		ParamTemperature:    1.0,
@@ -218,10 +222,10 @@ func ReadParams(store *model.Store) Params {
 	return Params{
 		Router:         model.GetParamOr(s, ParamRouter, KindRouterDC),
 		EncoderBits:    model.GetParamOr(s, ParamEncoderBits, 12),
-		Dim:            model.GetParamOr(s, ParamDim, 256),
+		Dim:            model.GetParamOr(s, ParamDim, 64),
 		HiddenLayers:   model.GetParamOr(s, ParamHiddenLayers, 0),
 		Activation:     model.GetParamOr(s, ParamActivation, "tanh"),
-		InputDropout:   model.GetParamOr(s, ParamInputDropout, 0.0),
+		InputDropout:   model.GetParamOr(s, ParamInputDropout, 0.9),
 		LLMInitStd:     model.GetParamOr(s, ParamLLMInitStd, 0.78),
 		Similarity:     model.GetParamOr(s, ParamSimilarity, "cosine"),
 		Temperature:    model.GetParamOr(s, ParamTemperature, 1.0),

@@ -94,6 +94,7 @@ func Train(backend compute.Backend, store *model.Store, trainSet, selectSet *Exa
 	rng := rand.New(rand.NewPCG(uint64(p.Seed), 0x5eed))
 	ssRng := rand.New(rand.NewPCG(uint64(p.Seed), 0xcafe))
 	tieRng := rand.New(rand.NewPCG(uint64(p.Seed), 0x7e5))
+	dropRng := rand.New(rand.NewPCG(uint64(p.Seed), 0xd0))
 	perm := rng.Perm(trainSet.Len())
 	pos := 0
 
@@ -116,6 +117,9 @@ func Train(backend compute.Backend, store *model.Store, trainSet, selectSet *Exa
 			copy(xs[b*D:(b+1)*D], trainSet.X[i])
 			bScores[b] = targets[i]
 			bGroups[b] = groups[i]
+		}
+		if p.InputDropout > 0 {
+			inputDropout(xs, D, p.InputDropout, dropRng)
 		}
 		l := MakeLabels(p, bScores, bGroups, ssRng, tieRng)
 		B, K := p.BatchSize, l.KPos
@@ -168,6 +172,30 @@ func Train(backend compute.Backend, store *model.Store, trainSet, selectSet *Exa
 		return nil, err
 	}
 	return res, nil
+}
+
+// inputDropout zeroes each feature of the [B, D] batch x with probability
+// rate and scales the kept ones by 1/(1-rate), on the host from a seeded
+// stream (reproducible runs). A row that would lose every non-zero feature
+// is left whole: an all-zero input gives a zero embedding at the start of
+// training, whose L2 normalisation has a NaN gradient.
+func inputDropout(x []float32, D int, rate float64, rng *rand.Rand) {
+	keep := float32(1 / (1 - rate))
+	row := make([]float32, D)
+	for b := 0; b < len(x)/D; b++ {
+		xr := x[b*D : (b+1)*D]
+		nonZero := false
+		for k, v := range xr {
+			row[k] = 0
+			if rng.Float64() >= rate {
+				row[k] = v * keep
+				nonZero = nonZero || v != 0
+			}
+		}
+		if nonZero {
+			copy(xr, row)
+		}
+	}
 }
 
 func newBar(w io.Writer, n int, desc string) *progressbar.ProgressBar {

@@ -68,7 +68,7 @@ type HostRouter = baselines.Router
 // Router is a trained router in memory.
 type Router struct {
 	Meta    Meta
-	Encoder *encode.Hashed
+	Encoder encode.Persistent
 
 	// Exactly one of Store (GoMLX kinds) or Host is set.
 	Store   *model.Store
@@ -77,12 +77,12 @@ type Router struct {
 }
 
 // NewGraphRouter wraps a trained GoMLX store.
-func NewGraphRouter(meta Meta, enc *encode.Hashed, store *model.Store, b compute.Backend) *Router {
+func NewGraphRouter(meta Meta, enc encode.Persistent, store *model.Store, b compute.Backend) *Router {
 	return &Router{Meta: meta, Encoder: enc, Store: store, backend: b}
 }
 
 // NewHostRouter wraps a host-side router.
-func NewHostRouter(meta Meta, enc *encode.Hashed, h HostRouter) *Router {
+func NewHostRouter(meta Meta, enc encode.Persistent, h HostRouter) *Router {
 	return &Router{Meta: meta, Encoder: enc, Host: h}
 }
 
@@ -240,7 +240,7 @@ func Load(dir string) (*Router, error) {
 	if len(meta.LLMs) == 0 {
 		return nil, fmt.Errorf("%s: field \"llms\" is empty", filepath.Join(dir, MetaFile))
 	}
-	enc, err := encode.LoadHashed(filepath.Join(dir, EncoderFile))
+	enc, err := encode.Load(filepath.Join(dir, EncoderFile))
 	if err != nil {
 		return nil, err
 	}
