@@ -10,8 +10,10 @@ raw=$(mktemp)
 trap 'rm -f "$raw"' EXIT
 
 go build -o bin/routerdc ./cmd/routerdc
+# The benchmarks need the data (ROUTERDC_DATA or data/): fail here, not skip.
+bin/routerdc data --check
 go test -run '^$' -bench 'TrainRouterDC' -benchtime 1x -timeout 30m ./benchmarks/ | tee -a "$raw"
-go test -run '^$' -bench 'Route' -benchtime 3x -timeout 30m ./benchmarks/ | tee -a "$raw"
+go test -run '^$' -bench '^BenchmarkRoute' -benchtime 3x -timeout 30m ./benchmarks/ | tee -a "$raw"
 
 full=""
 if [[ "${1:-}" == "--full" ]]; then

@@ -71,6 +71,15 @@ func meanStd(xs []float64) (mean, std float64) {
 
 func f2(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
 
+// signed formats a difference with its sign; one that rounds to zero is
+// "+0.00", never "-0.00".
+func signed(d float64) string {
+	if math.Abs(d) < 0.005 {
+		return "+0.00"
+	}
+	return fmt.Sprintf("%+.2f", d)
+}
+
 // CSV renders "method,<columns>" with means (std=false) or standard
 // deviations (std=true).
 func (t *Table) CSV(std bool) []byte {
@@ -116,7 +125,7 @@ func (t *Table) Markdown(note string) []byte {
 				cell += " ± " + f2(r.Std[c])
 			}
 			if pv, ok := t.Paper.Value(r.Method, c); ok {
-				cell += fmt.Sprintf(" / %s / %+.2f", f2(pv), r.Mean[c]-pv)
+				cell += fmt.Sprintf(" / %s / %s", f2(pv), signed(r.Mean[c]-pv))
 			} else {
 				cell += " / —"
 			}
