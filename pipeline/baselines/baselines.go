@@ -14,9 +14,8 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
-	"runtime"
-	"sync"
+
+	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
 )
 
 // Router is the common shape of the baselines.
@@ -135,29 +134,7 @@ func save(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, data)
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(name, path)
-	}
-	if err != nil {
-		os.Remove(name)
-	}
-	return err
+	return atomicfile.Write(path, data)
 }
 
 // checkFit validates the training inputs and returns (feature dim, #LLMs).
@@ -244,29 +221,6 @@ func unit(v []float32) []float32 {
 		out[i] = float32(float64(x) * inv)
 	}
 	return out
-}
-
-// parallelRows runs fn over contiguous chunks of [0,n) on GOMAXPROCS
-// goroutines; every output row is written by one goroutine only.
-func parallelRows(n, minChunk int, fn func(lo, hi int)) {
-	w := runtime.GOMAXPROCS(0)
-	if m := n / minChunk; m < w {
-		w = m
-	}
-	if w <= 1 {
-		fn(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for p := 0; p < w; p++ {
-		lo, hi := p*n/w, (p+1)*n/w
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, hi)
-		}()
-	}
-	wg.Wait()
 }
 
 func copyScores(s [][]float64) [][]float64 {

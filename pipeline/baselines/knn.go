@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+
+	"github.com/routerdc-go/routerdc/pipeline/parallel"
 )
 
 // DefaultK is the KNN neighbour count used when K <= 0.
@@ -68,7 +70,7 @@ func (r *KNN) Scores(x [][]float32) [][]float64 {
 	}
 	out := make([][]float64, len(x))
 	const block = 32 // queries per pass over the training matrix
-	parallelRows(len(x), block, func(lo, hi int) {
+	parallel.Rows(len(x), block, func(lo, hi int) {
 		sims := make([][]float32, block)
 		for b := range sims {
 			sims[b] = make([]float32, n)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/routerdc-go/routerdc/pipeline/group"
+	"github.com/routerdc-go/routerdc/pipeline/parallel"
 )
 
 // DefaultClusters is the LoraRetriever cluster count used when Clusters <= 0.
@@ -83,7 +84,7 @@ func (r *LoraRetriever) Fit(x [][]float32, scores [][]float64, taskIDs []int) er
 func (r *LoraRetriever) Assign(x [][]float32) []int {
 	checkQuery(kindLora, r.centroids != nil, x, r.dim)
 	out := make([]int, len(x))
-	parallelRows(len(x), 64, func(lo, hi int) {
+	parallel.Rows(len(x), 64, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			out[i], _ = group.Nearest(x[i], r.centroids)
 		}

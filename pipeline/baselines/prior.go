@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/routerdc-go/routerdc/pipeline/parallel"
 )
 
 const kindPrior = "task_prior"
@@ -180,7 +182,7 @@ func (r *TaskPrior) Tasks() []int { return append([]int(nil), r.tasks...) }
 func (r *TaskPrior) Posterior(x [][]float32) [][]float64 {
 	checkQuery(kindPrior, r.priors != nil, x, r.dim)
 	out := make([][]float64, len(x))
-	parallelRows(len(x), 64, func(lo, hi int) {
+	parallel.Rows(len(x), 64, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			out[i] = r.posterior(unit(x[i]))
 		}
@@ -225,7 +227,7 @@ func (r *TaskPrior) Scores(x [][]float32) [][]float64 {
 		k = 0
 	}
 	const block = 32 // queries per pass over the training matrix
-	parallelRows(len(x), block, func(lo, hi int) {
+	parallel.Rows(len(x), block, func(lo, hi int) {
 		var sims [][]float32
 		if k > 0 {
 			sims = make([][]float32, block)

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+
+	"github.com/routerdc-go/routerdc/pipeline/parallel"
 )
 
 const kindTaskLevel = "task_level"
@@ -70,7 +72,7 @@ func (r *TaskLevel) Tasks() []int { return append([]int(nil), r.tasks...) }
 func (r *TaskLevel) Classify(x [][]float32) []int {
 	checkQuery(kindTaskLevel, r.centroids != nil, x, r.dim)
 	out := make([]int, len(x))
-	parallelRows(len(x), 64, func(lo, hi int) {
+	parallel.Rows(len(x), 64, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			out[i] = r.tasks[r.nearest(x[i])]
 		}
@@ -93,7 +95,7 @@ func (r *TaskLevel) BestLLM(id int) int {
 func (r *TaskLevel) Scores(x [][]float32) [][]float64 {
 	checkQuery(kindTaskLevel, r.centroids != nil, x, r.dim)
 	out := make([][]float64, len(x))
-	parallelRows(len(x), 64, func(lo, hi int) {
+	parallel.Rows(len(x), 64, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			out[i] = append([]float64(nil), r.means[r.nearest(x[i])]...)
 		}

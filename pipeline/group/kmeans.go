@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"sync"
+
+	"github.com/routerdc-go/routerdc/pipeline/parallel"
 )
 
 // DefaultMaxIter is the Lloyd iteration cap used when maxIter <= 0.
@@ -116,7 +117,7 @@ func seedPlusPlus(x [][]float32, sqn []float64, k int, rng *splitMix64) [][]floa
 	}
 	for len(cents) < k {
 		last := cents[len(cents)-1:]
-		parallelRows(n, func(lo, hi int) {
+		parallel.Rows(n, 256, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				if _, d := nearest(x[i], sqn[i], last); d < d2[i] {
 					d2[i] = d
@@ -167,7 +168,7 @@ func assignAll(x [][]float32, sqn []float64, cents [][]float64, assign []int, di
 	}
 	var mu sync.Mutex
 	changed := 0
-	parallelRows(len(x), func(lo, hi int) {
+	parallel.Rows(len(x), 256, func(lo, hi int) {
 		ch := 0
 		for i := lo; i < hi; i++ {
 			best, bestD := -1, math.Inf(1)
@@ -252,29 +253,6 @@ func dot32(a, b []float32) float64 {
 		s += float64(v) * float64(b[i])
 	}
 	return s
-}
-
-// parallelRows runs fn over contiguous chunks of [0,n); each row is written
-// by one goroutine only, so results do not depend on scheduling.
-func parallelRows(n int, fn func(lo, hi int)) {
-	w := runtime.GOMAXPROCS(0)
-	if m := n / 256; m < w {
-		w = m
-	}
-	if w <= 1 {
-		fn(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for p := 0; p < w; p++ {
-		lo, hi := p*n/w, (p+1)*n/w
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, hi)
-		}()
-	}
-	wg.Wait()
 }
 
 // splitMix64 is a tiny fixed PRNG (Steele et al.), so seeded results never

@@ -5,10 +5,11 @@ import (
 	"encoding/csv"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
 )
 
 // Row is one method's computed results for a table: per column the mean
@@ -138,32 +139,11 @@ func (t *Table) Markdown(note string) []byte {
 
 // Write saves <dir>/<name>.csv, <name>_std.csv and <name>.md.
 func (t *Table) Write(dir, note string) error {
-	if err := WriteFileAtomic(filepath.Join(dir, t.Name+".csv"), t.CSV(false)); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, t.Name+".csv"), t.CSV(false)); err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, t.Name+"_std.csv"), t.CSV(true)); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, t.Name+"_std.csv"), t.CSV(true)); err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(dir, t.Name+".md"), t.Markdown(note))
-}
-
-// WriteFileAtomic writes to a temp file beside path and renames it, so a
-// reader never sees a half-written file.
-func WriteFileAtomic(path string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return atomicfile.Write(filepath.Join(dir, t.Name+".md"), t.Markdown(note))
 }

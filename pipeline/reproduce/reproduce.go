@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
 	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 	"github.com/routerdc-go/routerdc/pipeline/report"
@@ -177,10 +178,10 @@ func Run(opts Options) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := report.WriteFileAtomic(filepath.Join(opts.Out, "manifest.json"), append(b, '\n')); err != nil {
+	if err := atomicfile.Write(filepath.Join(opts.Out, "manifest.json"), append(b, '\n')); err != nil {
 		return nil, err
 	}
-	if err := report.WriteFileAtomic(filepath.Join(opts.Out, "README.md"), summary(man, t1, t2)); err != nil {
+	if err := atomicfile.Write(filepath.Join(opts.Out, "README.md"), summary(man, t1, t2)); err != nil {
 		return nil, err
 	}
 	return man, nil

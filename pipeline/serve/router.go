@@ -14,6 +14,7 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/checkpoint"
+
 	"github.com/routerdc-go/routerdc/pipeline/backend"
 	"github.com/routerdc-go/routerdc/pipeline/baselines"
 	"github.com/routerdc-go/routerdc/pipeline/encode"

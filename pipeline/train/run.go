@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/ml/model"
+
 	"github.com/routerdc-go/routerdc/pipeline/backend"
 	"github.com/routerdc-go/routerdc/pipeline/baselines"
 	"github.com/routerdc-go/routerdc/pipeline/data"

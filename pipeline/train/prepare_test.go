@@ -1,0 +1,96 @@
+package train
+
+import (
+	"testing"
+
+	"github.com/routerdc-go/routerdc/pipeline/data"
+)
+
+func testData(t *testing.T) string {
+	t.Helper()
+	dir, skip, err := data.TestDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if skip != "" {
+		t.Skip(skip)
+	}
+	return dir
+}
+
+func TestPreparePaperSampling(t *testing.T) {
+	dir := testData(t)
+	s, err := Prepare(dir, data.Tasks, 1000, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Tasks) != 5 || len(s.Train) != 5000 || len(s.Val) != 0 {
+		t.Fatalf("%d tasks, %d train rows, %d val rows; want 5, 5000, 0", len(s.Tasks), len(s.Train), len(s.Val))
+	}
+	if len(s.LLMs) != 7 || s.LLMs[5] != "meta-llama/Meta-Llama-3-8B" {
+		t.Errorf("LLM order %v", s.LLMs)
+	}
+	perTask := map[int][]Row{}
+	for _, r := range s.Train {
+		perTask[r.Task] = append(perTask[r.Task], r)
+		if r.Cluster < 0 {
+			t.Fatalf("row without a cluster id: %q", r.Question)
+		}
+	}
+	for ti, task := range s.Tasks {
+		rows := perTask[ti]
+		if len(rows) != 1000 {
+			t.Errorf("%s: %d rows, want 1000", task.Name, len(rows))
+		}
+		if rows[0].Credit != (task.Metric == data.Probability) {
+			t.Errorf("%s: credit flag %v for metric %s", task.Name, rows[0].Credit, task.Metric)
+		}
+		if task.Name == "HumanEval" && rows[115].Question != rows[0].Question {
+			t.Errorf("HumanEval's 115 queries are not repeated in order")
+		}
+	}
+}
+
+func TestPrepareValidationSplit(t *testing.T) {
+	dir := testData(t)
+	s, err := Prepare(dir, data.Tasks, 0, 0.2, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Train)+len(s.Val) != 2000+1000+2000+820+115 {
+		t.Fatalf("%d + %d rows, want all 5935", len(s.Train), len(s.Val))
+	}
+	train := map[string]bool{}
+	for _, r := range s.Train {
+		train[r.Question] = true
+	}
+	leaked := 0
+	for _, r := range s.Val {
+		if train[r.Question] {
+			leaked++
+		}
+	}
+	// A few questions occur twice in the released training files; nothing
+	// else may be shared.
+	if leaked > 5 {
+		t.Errorf("%d validation questions are also training questions", leaked)
+	}
+	again, _ := Prepare(dir, data.Tasks, 0, 0.2, 7)
+	if again.Val[0].Question != s.Val[0].Question || len(again.Val) != len(s.Val) {
+		t.Error("the same seed gave a different split")
+	}
+	other, _ := Prepare(dir, data.Tasks, 0, 0.2, 8)
+	if other.Val[0].Question == s.Val[0].Question && other.Val[1].Question == s.Val[1].Question {
+		t.Error("another seed gave the same split")
+	}
+}
+
+func TestPrepareErrors(t *testing.T) {
+	dir := testData(t)
+	if _, err := Prepare(dir, data.OODTasks(), 1000, 0, 1); err == nil {
+		t.Error("OOD tasks (no training files) accepted")
+	}
+	if _, err := Prepare(t.TempDir(), data.Tasks, 1000, 0, 1); err == nil {
+		t.Error("an empty data directory accepted")
+	}
+}
