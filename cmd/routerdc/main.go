@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/routerdc-go/routerdc/pipeline/cache"
 	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 	"github.com/routerdc-go/routerdc/pipeline/reproduce"
@@ -305,6 +306,7 @@ func cmdReproduce(args []string) error {
 	seedsFlag := fs.String("seeds", "1,2,3,4,5", "comma-separated seeds; router rows are their mean")
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a setting for every router, key=value (repeatable)")
+	pf := addPipelineFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -317,12 +319,22 @@ func cmdReproduce(args []string) error {
 		return err
 	}
 	start := time.Now()
-	man, err := reproduce.Run(reproduce.Options{
+	opts := reproduce.Options{
 		DataDir: dir, Out: *out, Seeds: seeds, Settings: sets, Progress: progress(),
 		Methods: append(append([]reproduce.Method{}, reproduce.PaperMethods...), reproduce.OurMethods...),
-	})
+	}
+	closeCache, err := pf.apply(&opts)
 	if err != nil {
 		return err
+	}
+	defer closeCache()
+	man, err := reproduce.Run(opts)
+	if err != nil {
+		return err
+	}
+	if opts.DryRun || opts.Only != "" && opts.Only != "report" {
+		fmt.Fprintf(os.Stderr, "reproduce: %s\n", stageLine(man))
+		return nil
 	}
 	for _, name := range []string{"RouterDC", reproduce.BestMethod} {
 		var id, ood float64
@@ -332,8 +344,8 @@ func cmdReproduce(args []string) error {
 		}
 		fmt.Fprintf(os.Stderr, "%-28s ID avg %.2f  OOD avg %.2f  (mean of %d seeds)\n", name, id, ood, len(man.Runs[name]))
 	}
-	fmt.Fprintf(os.Stderr, "reproduce finished in %s; tables in %s, manifest in %s\n",
-		time.Since(start).Round(time.Second), filepath.Join(*out, "tables"), filepath.Join(*out, "manifest.json"))
+	fmt.Fprintf(os.Stderr, "reproduce finished in %s (%s); tables in %s, manifest in %s\n",
+		time.Since(start).Round(time.Millisecond), stageLine(man), filepath.Join(*out, "tables"), filepath.Join(*out, "manifest.json"))
 	return nil
 }
 
@@ -374,4 +386,48 @@ func cmdValidate(args []string) error {
 		fmt.Fprintf(os.Stderr, "%-50s VAL %.2f ± %.2f over seeds %v (%.0fs)\n", cfg, res.Mean, res.Std, seeds, res.Seconds)
 	}
 	return nil
+}
+
+// pipelineFlags are the caching flags shared by reproduce and run.
+type pipelineFlags struct {
+	cacheDir       *string
+	noCache, force *bool
+	dryRun         *bool
+	only           *string
+}
+
+func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
+	return &pipelineFlags{
+		cacheDir: fs.String("cache", cache.DefaultDir, "cache directory of stage outputs"),
+		noCache:  fs.Bool("no-cache", false, "neither read nor write the cache"),
+		force:    fs.Bool("force", false, "recompute every stage even when cached"),
+		dryRun:   fs.Bool("dry-run", false, "print what would run and why, run nothing"),
+		only:     fs.String("only", "", "run only this stage ("+strings.Join(reproduce.Stages, ", ")+"); earlier ones must be cached"),
+	}
+}
+
+func (f *pipelineFlags) apply(opts *reproduce.Options) (func(), error) {
+	opts.Force, opts.DryRun, opts.Only = *f.force, *f.dryRun, *f.only
+	if *f.noCache {
+		if opts.Only != "" {
+			return nil, errors.New("--only needs the cache (drop --no-cache)")
+		}
+		return func() {}, nil
+	}
+	c, err := cache.Open(*f.cacheDir, 10*time.Minute, os.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	opts.Cache = c
+	return func() { c.Close() }, nil
+}
+
+func stageLine(man *reproduce.Manifest) string {
+	var parts []string
+	for _, st := range reproduce.Stages {
+		if s := man.Stages[st]; s != nil {
+			parts = append(parts, fmt.Sprintf("%s: %d ran, %d cached", st, s.Ran, s.Cached))
+		}
+	}
+	return strings.Join(parts, "; ")
 }

@@ -7,15 +7,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
+	"github.com/routerdc-go/routerdc/pipeline/cache"
 	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 	"github.com/routerdc-go/routerdc/pipeline/report"
-	"github.com/routerdc-go/routerdc/pipeline/router"
 	"github.com/routerdc-go/routerdc/pipeline/serve"
 	"github.com/routerdc-go/routerdc/pipeline/train"
 )
@@ -63,6 +65,17 @@ type Options struct {
 	Methods  []Method
 	Settings []string // applied to every method before its own
 	Progress io.Writer
+
+	// Cache, when set, keeps every stage's output and reuses it.
+	Cache *cache.Store
+	// Force recomputes every stage even when cached.
+	Force bool
+	// DryRun prints to DryRunOut what would run and why, and runs nothing.
+	DryRun    bool
+	DryRunOut io.Writer
+	// Only runs just this stage (one of Stages); the stages before it must
+	// be cached.
+	Only string
 }
 
 // Manifest records how the results were made.
@@ -74,6 +87,7 @@ type Manifest struct {
 	DataDir   string                  `json:"data_dir"`
 	Runs      map[string][]RunSummary `json:"runs"`
 	Timings   map[string]float64      `json:"timings_s"`
+	Stages    map[string]*StageStats  `json:"stages"`
 	Bootstrap *BootstrapResult        `json:"bootstrap,omitempty"`
 }
 
@@ -97,19 +111,31 @@ type BootstrapResult struct {
 // Run does the reproduction and writes the tables under opts.Out.
 func Run(opts Options) (*Manifest, error) {
 	start := time.Now()
+	if opts.Only != "" && !slices.Contains(Stages, opts.Only) {
+		return nil, fmt.Errorf("--only %q: want one of %s", opts.Only, strings.Join(Stages, ", "))
+	}
+	if opts.DryRun && opts.DryRunOut == nil {
+		opts.DryRunOut = os.Stdout
+	}
 	tasks := data.Tasks
+	if err := data.CheckDir(opts.DataDir); err != nil {
+		return nil, err
+	}
 	sets, err := evaluate.TestSets(opts.DataDir, tasks, nil)
 	if err != nil {
 		return nil, err
 	}
-	llms := sets[0].LLMs
+	cleanTemp(opts.Cache)
+	run := &runner{opts: opts, sets: sets, stats: map[string]*StageStats{}}
+	run.stat("data").Ran++
 	t1, t2 := report.Table1(), report.Table2()
 	addRef(t1, t2, tasks, sets)
 
 	man := &Manifest{Seeds: opts.Seeds, Methods: opts.Methods, Settings: opts.Settings,
 		Versions: serve.CurrentVersions(), DataDir: opts.DataDir,
-		Runs: map[string][]RunSummary{}, Timings: map[string]float64{}}
-	credits := map[string][][]float64{} // method -> task -> per-query credit summed over seeds
+		Runs: map[string][]RunSummary{}, Timings: map[string]float64{}, Stages: run.stats}
+	credits := map[string][][]float64{} // method -> task -> per-query credit averaged over seeds
+	complete := true
 	for _, m := range opts.Methods {
 		mStart := time.Now()
 		var perSeed []map[string]float64
@@ -118,30 +144,18 @@ func Run(opts Options) (*Manifest, error) {
 			seeds = seeds[:1]
 		}
 		for _, seed := range seeds {
-			if opts.Progress != nil {
-				fmt.Fprintf(opts.Progress, "%s, seed %d\n", m.Name, seed)
-			}
-			store := router.NewStore(seed)
-			if err := router.ApplySettings(store, append(append([]string{}, opts.Settings...), m.Settings...)); err != nil {
-				return nil, fmt.Errorf("method %s: %w", m.Name, err)
-			}
-			r, err := train.Run(opts.DataDir, store, opts.Progress)
-			if err != nil {
-				return nil, fmt.Errorf("method %s seed %d: %w", m.Name, seed, err)
-			}
-			if strings.Join(r.Meta.LLMs, "\n") != strings.Join(llms, "\n") {
-				return nil, fmt.Errorf("training files' LLMs %v differ from the test files' %v", r.Meta.LLMs, llms)
-			}
-			res, err := evaluate.Tasks(r, tasks, sets)
+			out, err := run.unit(m, seed)
 			if err != nil {
 				return nil, err
 			}
-			acc := map[string]float64{}
+			if out == nil {
+				complete = false
+				continue
+			}
 			if credits[m.Name] == nil {
 				credits[m.Name] = make([][]float64, len(tasks))
 			}
-			for i, tr := range res {
-				acc[tr.Task] = tr.Accuracy
+			for i, tr := range out.Tasks {
 				if credits[m.Name][i] == nil {
 					credits[m.Name][i] = make([]float64, len(tr.Credits))
 				}
@@ -149,20 +163,23 @@ func Run(opts Options) (*Manifest, error) {
 					credits[m.Name][i][q] += c / float64(len(seeds))
 				}
 			}
-			id, ood := evaluate.Averages(res)
-			rep, _ := r.Meta.Training.(*train.Report)
-			man.Runs[m.Name] = append(man.Runs[m.Name], RunSummary{Seed: seed, Accuracy: acc, IDAvg: id, OODAvg: ood, Training: rep})
-			perSeed = append(perSeed, acc)
+			id, ood := out.Averages()
+			man.Runs[m.Name] = append(man.Runs[m.Name], RunSummary{Seed: seed, Accuracy: out.Accuracy(), IDAvg: id, OODAvg: ood, Training: out.Training})
+			perSeed = append(perSeed, out.Accuracy())
 		}
-		t1.Add(m.Name, m.Kind, perSeed)
-		t2.Add(m.Name, m.Kind, perSeed)
+		if complete {
+			t1.Add(m.Name, m.Kind, perSeed)
+			t2.Add(m.Name, m.Kind, perSeed)
+		}
 		man.Timings[m.Name] = time.Since(mStart).Seconds()
 	}
+	if !complete || run.stopAfter("evaluate") {
+		return man, nil
+	}
+	rStart := time.Now()
 	if a, b := credits[BestMethod], credits["RouterDC"]; a != nil && b != nil {
 		man.Bootstrap = bootstrap(BestMethod, "RouterDC", a, b, tasks)
 	}
-	man.Timings["total"] = time.Since(start).Seconds()
-
 	note := fmt.Sprintf("Our encoder is the offline hashed character/word n-gram encoder with a trainable projection, "+
 		"not the paper's mDeBERTa-v3-base. Router rows: mean over %d seeds %v. Candidate-LLM, Oracle and Random "+
 		"rows are computed from the released data. Paper values are the published numbers (reference data).",
@@ -174,6 +191,14 @@ func Run(opts Options) (*Manifest, error) {
 	if err := t2.Write(tdir, note); err != nil {
 		return nil, err
 	}
+	if err := atomicfile.Write(filepath.Join(opts.Out, "README.md"), summary(man, t1, t2)); err != nil {
+		return nil, err
+	}
+	run.stat("report").Ran++
+	run.stat("report").Seconds += time.Since(rStart).Seconds()
+	man.Timings["total"] = time.Since(start).Seconds()
+	// The manifest holds this run's timings and cache hits, so unlike the
+	// tables it differs from run to run.
 	b, err := json.MarshalIndent(man, "", "  ")
 	if err != nil {
 		return nil, err
@@ -181,11 +206,10 @@ func Run(opts Options) (*Manifest, error) {
 	if err := atomicfile.Write(filepath.Join(opts.Out, "manifest.json"), append(b, '\n')); err != nil {
 		return nil, err
 	}
-	if err := atomicfile.Write(filepath.Join(opts.Out, "README.md"), summary(man, t1, t2)); err != nil {
-		return nil, err
-	}
 	return man, nil
 }
+
+func loadRouter(dir string) (trainedRouter, error) { return serve.Load(dir) }
 
 // summary is results/README.md: an index of the outputs and the headline
 // numbers (ID/OOD averages, ours beside the paper's).

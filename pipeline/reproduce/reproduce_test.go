@@ -8,7 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/routerdc-go/routerdc/pipeline/cache"
 	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/report"
 )
@@ -107,5 +109,68 @@ func TestReproduceShort(t *testing.T) {
 	}
 	if run.Training == nil || run.Training.Train == nil || len(run.Training.Train.Curve) != 3 {
 		t.Errorf("manifest lacks the training curve: %+v", run.Training)
+	}
+}
+
+// TestReproduceCache: a second run reuses every stage and writes the same
+// bytes; a changed setting reruns only the units that depend on it.
+func TestReproduceCache(t *testing.T) {
+	dir, skip, err := data.TestDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if skip != "" {
+		t.Skip(skip)
+	}
+	c, err := cache.Open(t.TempDir(), time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	methods := []Method{
+		{Name: "RouterDC", Kind: report.KindRouterDC, Settings: []string{"router=routerdc;steps=40;eval_every=20"}},
+		{Name: "Task-level router", Kind: "ours", Settings: []string{"router=task;target=credit"}, SeedFree: true},
+	}
+	run := func(out string, ms []Method, mod func(*Options)) *Manifest {
+		t.Helper()
+		opts := Options{DataDir: dir, Out: out, Seeds: []int64{1, 2}, Methods: ms, Cache: c}
+		if mod != nil {
+			mod(&opts)
+		}
+		man, err := Run(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return man
+	}
+	out1, out2 := t.TempDir(), t.TempDir()
+	cold := run(out1, methods, nil)
+	if cold.Stages["train"].Ran != 3 || cold.Stages["evaluate"].Ran != 3 {
+		t.Fatalf("cold run stages: train %+v evaluate %+v", cold.Stages["train"], cold.Stages["evaluate"])
+	}
+	warm := run(out2, methods, nil)
+	if warm.Stages["evaluate"].Cached != 3 || warm.Stages["train"] != nil && warm.Stages["train"].Ran != 0 {
+		t.Fatalf("warm run recomputed: %+v", warm.Stages)
+	}
+	for _, f := range []string{"tables/table1.csv", "tables/table2.md", "tables/table1_std.csv", "README.md"} {
+		a, _ := os.ReadFile(filepath.Join(out1, f))
+		b, _ := os.ReadFile(filepath.Join(out2, f))
+		if len(a) == 0 || string(a) != string(b) {
+			t.Errorf("%s differs between the cold and the warm run", f)
+		}
+	}
+	var buf strings.Builder
+	changed := []Method{methods[0], {Name: methods[1].Name, Kind: "ours", Settings: []string{"router=task;target=score"}, SeedFree: true}}
+	run(t.TempDir(), changed, func(o *Options) { o.DryRun, o.DryRunOut = true, &buf })
+	if !strings.Contains(buf.String(), "not cached") || strings.Count(buf.String(), "Task-level router") != 3 ||
+		strings.Contains(buf.String(), "RouterDC, seed") {
+		t.Errorf("dry run after changing one method's setting:\n%s", buf.String())
+	}
+	again := run(t.TempDir(), changed, nil)
+	if again.Stages["train"].Ran != 1 || again.Stages["evaluate"].Cached != 2 {
+		t.Errorf("changing one setting: stages %+v %+v, want 1 train run and 2 cached evaluations", again.Stages["train"], again.Stages["evaluate"])
+	}
+	if _, err := Run(Options{DataDir: dir, Out: t.TempDir(), Seeds: []int64{1}, Methods: methods, Cache: c, Only: "evaluate", Force: true}); err == nil {
+		t.Error("--only evaluate with --force (nothing usable cached) succeeded")
 	}
 }

@@ -40,6 +40,21 @@ type Report struct {
 // Run trains the router described by the store's settings on the training
 // tasks found in dir and returns it ready to route.
 func Run(dir string, store *model.Store, progress io.Writer) (*serve.Router, error) {
+	return RunWith(dir, store, nil, progress)
+}
+
+// FitEncoder fits the offline encoder on the distinct training questions
+// (replication would skew document frequencies towards HumanEval): the
+// pipeline's embed stage.
+func FitEncoder(set *Set, bits int) *encode.Hashed {
+	enc := encode.NewHashed(encode.HashedConfig{Bits: bits})
+	enc.Fit(distinct(Questions(set.Train)))
+	return enc
+}
+
+// RunWith is Run with an already fitted encoder (nil: fit one), so the
+// pipeline can reuse a cached embed stage.
+func RunWith(dir string, store *model.Store, enc encode.Persistent, progress io.Writer) (*serve.Router, error) {
 	start := time.Now()
 	if err := router.Validate(store); err != nil {
 		return nil, err
@@ -53,10 +68,9 @@ func Run(dir string, store *model.Store, progress io.Writer) (*serve.Router, err
 	rep.Timing.PrepareS = time.Since(start).Seconds()
 
 	t0 := time.Now()
-	enc := encode.NewHashed(encode.HashedConfig{Bits: p.EncoderBits})
-	// idf is fitted on the distinct training questions (replication would
-	// skew document frequencies towards HumanEval).
-	enc.Fit(distinct(Questions(set.Train)))
+	if enc == nil {
+		enc = FitEncoder(set, p.EncoderBits)
+	}
 	trainEx, err := Examples(enc, set.Train)
 	if err != nil {
 		return nil, err
@@ -71,7 +85,7 @@ func Run(dir string, store *model.Store, progress io.Writer) (*serve.Router, err
 		Kind:     p.Router,
 		LLMs:     set.LLMs,
 		Seed:     p.Seed,
-		Settings: settings(store),
+		Settings: Settings(store),
 		Encoder:  enc.Name(),
 		Versions: serve.CurrentVersions(),
 	}
@@ -153,8 +167,8 @@ func distinct(texts []string) []string {
 	return out
 }
 
-// settings copies the store's root params (the named hyperparameters).
-func settings(store *model.Store) map[string]any {
+// Settings copies the store's root params (the named hyperparameters).
+func Settings(store *model.Store) map[string]any {
 	out := map[string]any{}
 	for k, v := range store.IterParams() {
 		out[strings.TrimPrefix(k, "/")] = v

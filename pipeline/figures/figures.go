@@ -1,0 +1,292 @@
+// Package figures draws the project's figures (PNG, via gonum.org/v1/plot)
+// from plain Go data, so that the pipeline can redraw them from cached
+// results without depending on training code.
+//
+// Every figure is rendered to memory first and then written with
+// atomicfile.Write, so a reader never sees a half-written PNG. Inputs are
+// validated up front and any panic from the plotting library is turned into
+// an error: a figure is never worth crashing a pipeline run.
+package figures
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image/color"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
+)
+
+// DPI is the resolution of every figure; with the sizes below a one-panel
+// figure is 800x500 pixels and a two-panel one 1200x500.
+const DPI = 100
+
+var (
+	singleW = 8 * vg.Inch
+	singleH = 5 * vg.Inch
+	doubleW = 12 * vg.Inch
+)
+
+// palette10 is Tableau-10: distinct hues that stay tellable apart when
+// printed and for the common colour-vision deficiencies.
+var palette10 = []color.RGBA{
+	{31, 119, 180, 255}, {255, 127, 14, 255}, {44, 160, 44, 255}, {214, 39, 40, 255},
+	{148, 103, 189, 255}, {140, 86, 75, 255}, {227, 119, 194, 255}, {127, 127, 127, 255},
+	{188, 189, 34, 255}, {23, 190, 207, 255},
+}
+
+// seriesColor cycles the palette; beyond 10 series glyph shapes (see
+// seriesShape) keep the series apart.
+func seriesColor(i int) color.Color { return palette10[i%len(palette10)] }
+
+var shapes = []draw.GlyphDrawer{
+	draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{}, draw.CrossGlyph{}, draw.PlusGlyph{},
+}
+
+func seriesShape(i int) draw.GlyphDrawer { return shapes[(i/len(palette10))%len(shapes)] }
+
+// newPlot makes a plot with the house style: larger fonts than gonum's
+// defaults, because figures are viewed scaled down in reports.
+func newPlot(title, xLabel, yLabel string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.Title.TextStyle.Font.Size = vg.Points(14)
+	p.Title.Padding = vg.Points(6)
+	p.X.Label.Text = xLabel
+	p.Y.Label.Text = yLabel
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Label.TextStyle.Font.Size = vg.Points(12)
+		a.Tick.Label.Font.Size = vg.Points(10)
+	}
+	p.Legend.TextStyle.Font.Size = vg.Points(10)
+	p.Legend.Top = true
+	return p
+}
+
+// addGrid puts light grid lines behind the data so values can be read off.
+func addGrid(p *plot.Plot) {
+	g := plotter.NewGrid()
+	g.Vertical.Color = color.Gray{Y: 225}
+	g.Horizontal.Color = color.Gray{Y: 225}
+	p.Add(g)
+}
+
+// rotateXTicks tilts category labels, which are often long LLM names.
+func rotateXTicks(p *plot.Plot) {
+	p.X.Tick.Label.Rotation = math.Pi / 7
+	p.X.Tick.Label.XAlign = draw.XRight
+	p.X.Tick.Label.YAlign = draw.YTop
+}
+
+// figure is what every public function builds: one or more panels side by
+// side, and optionally a legend or a colour scale in a strip on the right.
+type figure struct {
+	w, h     vg.Length
+	panels   []*plot.Plot
+	legend   *plot.Legend // drawn right of the panels when set
+	colorBar *plot.Plot   // drawn right of the panels when set
+}
+
+func (f figure) save(path string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("figures: drawing %s: %v", path, r)
+		}
+	}()
+	img := vgimg.NewWith(vgimg.UseWH(f.w, f.h), vgimg.UseDPI(DPI))
+	dc := draw.New(img)
+	margin := vg.Points(6)
+	dc = draw.Crop(dc, margin, -margin, margin, -margin)
+	if f.legend != nil {
+		l := f.legend
+		l.Top = true
+		// Start below the panel titles so the legend lines up with the data.
+		l.YOffs = -vg.Points(30)
+		r := l.Rectangle(dc)
+		l.Draw(dc)
+		dc = draw.Crop(dc, 0, -(r.Max.X-r.Min.X)-vg.Points(10), 0, 0)
+	}
+	if f.colorBar != nil {
+		strip := vg.Inch
+		bar := draw.Crop(dc, dc.Max.X-dc.Min.X-strip, 0, 0, 0)
+		f.colorBar.Draw(bar)
+		dc = draw.Crop(dc, 0, -strip-vg.Points(6), 0, 0)
+	}
+	tiles := draw.Tiles{Rows: 1, Cols: len(f.panels), PadX: vg.Points(20)}
+	canvases := plot.Align([][]*plot.Plot{f.panels}, tiles, dc)
+	for i, p := range f.panels {
+		p.Draw(canvases[0][i])
+	}
+	var buf bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
+		return fmt.Errorf("figures: encoding %s: %w", path, err)
+	}
+	return atomicfile.Write(path, buf.Bytes())
+}
+
+// bars is a bar plotter whose widths are in data units, which makes grouped
+// bars and their error bars line up exactly (plotter.BarChart measures width
+// in canvas units, so groups drift against data-placed error bars).
+type bars struct {
+	x, y  []float64 // bar centres and heights
+	width float64
+	color color.Color
+}
+
+func (b *bars) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	for i := range b.x {
+		lo, hi := math.Min(0, b.y[i]), math.Max(0, b.y[i])
+		rect := vg.Rectangle{
+			Min: vg.Point{X: trX(b.x[i] - b.width/2), Y: trY(lo)},
+			Max: vg.Point{X: trX(b.x[i] + b.width/2), Y: trY(hi)},
+		}
+		c.FillPolygon(b.color, c.ClipPolygonXY(rectPoly(rect)))
+		c.StrokeLines(draw.LineStyle{Color: color.Black, Width: vg.Points(0.5)}, c.ClipLinesXY(append(rectPoly(rect), rect.Min))...)
+	}
+}
+
+func rectPoly(r vg.Rectangle) []vg.Point {
+	return []vg.Point{r.Min, {X: r.Min.X, Y: r.Max.Y}, r.Max, {X: r.Max.X, Y: r.Min.Y}}
+}
+
+func (b *bars) DataRange() (xmin, xmax, ymin, ymax float64) {
+	xmin, xmax = math.Inf(1), math.Inf(-1)
+	for i := range b.x {
+		xmin, xmax = math.Min(xmin, b.x[i]-b.width/2), math.Max(xmax, b.x[i]+b.width/2)
+		ymin, ymax = math.Min(ymin, b.y[i]), math.Max(ymax, b.y[i])
+	}
+	return xmin, xmax, ymin, ymax
+}
+
+func (b *bars) Thumbnail(c *draw.Canvas) {
+	c.FillPolygon(b.color, rectPoly(c.Rectangle))
+}
+
+// groupedBars adds one bar per category and series, series side by side
+// within each category, with error bars where a series has a std.
+func groupedBars(p *plot.Plot, categories []string, series []Series) error {
+	groupWidth := 0.8
+	w := groupWidth / float64(len(series))
+	for j, s := range series {
+		b := &bars{width: w, color: seriesColor(j), y: s.Mean}
+		for i := range categories {
+			b.x = append(b.x, float64(i)-groupWidth/2+w*(float64(j)+0.5))
+		}
+		p.Add(b)
+		if s.Std != nil {
+			eb, err := errorBars(b.x, s.Mean, s.Std)
+			if err != nil {
+				return err
+			}
+			p.Add(eb)
+		}
+		if len(series) > 1 {
+			p.Legend.Add(s.Name, b)
+		}
+	}
+	p.NominalX(categories...)
+	p.X.Min, p.X.Max = -0.6, float64(len(categories))-0.4
+	return nil
+}
+
+type errPoints struct {
+	plotter.XYs
+	plotter.YErrors
+}
+
+func errorBars(x, mean, std []float64) (*plotter.YErrorBars, error) {
+	var e errPoints
+	for i := range x {
+		e.XYs = append(e.XYs, plotter.XY{X: x[i], Y: mean[i]})
+		e.YErrors = append(e.YErrors, struct{ Low, High float64 }{std[i], std[i]})
+	}
+	eb, err := plotter.NewYErrorBars(e)
+	if err != nil {
+		return nil, err
+	}
+	eb.LineStyle.Width = vg.Points(1)
+	eb.CapWidth = vg.Points(6)
+	return eb, nil
+}
+
+// cellLabels writes each heatmap cell's text centred in the cell, white on
+// dark cells and black on light ones (dark[i] says which).
+func cellLabels(xys plotter.XYs, texts []string, dark []bool) (*plotter.Labels, error) {
+	l, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: texts})
+	if err != nil {
+		return nil, err
+	}
+	for i := range l.TextStyle {
+		l.TextStyle[i].XAlign = draw.XCenter
+		l.TextStyle[i].YAlign = draw.YCenter
+		l.TextStyle[i].Font.Size = vg.Points(10)
+		l.TextStyle[i].Color = color.Black
+		if dark[i] {
+			l.TextStyle[i].Color = color.White
+		}
+	}
+	return l, nil
+}
+
+// moveLegendOut takes the legend out of p, for drawing beside the panels
+// where it cannot hide data.
+func moveLegendOut(p *plot.Plot) *plot.Legend {
+	l := p.Legend
+	p.Legend = plot.NewLegend()
+	return &l
+}
+
+// newLegend makes a legend styled like newPlot's, for figures whose legend
+// spans several panels.
+func newLegend() *plot.Legend {
+	l := plot.NewLegend()
+	l.TextStyle.Font = font.From(plot.DefaultFont, vg.Points(10))
+	return &l
+}
+
+// Input checks shared by the public functions. Their messages name the
+// argument, since the caller usually builds these slices from cached results.
+
+func checkFinite(name string, vs []float64) error {
+	for i, v := range vs {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("figures: %s[%d] = %v is not a finite number", name, i, v)
+		}
+	}
+	return nil
+}
+
+func checkLen(what string, got, want int) error {
+	if got != want {
+		return fmt.Errorf("figures: %s has %d values, want %d", what, got, want)
+	}
+	return nil
+}
+
+func checkMatrix(name string, m [][]float64, rows, cols int, rowsName, colsName string) error {
+	if rows == 0 || cols == 0 {
+		return fmt.Errorf("figures: %s needs at least one %s and one %s", name, rowsName, colsName)
+	}
+	if len(m) != rows {
+		return fmt.Errorf("figures: %s has %d rows, want one per %s (%d)", name, len(m), rowsName, rows)
+	}
+	for i, row := range m {
+		if len(row) != cols {
+			return fmt.Errorf("figures: %s row %d has %d values, want one per %s (%d)", name, i, len(row), colsName, cols)
+		}
+	}
+	return nil
+}
+
+var errNoPath = errors.New("figures: empty output path")
+
+func p1(p *plot.Plot) []*plot.Plot { return []*plot.Plot{p} }

@@ -1,0 +1,314 @@
+package reproduce
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
+	"github.com/routerdc-go/routerdc/pipeline/cache"
+	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/encode"
+	"github.com/routerdc-go/routerdc/pipeline/evaluate"
+	"github.com/routerdc-go/routerdc/pipeline/router"
+	"github.com/routerdc-go/routerdc/pipeline/train"
+)
+
+// Stages of the pipeline, in order. data verifies the released files; embed
+// fits the encoder; train fits a router (per method and seed); evaluate
+// routes the 8 test sets; report writes tables and figures.
+var Stages = []string{"data", "embed", "train", "evaluate", "report"}
+
+// Stage versions enter the cache keys: bump one when its code changes what
+// it computes, and every entry of that stage and the stages after it is
+// recomputed.
+const (
+	embedVersion    = "embed-1"
+	trainVersion    = "train-1"
+	evaluateVersion = "evaluate-1"
+)
+
+// TaskOutcome is one test set's result, with the per-query picks and
+// credits the bootstrap and the figures need.
+type TaskOutcome struct {
+	Task     string    `json:"task"`
+	OOD      bool      `json:"ood"`
+	N        int       `json:"n"`
+	Accuracy float64   `json:"accuracy"`
+	Picks    []int     `json:"picks"`
+	Credits  []float64 `json:"credits"`
+}
+
+// Outcome is the evaluate stage's output for one (method, seed).
+type Outcome struct {
+	Seed     int64          `json:"seed"`
+	Tasks    []TaskOutcome  `json:"tasks"`
+	Training *train.Report  `json:"training"`
+	Settings map[string]any `json:"settings"`
+}
+
+// StageStats counts what each stage did in a run.
+type StageStats struct {
+	Cached  int     `json:"cached"`
+	Ran     int     `json:"ran"`
+	Seconds float64 `json:"seconds"`
+}
+
+// unitKeys are the cache keys of one (method, seed).
+type unitKeys struct {
+	embed, train, evaluate string
+	settings               map[string]any
+	params                 router.Params
+}
+
+func dataKey() (string, error) { return cache.Key("data", data.Files()) }
+
+func keysFor(opts Options, m Method, seed int64) (*unitKeys, error) {
+	store := router.NewStore(seed)
+	if err := router.ApplySettings(store, append(append([]string{}, opts.Settings...), m.Settings...)); err != nil {
+		return nil, fmt.Errorf("method %s: %w", m.Name, err)
+	}
+	p := router.ReadParams(store)
+	settings := train.Settings(store)
+	dk, err := dataKey()
+	if err != nil {
+		return nil, err
+	}
+	k := &unitKeys{settings: settings, params: p}
+	embedIn := map[string]any{"encoder_bits": p.EncoderBits, "samples_per_task": p.SamplesPerTask,
+		"val_fraction": p.ValFraction}
+	if p.ValFraction > 0 {
+		embedIn["seed"] = seed // the validation split, hence the fitted texts, depend on it
+	}
+	if k.embed, err = cache.Key(embedVersion, dk, embedIn); err != nil {
+		return nil, err
+	}
+	if k.train, err = cache.Key(trainVersion, dk, settings, k.embed); err != nil {
+		return nil, err
+	}
+	if k.evaluate, err = cache.Key(evaluateVersion, k.train); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// runner runs the stages of units, reusing and filling the cache.
+type runner struct {
+	opts  Options
+	sets  []*data.Dataset
+	stats map[string]*StageStats
+}
+
+func (r *runner) stat(stage string) *StageStats {
+	if r.stats[stage] == nil {
+		r.stats[stage] = &StageStats{}
+	}
+	return r.stats[stage]
+}
+
+// stopAfter says whether --only excludes stages after stage.
+func (r *runner) stopAfter(stage string) bool {
+	return r.opts.Only != "" && slices.Index(Stages, stage) >= slices.Index(Stages, r.opts.Only)
+}
+
+// mustBeCached says whether --only forbids computing stage.
+func (r *runner) mustBeCached(stage string) bool {
+	return r.opts.Only != "" && slices.Index(Stages, stage) < slices.Index(Stages, r.opts.Only)
+}
+
+func (r *runner) cached(stage, key string) bool {
+	c := r.opts.Cache
+	return c != nil && !r.opts.Force && c.Has(stage, key)
+}
+
+func (r *runner) say(format string, args ...any) {
+	if r.opts.Progress != nil {
+		fmt.Fprintf(r.opts.Progress, format+"\n", args...)
+	}
+}
+
+// unit computes (or loads) the outcome of one method and seed; nil when
+// --only stops before the evaluate stage or on --dry-run.
+func (r *runner) unit(m Method, seed int64) (*Outcome, error) {
+	k, err := keysFor(r.opts, m, seed)
+	if err != nil {
+		return nil, err
+	}
+	label := fmt.Sprintf("%s, seed %d", m.Name, seed)
+	if r.cached("evaluate", k.evaluate) && !r.stopAfter("train") {
+		r.stat("evaluate").Cached++
+		var out Outcome
+		if err := r.opts.Cache.ReadJSON("evaluate", k.evaluate, "outcome.json", &out); err != nil {
+			return nil, err
+		}
+		return &out, nil
+	}
+	if r.opts.DryRun {
+		for _, st := range []struct{ stage, key string }{{"embed", k.embed}, {"train", k.train}, {"evaluate", k.evaluate}} {
+			why := "not cached"
+			switch {
+			case r.cached(st.stage, st.key):
+				why = "cached"
+			case r.opts.Force:
+				why = "--force"
+			}
+			fmt.Fprintf(r.opts.DryRunOut, "%-9s %-45s %s  %s\n", st.stage, label, st.key[:12], why)
+		}
+		return nil, nil
+	}
+
+	enc, err := r.embed(k)
+	if err != nil || r.stopAfter("embed") {
+		return nil, err
+	}
+	trained, report, err := r.train(m, seed, k, enc, label)
+	if err != nil || r.stopAfter("train") {
+		return nil, err
+	}
+	return r.evaluate(k, trained, report, seed, label)
+}
+
+func (r *runner) embed(k *unitKeys) (encode.Persistent, error) {
+	st := r.stat("embed")
+	if r.cached("embed", k.embed) {
+		st.Cached++
+		return encode.Load(filepath.Join(r.opts.Cache.Path("embed", k.embed), "encoder.json"))
+	}
+	if r.mustBeCached("embed") {
+		return nil, fmt.Errorf("--only %s: the embed stage of %s is not cached; run without --only first", r.opts.Only, k.embed[:12])
+	}
+	start := time.Now()
+	p := k.params
+	set, err := train.Prepare(r.opts.DataDir, data.Tasks, p.SamplesPerTask, p.ValFraction, p.Seed)
+	if err != nil {
+		return nil, err
+	}
+	enc := train.FitEncoder(set, p.EncoderBits)
+	st.Ran++
+	defer func() { st.Seconds += time.Since(start).Seconds() }()
+	if r.opts.Cache == nil {
+		return enc, nil
+	}
+	err = r.opts.Cache.Put("embed", k.embed, map[string]any{"encoder": enc.Name()}, func(dir string) error {
+		return enc.Save(filepath.Join(dir, "encoder.json"))
+	})
+	return enc, err
+}
+
+// trainedRouter is what the evaluate stage needs from training.
+type trainedRouter interface {
+	evaluate.Scorer
+}
+
+func (r *runner) train(m Method, seed int64, k *unitKeys, enc encode.Persistent, label string) (trainedRouter, *train.Report, error) {
+	st := r.stat("train")
+	if r.cached("train", k.train) {
+		st.Cached++
+		dir := filepath.Join(r.opts.Cache.Path("train", k.train), "router")
+		tr, err := loadRouter(dir)
+		if err != nil {
+			return nil, nil, err
+		}
+		var rep train.Report
+		if err := r.opts.Cache.ReadJSON("train", k.train, "report.json", &rep); err != nil {
+			return nil, nil, err
+		}
+		return tr, &rep, nil
+	}
+	if r.mustBeCached("train") {
+		return nil, nil, fmt.Errorf("--only %s: %s is not trained yet; run without --only first", r.opts.Only, label)
+	}
+	r.say("%s", label)
+	start := time.Now()
+	store := router.NewStore(seed)
+	if err := router.ApplySettings(store, append(append([]string{}, r.opts.Settings...), m.Settings...)); err != nil {
+		return nil, nil, err
+	}
+	tr, err := train.RunWith(r.opts.DataDir, store, enc, r.opts.Progress)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", label, err)
+	}
+	if !slices.Equal(tr.Meta.LLMs, r.sets[0].LLMs) {
+		return nil, nil, fmt.Errorf("training files' LLMs %v differ from the test files' %v", tr.Meta.LLMs, r.sets[0].LLMs)
+	}
+	rep := tr.Meta.Training.(*train.Report)
+	st.Ran++
+	st.Seconds += time.Since(start).Seconds()
+	if r.opts.Cache != nil {
+		err = r.opts.Cache.Put("train", k.train, map[string]any{"settings": k.settings, "embed": k.embed}, func(dir string) error {
+			if err := tr.Save(filepath.Join(dir, "router")); err != nil {
+				return err
+			}
+			return writeJSON(filepath.Join(dir, "report.json"), rep)
+		})
+	}
+	return tr, rep, err
+}
+
+func (r *runner) evaluate(k *unitKeys, tr trainedRouter, rep *train.Report, seed int64, label string) (*Outcome, error) {
+	st := r.stat("evaluate")
+	start := time.Now()
+	res, err := evaluate.Tasks(tr, data.Tasks, r.sets)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", label, err)
+	}
+	out := &Outcome{Seed: seed, Training: rep, Settings: k.settings}
+	for _, t := range res {
+		out.Tasks = append(out.Tasks, TaskOutcome{Task: t.Task, OOD: t.OOD, N: t.N, Accuracy: t.Accuracy, Picks: t.Picks, Credits: t.Credits})
+	}
+	st.Ran++
+	st.Seconds += time.Since(start).Seconds()
+	if r.opts.Cache != nil {
+		err = r.opts.Cache.Put("evaluate", k.evaluate, map[string]any{"train": k.train}, func(dir string) error {
+			return writeJSON(filepath.Join(dir, "outcome.json"), out)
+		})
+	}
+	return out, err
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(path, b)
+}
+
+// Averages of an outcome: unweighted means over the ID and OOD tasks.
+func (o *Outcome) Averages() (id, ood float64) {
+	var a, b []float64
+	for _, t := range o.Tasks {
+		if t.OOD {
+			b = append(b, t.Accuracy)
+		} else {
+			a = append(a, t.Accuracy)
+		}
+	}
+	return evaluate.Mean(a), evaluate.Mean(b)
+}
+
+// Accuracy maps task name to accuracy.
+func (o *Outcome) Accuracy() map[string]float64 {
+	m := map[string]float64{}
+	for _, t := range o.Tasks {
+		m[t.Task] = t.Accuracy
+	}
+	return m
+}
+
+// cleanTemp removes temp entries a killed run left in the cache.
+func cleanTemp(c *cache.Store) {
+	if c == nil {
+		return
+	}
+	matches, _ := filepath.Glob(filepath.Join(c.Dir, "*", "*", ".tmp-*"))
+	for _, m := range matches {
+		if strings.Contains(filepath.Base(m), ".tmp-") {
+			os.RemoveAll(m)
+		}
+	}
+}
