@@ -17,9 +17,17 @@ build:
 data: build
     {{bin}} data
 
-# Reproduce the paper's Tables 1 and 2 (5 seeds) into results/.
+# Reproduce the paper's Tables 1 and 2 (5 seeds) into results/ (cached: a second run is near-instant).
 reproduce *ARGS: build
     {{bin}} reproduce --out results {{ARGS}}
+
+# Run every ablation sweep (pipeline/experiments/ablation-*.yaml) into results/ablations and results/figures.
+ablate *ARGS: build
+    {{bin}} run --out results {{ARGS}} ablations
+
+# Run any experiment declaration: just run pipeline/experiments/ablation-h.yaml
+run +ARGS: build
+    {{bin}} run --out results {{ARGS}}
 
 # Unit tests plus the integration test on the real data (needs the data: `just data` or ROUTERDC_DATA).
 test:

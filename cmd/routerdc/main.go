@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/cache"
 	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
+	"github.com/routerdc-go/routerdc/pipeline/experiments"
 	"github.com/routerdc-go/routerdc/pipeline/reproduce"
 	"github.com/routerdc-go/routerdc/pipeline/router"
 	"github.com/routerdc-go/routerdc/pipeline/serve"
@@ -36,8 +36,16 @@ Commands:
   route      --router DIR [QUERY ...]               route queries (stdin lines when none given)
   validate   [--data DIR] [--seeds 1,2,3] CONFIG ...   compare settings on validation splits of the TRAINING
                                                     files (never the test sets); CONFIG is "key=value;key=value"
-  reproduce  [--data DIR] [--out results] [--seeds 1,2,3,4,5] [--set key=value ...]
+  reproduce  [--data DIR] [--out results] [--seeds 1,2,3,4,5] [--set key=value ...] [CACHE FLAGS]
                                                     Tables 1 and 2 of the paper, side by side with the paper
+                                                    (runs the built-in declaration "paper")
+  run        [--data DIR] [--out results] [CACHE FLAGS] FILE|NAME ...
+                                                    run experiment declarations (YAML; built-in names:
+                                                    paper, ablation-lambda, ablation-k, ...; "ablations" = all)
+
+Cache flags: --cache DIR (default .cache/routerdc), --no-cache, --force, --dry-run, --only STAGE.
+Stage outputs are cached by a hash of their inputs, settings and code version: a second run is
+near-instant and a changed setting reruns only what depends on it.
   settings                                          list the training settings and their defaults
 
 The data directory is --data, else $ROUTERDC_DATA, else ./data.
@@ -63,6 +71,8 @@ func main() {
 		err = cmdReproduce(os.Args[2:])
 	case "validate":
 		err = cmdValidate(os.Args[2:])
+	case "run":
+		err = cmdRun(os.Args[2:])
 	case "settings":
 		err = cmdSettings()
 	case "-h", "--help", "help":
@@ -301,51 +311,120 @@ func (o orderedKV) MarshalJSON() ([]byte, error) {
 
 func cmdReproduce(args []string) error {
 	fs := newFlags("reproduce")
-	dirFlag := fs.String("data", "", "data directory (default $ROUTERDC_DATA or ./data)")
-	out := fs.String("out", "results", "output directory")
-	seedsFlag := fs.String("seeds", "1,2,3,4,5", "comma-separated seeds; router rows are their mean")
-	var sets multiFlag
-	fs.Var(&sets, "set", "override a setting for every router, key=value (repeatable)")
-	pf := addPipelineFlags(fs)
+	seedsFlag := fs.String("seeds", "", "comma-separated seeds (default: the declaration's, 1..5); router rows are their mean")
+	c := addRunFlags(fs, "results")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	seeds, err := parseSeeds(*seedsFlag)
+	d, err := experiments.Load("paper")
 	if err != nil {
 		return err
 	}
-	dir := data.Dir(*dirFlag)
-	if err := data.CheckDir(dir); err != nil {
-		return err
-	}
-	start := time.Now()
-	opts := reproduce.Options{
-		DataDir: dir, Out: *out, Seeds: seeds, Settings: sets, Progress: progress(),
-		Methods: append(append([]reproduce.Method{}, reproduce.PaperMethods...), reproduce.OurMethods...),
-	}
-	closeCache, err := pf.apply(&opts)
-	if err != nil {
-		return err
-	}
-	defer closeCache()
-	man, err := reproduce.Run(opts)
-	if err != nil {
-		return err
-	}
-	if opts.DryRun || opts.Only != "" && opts.Only != "report" {
-		fmt.Fprintf(os.Stderr, "reproduce: %s\n", stageLine(man))
-		return nil
-	}
-	for _, name := range []string{"RouterDC", reproduce.BestMethod} {
-		var id, ood float64
-		for _, r := range man.Runs[name] {
-			id += r.IDAvg / float64(len(man.Runs[name]))
-			ood += r.OODAvg / float64(len(man.Runs[name]))
+	if *seedsFlag != "" {
+		if d.Seeds, err = parseSeeds(*seedsFlag); err != nil {
+			return err
 		}
-		fmt.Fprintf(os.Stderr, "%-28s ID avg %.2f  OOD avg %.2f  (mean of %d seeds)\n", name, id, ood, len(man.Runs[name]))
 	}
-	fmt.Fprintf(os.Stderr, "reproduce finished in %s (%s); tables in %s, manifest in %s\n",
-		time.Since(start).Round(time.Millisecond), stageLine(man), filepath.Join(*out, "tables"), filepath.Join(*out, "manifest.json"))
+	return runDecl(d, c)
+}
+
+func cmdRun(args []string) error {
+	fs := newFlags("run")
+	c := addRunFlags(fs, "results")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("give declaration files (or built-in names: %s)", strings.Join(experiments.Builtin(), ", "))
+	}
+	var names []string
+	for _, f := range fs.Args() {
+		if f == "ablations" { // every built-in ablation-* declaration
+			for _, b := range experiments.Builtin() {
+				if strings.HasPrefix(b, "ablation-") {
+					names = append(names, b)
+				}
+			}
+			continue
+		}
+		names = append(names, f)
+	}
+	var decls []*experiments.Decl
+	for _, f := range names {
+		d, err := experiments.Load(f)
+		if err != nil {
+			return err
+		}
+		decls = append(decls, d)
+	}
+	for _, d := range decls {
+		if err := runDecl(d, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runFlags are the flags of reproduce and run.
+type runFlags struct {
+	dataDir, out   *string
+	sets           multiFlag
+	cacheDir, only *string
+	noCache, force *bool
+	dryRun         *bool
+}
+
+func addRunFlags(fs *flag.FlagSet, out string) *runFlags {
+	c := &runFlags{
+		dataDir:  fs.String("data", "", "data directory (default $ROUTERDC_DATA or ./data)"),
+		out:      fs.String("out", out, "output directory"),
+		cacheDir: fs.String("cache", cache.DefaultDir, "cache directory of stage outputs"),
+		noCache:  fs.Bool("no-cache", false, "neither read nor write the cache"),
+		force:    fs.Bool("force", false, "recompute every stage even when cached"),
+		dryRun:   fs.Bool("dry-run", false, "print what would run and why, run nothing"),
+		only:     fs.String("only", "", "run only this stage ("+strings.Join(reproduce.Stages, ", ")+"); earlier ones must be cached"),
+	}
+	fs.Var(&c.sets, "set", "override a setting for every run, key=value (repeatable)")
+	return c
+}
+
+func runDecl(d *experiments.Decl, c *runFlags) error {
+	start := time.Now()
+	o := experiments.Options{DataDir: data.Dir(*c.dataDir), Out: *c.out, Settings: c.sets, Progress: progress(),
+		Force: *c.force, DryRun: *c.dryRun, Only: *c.only}
+	if *c.noCache {
+		if o.Only != "" {
+			return errors.New("--only needs the cache (drop --no-cache)")
+		}
+	} else {
+		store, err := cache.Open(*c.cacheDir, 10*time.Minute, os.Stderr)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		o.Cache = store
+	}
+	fmt.Fprintf(os.Stderr, "%s (%s)\n", d.Name, d.File)
+	res, err := experiments.Run(d, o)
+	if err != nil {
+		return err
+	}
+	if man := res.Manifest; man != nil && len(res.Written) > 0 {
+		for _, name := range []string{d.Baseline, d.Best} {
+			if runs := man.Runs[name]; len(runs) > 0 {
+				var id, ood float64
+				for _, r := range runs {
+					id += r.IDAvg / float64(len(runs))
+					ood += r.OODAvg / float64(len(runs))
+				}
+				fmt.Fprintf(os.Stderr, "%-28s ID avg %.2f  OOD avg %.2f  (mean of %d seeds)\n", name, id, ood, len(runs))
+			}
+		}
+	}
+	fmt.Fprintf(os.Stderr, "%s finished in %s (%s)\n", d.Name, time.Since(start).Round(time.Millisecond), stageLine(res.Stages))
+	if len(res.Written) > 0 {
+		fmt.Fprintf(os.Stderr, "outputs: %s\n", strings.Join(res.Written, ", "))
+	}
 	return nil
 }
 
@@ -388,44 +467,10 @@ func cmdValidate(args []string) error {
 	return nil
 }
 
-// pipelineFlags are the caching flags shared by reproduce and run.
-type pipelineFlags struct {
-	cacheDir       *string
-	noCache, force *bool
-	dryRun         *bool
-	only           *string
-}
-
-func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
-	return &pipelineFlags{
-		cacheDir: fs.String("cache", cache.DefaultDir, "cache directory of stage outputs"),
-		noCache:  fs.Bool("no-cache", false, "neither read nor write the cache"),
-		force:    fs.Bool("force", false, "recompute every stage even when cached"),
-		dryRun:   fs.Bool("dry-run", false, "print what would run and why, run nothing"),
-		only:     fs.String("only", "", "run only this stage ("+strings.Join(reproduce.Stages, ", ")+"); earlier ones must be cached"),
-	}
-}
-
-func (f *pipelineFlags) apply(opts *reproduce.Options) (func(), error) {
-	opts.Force, opts.DryRun, opts.Only = *f.force, *f.dryRun, *f.only
-	if *f.noCache {
-		if opts.Only != "" {
-			return nil, errors.New("--only needs the cache (drop --no-cache)")
-		}
-		return func() {}, nil
-	}
-	c, err := cache.Open(*f.cacheDir, 10*time.Minute, os.Stderr)
-	if err != nil {
-		return nil, err
-	}
-	opts.Cache = c
-	return func() { c.Close() }, nil
-}
-
-func stageLine(man *reproduce.Manifest) string {
+func stageLine(stages map[string]*reproduce.StageStats) string {
 	var parts []string
 	for _, st := range reproduce.Stages {
-		if s := man.Stages[st]; s != nil {
+		if s := stages[st]; s != nil {
 			parts = append(parts, fmt.Sprintf("%s: %d ran, %d cached", st, s.Ran, s.Cached))
 		}
 	}

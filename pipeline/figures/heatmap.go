@@ -79,10 +79,10 @@ func AblationHeatmap(path, title, xLabel, yLabel string, xs, ys []string, values
 // top, the way tables are read.
 type heatCells [][]float64
 
-func (h heatCells) Dims() (c, r int)     { return len(h[0]), len(h) }
-func (h heatCells) Z(c, r int) float64   { return h[len(h)-1-r][c] }
-func (h heatCells) X(c int) float64      { return float64(c) }
-func (h heatCells) Y(r int) float64      { return float64(r) }
+func (h heatCells) Dims() (c, r int)   { return len(h[0]), len(h) }
+func (h heatCells) Z(c, r int) float64 { return h[len(h)-1-r][c] }
+func (h heatCells) X(c int) float64    { return float64(c) }
+func (h heatCells) Y(r int) float64    { return float64(r) }
 
 // heatmap draws an annotated cell grid with a colour scale beside it.
 func heatmap(path, title, xLabel, yLabel string, xs, ys []string, values [][]float64,
@@ -142,10 +142,15 @@ func heatmap(path, title, xLabel, yLabel string, xs, ys []string, values [][]flo
 // sequentialMap runs from near-white to dark blue with luminance changing
 // evenly, so cell shade reads as magnitude and annotations stay legible.
 func sequentialMap() (palette.ColorMap, error) {
-	return moreland.NewLuminance([]color.Color{
-		color.NRGBA{247, 251, 255, 255},
-		color.NRGBA{158, 202, 225, 255},
-		color.NRGBA{66, 146, 198, 255},
+	// NewLuminance wants luminance rising, so build dark-to-light and flip.
+	m, err := moreland.NewLuminance([]color.Color{
 		color.NRGBA{8, 48, 107, 255},
+		color.NRGBA{66, 146, 198, 255},
+		color.NRGBA{158, 202, 225, 255},
+		color.NRGBA{247, 251, 255, 255},
 	})
+	if err != nil {
+		return nil, err
+	}
+	return palette.Reverse(m), nil
 }

@@ -7,9 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -31,32 +29,6 @@ type Method struct {
 	SeedFree bool `json:"seed_free,omitempty"`
 }
 
-// PaperMethods are the paper's routers, trained with our offline encoder.
-var PaperMethods = []Method{
-	{Name: "CosineClassifier", Kind: report.KindBaseline, Settings: []string{"router=cosine"}},
-	{Name: "ZOOTER", Kind: report.KindBaseline, Settings: []string{"router=zooter"}},
-	{Name: "LoraRetriever (clustering)", Kind: report.KindBaseline, Settings: []string{"router=lora"}},
-	{Name: "RouterDC", Kind: report.KindRouterDC, Settings: []string{"router=routerdc"}},
-}
-
-// OurMethods are routers beyond the paper, with the same encoder. Their
-// settings were chosen with `routerdc validate` (validation splits of the
-// training files, seeds 1-3), never on the test sets; the VAL numbers are in
-// the README.
-var OurMethods = []Method{
-	{Name: "RouterDC (credit, task groups)", Kind: "ours",
-		Settings: []string{"router=routerdc;target=credit;group=task"}},
-	{Name: "kNN router", Kind: "ours", Settings: []string{"router=knn;target=credit;knn_k=400"}, SeedFree: true},
-	{Name: "Task-level router", Kind: "ours", Settings: []string{"router=task;target=credit"}, SeedFree: true},
-	{Name: "Task prior + logistic", Kind: "ours",
-		Settings: []string{"router=prior;target=credit;samples_per_task=0"}, SeedFree: true},
-}
-
-// BestMethod is our best router by validation accuracy (VAL 60.80, the
-// highest of every configuration we validated); the bootstrap compares it
-// with RouterDC.
-var BestMethod = "Task prior + logistic"
-
 // Options of a reproduction.
 type Options struct {
 	DataDir  string
@@ -76,6 +48,8 @@ type Options struct {
 	// Only runs just this stage (one of Stages); the stages before it must
 	// be cached.
 	Only string
+	// Best is bootstrapped against Baseline when both are methods.
+	Best, Baseline string
 }
 
 // Manifest records how the results were made.
@@ -111,23 +85,11 @@ type BootstrapResult struct {
 // Run does the reproduction and writes the tables under opts.Out.
 func Run(opts Options) (*Manifest, error) {
 	start := time.Now()
-	if opts.Only != "" && !slices.Contains(Stages, opts.Only) {
-		return nil, fmt.Errorf("--only %q: want one of %s", opts.Only, strings.Join(Stages, ", "))
-	}
-	if opts.DryRun && opts.DryRunOut == nil {
-		opts.DryRunOut = os.Stdout
-	}
-	tasks := data.Tasks
-	if err := data.CheckDir(opts.DataDir); err != nil {
-		return nil, err
-	}
-	sets, err := evaluate.TestSets(opts.DataDir, tasks, nil)
+	run, err := newRunner(opts)
 	if err != nil {
 		return nil, err
 	}
-	cleanTemp(opts.Cache)
-	run := &runner{opts: opts, sets: sets, stats: map[string]*StageStats{}}
-	run.stat("data").Ran++
+	opts, tasks, sets := run.opts, data.Tasks, run.sets
 	t1, t2 := report.Table1(), report.Table2()
 	addRef(t1, t2, tasks, sets)
 
@@ -177,8 +139,8 @@ func Run(opts Options) (*Manifest, error) {
 		return man, nil
 	}
 	rStart := time.Now()
-	if a, b := credits[BestMethod], credits["RouterDC"]; a != nil && b != nil {
-		man.Bootstrap = bootstrap(BestMethod, "RouterDC", a, b, tasks)
+	if a, b := credits[opts.Best], credits[opts.Baseline]; a != nil && b != nil {
+		man.Bootstrap = bootstrap(opts.Best, opts.Baseline, a, b, tasks)
 	}
 	note := fmt.Sprintf("Our encoder is the offline hashed character/word n-gram encoder with a trainable projection, "+
 		"not the paper's mDeBERTa-v3-base. Router rows: mean over %d seeds %v. Candidate-LLM, Oracle and Random "+

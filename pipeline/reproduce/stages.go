@@ -96,6 +96,52 @@ func keysFor(opts Options, m Method, seed int64) (*unitKeys, error) {
 	return k, nil
 }
 
+// newRunner checks the options and the data (the data stage).
+func newRunner(opts Options) (*runner, error) {
+	if opts.Only != "" && !slices.Contains(Stages, opts.Only) {
+		return nil, fmt.Errorf("--only %q: want one of %s", opts.Only, strings.Join(Stages, ", "))
+	}
+	if opts.DryRun && opts.DryRunOut == nil {
+		opts.DryRunOut = os.Stdout
+	}
+	if err := data.CheckDir(opts.DataDir); err != nil {
+		return nil, err
+	}
+	sets, err := evaluate.TestSets(opts.DataDir, data.Tasks, nil)
+	if err != nil {
+		return nil, err
+	}
+	cleanTemp(opts.Cache)
+	r := &runner{opts: opts, sets: sets, stats: map[string]*StageStats{}}
+	r.stat("data").Ran++
+	return r, nil
+}
+
+// Outcomes runs (or loads from the cache) every (method, seed) of opts and
+// returns the evaluated outcomes per method, without writing tables: what
+// sweeps build on. A nil outcome was not evaluated (--dry-run, --only).
+func Outcomes(opts Options) (map[string][]*Outcome, map[string]*StageStats, error) {
+	r, err := newRunner(opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := map[string][]*Outcome{}
+	for _, m := range opts.Methods {
+		seeds := opts.Seeds
+		if m.SeedFree {
+			seeds = seeds[:1]
+		}
+		for _, seed := range seeds {
+			o, err := r.unit(m, seed)
+			if err != nil {
+				return nil, nil, err
+			}
+			out[m.Name] = append(out[m.Name], o)
+		}
+	}
+	return out, r.stats, nil
+}
+
 // runner runs the stages of units, reusing and filling the cache.
 type runner struct {
 	opts  Options

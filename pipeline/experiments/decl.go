@@ -1,0 +1,209 @@
+// Package experiments holds the pipeline's declared experiments (one YAML
+// file each, embedded in the binary) and runs them: "tables" declarations
+// reproduce the paper's tables, "sweep" declarations vary one or two
+// settings over seeds (the ablations).
+package experiments
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/routerdc-go/routerdc/pipeline/router"
+)
+
+//go:embed *.yaml
+var builtin embed.FS
+
+// Decl is one experiment declaration.
+type Decl struct {
+	Name        string       `yaml:"name"`
+	Description string       `yaml:"description"`
+	Kind        string       `yaml:"kind"` // tables | sweep
+	Seeds       []int64      `yaml:"seeds"`
+	Settings    string       `yaml:"settings"` // applied to every run: "key=value;key=value"
+	Methods     []MethodDecl `yaml:"methods"`  // tables
+	Best        string       `yaml:"best"`     // tables: our best method, bootstrapped against Baseline
+	Baseline    string       `yaml:"baseline"`
+	Sweep       *SweepDecl   `yaml:"sweep"`
+	Figure      string       `yaml:"figure"` // sweep: file name under results/figures
+
+	File string `yaml:"-"`
+}
+
+// MethodDecl is one row of a tables declaration.
+type MethodDecl struct {
+	Name     string `yaml:"name"`
+	Kind     string `yaml:"kind"`
+	Settings string `yaml:"settings"`
+	SeedFree bool   `yaml:"seed_free"`
+	line     int
+}
+
+// SweepDecl varies Param over Values (and Param2 over Values2: a grid).
+type SweepDecl struct {
+	Param   string   `yaml:"param"`
+	Values  []string `yaml:"values"`
+	Param2  string   `yaml:"param2"`
+	Values2 []string `yaml:"values2"`
+	line    int
+}
+
+func (m *MethodDecl) UnmarshalYAML(n *yaml.Node) error {
+	type plain MethodDecl
+	if err := decodeStrict(n, (*plain)(m)); err != nil {
+		return err
+	}
+	m.line = n.Line
+	return nil
+}
+
+func (s *SweepDecl) UnmarshalYAML(n *yaml.Node) error {
+	type plain SweepDecl
+	if err := decodeStrict(n, (*plain)(s)); err != nil {
+		return err
+	}
+	s.line = n.Line
+	return nil
+}
+
+// decodeStrict decodes a node rejecting unknown keys (Node.Decode alone
+// does not), with the key's line in the error.
+func decodeStrict(n *yaml.Node, v any) error {
+	b, err := yaml.Marshal(n)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("line %d+: %w", n.Line, err)
+	}
+	return nil
+}
+
+// Load reads a declaration from a file, or a built-in one by name
+// ("paper", "ablation-lambda", ...).
+func Load(path string) (*Decl, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && !strings.ContainsRune(path, filepath.Separator) {
+		name := strings.TrimSuffix(path, ".yaml") + ".yaml"
+		if bb, berr := builtin.ReadFile(name); berr == nil {
+			return Parse("pipeline/experiments/"+name, bb)
+		}
+		return nil, fmt.Errorf("%s: no such file, and no built-in experiment of that name (built-in: %s)", path, strings.Join(Builtin(), ", "))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, b)
+}
+
+// Builtin lists the embedded declarations by name.
+func Builtin() []string {
+	entries, _ := builtin.ReadDir(".")
+	var out []string
+	for _, e := range entries {
+		out = append(out, strings.TrimSuffix(e.Name(), ".yaml"))
+	}
+	return out
+}
+
+// Parse decodes and validates a declaration; errors name the file, the line
+// and the key.
+func Parse(file string, b []byte) (*Decl, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var d Decl
+	if err := dec.Decode(&d); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: empty declaration", file)
+		}
+		return nil, fmt.Errorf("%s: %v", file, strings.ReplaceAll(err.Error(), "\n", " "))
+	}
+	d.File = file
+	if err := d.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return &d, nil
+}
+
+func checkSettings(line int, key string, settings ...string) error {
+	if err := router.ApplySettings(router.NewStore(1), settings); err != nil {
+		return fmt.Errorf("line %d: %s: %v", line, key, err)
+	}
+	return nil
+}
+
+func (d *Decl) validate() error {
+	if d.Name == "" {
+		return errors.New(`key "name" is missing`)
+	}
+	if len(d.Seeds) == 0 {
+		return errors.New(`key "seeds" is missing or empty`)
+	}
+	if err := checkSettings(0, "settings", d.Settings); err != nil {
+		return err
+	}
+	switch d.Kind {
+	case "tables":
+		if len(d.Methods) == 0 {
+			return errors.New(`kind "tables" needs "methods"`)
+		}
+		var names []string
+		for i, m := range d.Methods {
+			if m.Name == "" {
+				return fmt.Errorf("line %d: methods[%d]: key \"name\" is missing", m.line, i)
+			}
+			if slices.Contains(names, m.Name) {
+				return fmt.Errorf("line %d: methods[%d]: name %q repeats", m.line, i, m.Name)
+			}
+			names = append(names, m.Name)
+			if err := checkSettings(m.line, fmt.Sprintf("methods[%d].settings", i), d.Settings, m.Settings); err != nil {
+				return err
+			}
+		}
+		for key, v := range map[string]string{"best": d.Best, "baseline": d.Baseline} {
+			if v != "" && !slices.Contains(names, v) {
+				return fmt.Errorf("key %q: %q is not one of the methods", key, v)
+			}
+		}
+	case "sweep":
+		s := d.Sweep
+		if s == nil {
+			return errors.New(`kind "sweep" needs "sweep"`)
+		}
+		if len(s.Values) == 0 {
+			return fmt.Errorf("line %d: sweep.values is empty", s.line)
+		}
+		for _, v := range s.Values {
+			if err := checkSettings(s.line, "sweep", d.Settings, s.Param+"="+v); err != nil {
+				return err
+			}
+		}
+		if s.Param2 != "" {
+			if len(s.Values2) == 0 {
+				return fmt.Errorf("line %d: sweep.values2 is empty", s.line)
+			}
+			for _, v := range s.Values2 {
+				if err := checkSettings(s.line, "sweep", d.Settings, s.Param2+"="+v); err != nil {
+					return err
+				}
+			}
+		}
+		if d.Figure != "" && !strings.HasSuffix(d.Figure, ".png") {
+			return fmt.Errorf("key \"figure\": %q is not a .png file name", d.Figure)
+		}
+	default:
+		return fmt.Errorf(`key "kind": %q, want "tables" or "sweep"`, d.Kind)
+	}
+	return nil
+}

@@ -1,0 +1,198 @@
+package experiments
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"strconv"
+
+	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
+	"github.com/routerdc-go/routerdc/pipeline/cache"
+	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/reproduce"
+)
+
+// Options of a run; Out is the results directory (tables under
+// Out/tables, sweeps under Out/ablations, figures under Out/figures).
+type Options struct {
+	DataDir   string
+	Out       string
+	Settings  []string // command-line overrides, applied after the declaration's
+	Progress  io.Writer
+	Cache     *cache.Store
+	Force     bool
+	DryRun    bool
+	DryRunOut io.Writer
+	Only      string
+}
+
+// Result is what a run produced.
+type Result struct {
+	Manifest *reproduce.Manifest // tables
+	Sweep    *SweepResult        // sweeps
+	Stages   map[string]*reproduce.StageStats
+	Written  []string // files written
+}
+
+func (o Options) reproduce(d *Decl) reproduce.Options {
+	return reproduce.Options{
+		DataDir: o.DataDir, Out: o.Out, Seeds: d.Seeds, Progress: o.Progress,
+		Settings: append([]string{d.Settings}, o.Settings...),
+		Cache:    o.Cache, Force: o.Force, DryRun: o.DryRun, DryRunOut: o.DryRunOut, Only: o.Only,
+		Best: d.Best, Baseline: d.Baseline,
+	}
+}
+
+// Run runs a declaration.
+func Run(d *Decl, o Options) (*Result, error) {
+	ro := o.reproduce(d)
+	if d.Kind == "tables" {
+		for _, m := range d.Methods {
+			ro.Methods = append(ro.Methods, reproduce.Method{Name: m.Name, Kind: m.Kind, Settings: []string{m.Settings}, SeedFree: m.SeedFree})
+		}
+		man, err := reproduce.Run(ro)
+		if err != nil {
+			return nil, err
+		}
+		res := &Result{Manifest: man, Stages: man.Stages}
+		if !o.DryRun && (o.Only == "" || o.Only == "report") {
+			res.Written = []string{filepath.Join(o.Out, "tables"), filepath.Join(o.Out, "README.md"), filepath.Join(o.Out, "manifest.json")}
+		}
+		return res, nil
+	}
+	return runSweep(d, o, ro)
+}
+
+// SweepPoint is one cell of a sweep: the settings' values and the outcome
+// over seeds.
+type SweepPoint struct {
+	Value, Value2   string
+	ID, OOD         []float64 // per seed
+	Tasks           map[string][]float64
+	Complete        bool
+}
+
+// SweepResult is a whole sweep.
+type SweepResult struct {
+	Decl   *Decl
+	Points []SweepPoint
+}
+
+func cellName(s *SweepDecl, v, v2 string) string {
+	name := s.Param + "=" + v
+	if s.Param2 != "" {
+		name += ";" + s.Param2 + "=" + v2
+	}
+	return name
+}
+
+func runSweep(d *Decl, o Options, ro reproduce.Options) (*Result, error) {
+	s := d.Sweep
+	values2 := []string{""}
+	if s.Param2 != "" {
+		values2 = s.Values2
+	}
+	for _, v := range s.Values {
+		for _, v2 := range values2 {
+			name := cellName(s, v, v2)
+			ro.Methods = append(ro.Methods, reproduce.Method{Name: name, Kind: "sweep", Settings: []string{name}})
+		}
+	}
+	outs, stats, err := reproduce.Outcomes(ro)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Stages: stats, Sweep: &SweepResult{Decl: d}}
+	complete := true
+	for _, v := range s.Values {
+		for _, v2 := range values2 {
+			pt := SweepPoint{Value: v, Value2: v2, Tasks: map[string][]float64{}, Complete: true}
+			for _, out := range outs[cellName(s, v, v2)] {
+				if out == nil {
+					pt.Complete, complete = false, false
+					continue
+				}
+				id, ood := out.Averages()
+				pt.ID, pt.OOD = append(pt.ID, id), append(pt.OOD, ood)
+				for t, a := range out.Accuracy() {
+					pt.Tasks[t] = append(pt.Tasks[t], a)
+				}
+			}
+			res.Sweep.Points = append(res.Sweep.Points, pt)
+		}
+	}
+	if !complete || o.DryRun || (o.Only != "" && o.Only != "report") {
+		return res, nil
+	}
+	path := filepath.Join(o.Out, "ablations", d.Name+".csv")
+	if err := atomicfile.Write(path, res.Sweep.CSV()); err != nil {
+		return nil, err
+	}
+	res.Written = append(res.Written, path)
+	if d.Figure != "" {
+		fig := filepath.Join(o.Out, "figures", d.Figure)
+		if err := drawSweep(fig, res.Sweep); err != nil {
+			return nil, err
+		}
+		res.Written = append(res.Written, fig)
+	}
+	return res, nil
+}
+
+// MeanStd of xs (sample standard deviation; 0 for one value).
+func MeanStd(xs []float64) (mean, std float64) {
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	if len(xs) > 1 {
+		for _, x := range xs {
+			std += (x - mean) * (x - mean)
+		}
+		std = math.Sqrt(std / float64(len(xs)-1))
+	}
+	return mean, std
+}
+
+// CSV renders the sweep: one row per cell with the ID/OOD averages (mean
+// and std over seeds) and each task's mean accuracy.
+func (r *SweepResult) CSV() []byte {
+	s := r.Decl.Sweep
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	head := []string{s.Param}
+	if s.Param2 != "" {
+		head = append(head, s.Param2)
+	}
+	head = append(head, "seeds", "id_mean", "id_std", "ood_mean", "ood_std")
+	for _, t := range data.Tasks {
+		head = append(head, t.Name)
+	}
+	_ = w.Write(head)
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+	for _, p := range r.Points {
+		rec := []string{p.Value}
+		if s.Param2 != "" {
+			rec = append(rec, p.Value2)
+		}
+		idm, ids := MeanStd(p.ID)
+		oodm, oods := MeanStd(p.OOD)
+		rec = append(rec, strconv.Itoa(len(p.ID)), f(idm), f(ids), f(oodm), f(oods))
+		for _, t := range data.Tasks {
+			m, _ := MeanStd(p.Tasks[t.Name])
+			rec = append(rec, f(m))
+		}
+		_ = w.Write(rec)
+	}
+	w.Flush()
+	return buf.Bytes()
+}
+
+// drawSweep is replaced by the figures once they exist; until then a sweep
+// writes its CSV only.
+var drawSweep = func(path string, r *SweepResult) error {
+	return fmt.Errorf("figures are not available yet (wanted %s)", path)
+}

@@ -1,0 +1,482 @@
+package group
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/routerdc-go/routerdc/pipeline/parallel"
+)
+
+// t-SNE defaults (van der Maaten & Hinton 2008; optimiser settings as in
+// scikit-learn's exact method). The paper reduces to 5 dimensions.
+const (
+	DefaultTSNEDims       = 5
+	DefaultPerplexity     = 30
+	DefaultTSNEIterations = 1000
+	DefaultPCADims        = 50
+
+	earlyExaggeration = 12
+	exaggerationIters = 250
+	momentumEarly     = 0.5
+	momentumLate      = 0.8
+	minGain           = 0.01
+	initStd           = 1e-4
+	perplexityTol     = 1e-5
+	perplexitySteps   = 100
+)
+
+// TSNEConfig sets up TSNE. Zero fields take the defaults above.
+type TSNEConfig struct {
+	Dims       int     // output dimensions (default 5)
+	Perplexity float64 // effective neighbour count (default 30); must be < number of rows
+	Iterations int     // gradient steps (default 1000)
+	Seed       int64   // seeds PCA's random projection and the initial embedding
+	PCADims    int     // reduce to this many dims first (default 50); < 0 skips PCA
+}
+
+func (c TSNEConfig) withDefaults() (TSNEConfig, error) {
+	if c.Dims == 0 {
+		c.Dims = DefaultTSNEDims
+	}
+	if c.Perplexity == 0 {
+		c.Perplexity = DefaultPerplexity
+	}
+	if c.Iterations == 0 {
+		c.Iterations = DefaultTSNEIterations
+	}
+	if c.PCADims == 0 {
+		c.PCADims = DefaultPCADims
+	}
+	switch {
+	case c.Dims < 0:
+		return c, fmt.Errorf("group: t-SNE dims %d < 0", c.Dims)
+	case c.Perplexity < 0 || math.IsNaN(c.Perplexity) || math.IsInf(c.Perplexity, 0):
+		return c, fmt.Errorf("group: t-SNE perplexity %v must be positive", c.Perplexity)
+	case c.Iterations < 0:
+		return c, fmt.Errorf("group: t-SNE iterations %d < 0", c.Iterations)
+	}
+	return c, nil
+}
+
+// checkRows rejects empty or ragged input and returns the column count.
+func checkRows(x [][]float32, what string) (int, error) {
+	if len(x) == 0 {
+		return 0, fmt.Errorf("group: %s on no rows", what)
+	}
+	d := len(x[0])
+	if d == 0 {
+		return 0, fmt.Errorf("group: %s on rows with no columns", what)
+	}
+	for i, r := range x {
+		if len(r) != d {
+			return 0, fmt.Errorf("group: %s row %d has %d columns, row 0 has %d", what, i, len(r), d)
+		}
+	}
+	return d, nil
+}
+
+// TSNE embeds the rows of x in cfg.Dims dimensions with exact t-SNE.
+//
+// The rows are first reduced to cfg.PCADims principal components (as in van
+// der Maaten's reference tsne.py). Input affinities are Gaussian over
+// squared Euclidean distances with per-row bandwidths set by binary search
+// to the perplexity; as in Barnes-Hut t-SNE they are kept only for each
+// row's floor(3*perplexity)+1 nearest neighbours (the rest would be below
+// exp(-9)-ish and only cost O(N^2) memory), then symmetrised and
+// normalised. The repulsive (Student-t) forces are exact over all pairs.
+// Optimisation: KL gradient (with scikit-learn's factor 4), early
+// exaggeration 12 for the first 250 iterations with momentum 0.5, then
+// momentum 0.8, learning rate max(N/12/4, 50), per-coordinate gains
+// (+0.2 / x0.8, floor 0.01) as in tsne.py, embedding re-centred each step,
+// initial embedding N(0, 1e-4^2).
+//
+// The result depends only on (x, cfg): rows are processed in parallel but
+// each row's sums run in index order and cross-row reductions add the
+// per-row sums in row order, so output is bit-identical across runs and
+// GOMAXPROCS. progress, when non-nil, receives a progress bar.
+func TSNE(x [][]float32, cfg TSNEConfig, progress io.Writer) ([][]float64, error) {
+	if _, err := checkRows(x, "t-SNE"); err != nil {
+		return nil, err
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	n := len(x)
+	if cfg.Perplexity >= float64(n) {
+		return nil, fmt.Errorf("group: t-SNE perplexity %v must be less than the number of rows (%d)", cfg.Perplexity, n)
+	}
+
+	var feats []float64
+	var p int
+	if cfg.PCADims > 0 {
+		feats, p = pca(x, cfg.PCADims, cfg.Seed)
+	} else {
+		p = len(x[0])
+		feats = make([]float64, n*p)
+		for i, r := range x {
+			for j, v := range r {
+				feats[i*p+j] = float64(v)
+			}
+		}
+	}
+	P := affinities(feats, n, p, cfg.Perplexity)
+
+	y := optimise(P, n, cfg, progress)
+	out := make([][]float64, n)
+	for i := range out {
+		out[i] = y[i*cfg.Dims : (i+1)*cfg.Dims : (i+1)*cfg.Dims]
+	}
+	return out, nil
+}
+
+// sparseP is a symmetric CSR matrix of joint probabilities.
+type sparseP struct {
+	ptr []int
+	col []int32
+	val []float64
+}
+
+// affinities returns the symmetrised, normalised kNN affinity matrix of the
+// n rows of f (row-major, p columns).
+func affinities(f []float64, n, p int, perplexity float64) *sparseP {
+	k := min(n-1, int(3*perplexity)+1)
+	nbr := make([]int32, n*k)
+	cond := make([]float64, n*k) // p_{j|i}
+	parallel.Rows(n, 32, func(lo, hi int) {
+		h := make(knnHeap, 0, k)
+		dist := make([]float64, k)
+		for i := lo; i < hi; i++ {
+			h = h[:0]
+			fi := f[i*p : (i+1)*p]
+			for j := 0; j < n; j++ {
+				if j == i {
+					continue
+				}
+				fj := f[j*p : (j+1)*p]
+				var d float64
+				for c, v := range fi {
+					t := v - fj[c]
+					d += t * t
+				}
+				h.offer(d, int32(j), k)
+			}
+			h.sortAscending()
+			for a, e := range h {
+				nbr[i*k+a], dist[a] = e.j, e.d
+			}
+			conditional(dist, perplexity, cond[i*k:(i+1)*k])
+		}
+	})
+
+	// P + P^T: each pair gets at most two contributions, and a two-term sum
+	// does not depend on order, so a serial scatter is deterministic.
+	type entry struct {
+		j int32
+		v float64
+	}
+	rows := make([][]entry, n)
+	for i := 0; i < n; i++ {
+		for a := 0; a < k; a++ {
+			j, v := nbr[i*k+a], cond[i*k+a]
+			rows[i] = append(rows[i], entry{j, v})
+			rows[j] = append(rows[j], entry{int32(i), v})
+		}
+	}
+	sp := &sparseP{ptr: make([]int, n+1)}
+	var total float64
+	for i, r := range rows {
+		// Equal keys are the two halves of one pair, summed below in either
+		// order with the same result, so an unstable sort is fine.
+		slices.SortFunc(r, func(a, b entry) int { return cmp.Compare(a.j, b.j) })
+		for a := 0; a < len(r); a++ {
+			if len(sp.col) > sp.ptr[i] && sp.col[len(sp.col)-1] == r[a].j {
+				sp.val[len(sp.val)-1] += r[a].v
+				continue
+			}
+			sp.col = append(sp.col, r[a].j)
+			sp.val = append(sp.val, r[a].v)
+		}
+		sp.ptr[i+1] = len(sp.col)
+		for _, v := range sp.val[sp.ptr[i]:] {
+			total += v
+		}
+		rows[i] = nil
+	}
+	inv := 1 / max(total, 1e-300)
+	for a := range sp.val {
+		sp.val[a] = max(sp.val[a]*inv, 1e-12)
+	}
+	return sp
+}
+
+// conditional fills out with p_{j|i} over one row's neighbour distances
+// (ascending), with the Gaussian precision found by bisection so that the
+// entropy is log(perplexity) (scikit-learn's _binary_search_perplexity).
+// Distances are shifted by the nearest one, which leaves the normalised
+// probabilities unchanged but keeps exp from underflowing to all zeros.
+func conditional(dist []float64, perplexity float64, out []float64) {
+	want := math.Log(perplexity)
+	d0 := dist[0]
+	beta, lo, hi := 1.0, math.Inf(-1), math.Inf(1)
+	for step := 0; step < perplexitySteps; step++ {
+		var sum, sumDP float64
+		for a, d := range dist {
+			v := math.Exp(-(d - d0) * beta)
+			out[a] = v
+			sum += v
+		}
+		for a, d := range dist {
+			out[a] /= sum
+			sumDP += (d - d0) * out[a]
+		}
+		diff := math.Log(sum) + beta*sumDP - want
+		if math.Abs(diff) <= perplexityTol {
+			break
+		}
+		if diff > 0 {
+			lo = beta
+			if math.IsInf(hi, 1) {
+				beta *= 2
+			} else {
+				beta = (beta + hi) / 2
+			}
+		} else {
+			hi = beta
+			if math.IsInf(lo, -1) {
+				beta /= 2
+			} else {
+				beta = (beta + lo) / 2
+			}
+		}
+	}
+}
+
+// optimise runs the gradient descent and returns the n x dims embedding
+// (row-major).
+func optimise(P *sparseP, n int, cfg TSNEConfig, progress io.Writer) []float64 {
+	dims := cfg.Dims
+	rng := splitMix64(uint64(cfg.Seed))
+	y := make([]float64, n*dims)
+	for i := range y {
+		y[i] = initStd * rng.normal()
+	}
+	eta := max(float64(n)/earlyExaggeration/4, 50)
+	update := make([]float64, n*dims)
+	gains := make([]float64, n*dims)
+	for i := range gains {
+		gains[i] = 1
+	}
+	attr := make([]float64, n*dims) // sum_j p_ij q_ij (y_i - y_j), unnormalised q
+	rep := make([]float64, n*dims)  // sum_j num_ij^2 (y_i - y_j)
+	zrow := make([]float64, n)      // sum_j num_ij, num = 1/(1+|y_i-y_j|^2)
+
+	var bar *progressbar.ProgressBar
+	if progress != nil {
+		bar = progressbar.NewOptions(cfg.Iterations, progressbar.OptionSetWriter(progress),
+			progressbar.OptionSetDescription(fmt.Sprintf("t-SNE %d rows", n)),
+			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetWidth(30),
+			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+		defer bar.Finish()
+	}
+
+	for it := 0; it < cfg.Iterations; it++ {
+		exag, mom := 1.0, momentumLate
+		if it < exaggerationIters {
+			exag, mom = earlyExaggeration, momentumEarly
+		}
+		forces(P, y, n, dims, attr, rep, zrow)
+		var z float64
+		for _, v := range zrow {
+			z += v
+		}
+		invZ := 1 / z
+		parallel.Rows(n*dims, 1024, func(lo, hi int) {
+			for e := lo; e < hi; e++ {
+				g := 4 * (exag*attr[e] - rep[e]*invZ)
+				// tsne.py: grow the gain while the step keeps flipping the
+				// gradient's sign, shrink it while they agree.
+				if (g > 0) != (update[e] > 0) {
+					gains[e] += 0.2
+				} else {
+					gains[e] *= 0.8
+				}
+				if gains[e] < minGain {
+					gains[e] = minGain
+				}
+				update[e] = mom*update[e] - eta*gains[e]*g
+				y[e] += update[e]
+			}
+		})
+		recentre(y, n, dims)
+		if bar != nil {
+			bar.Add(1)
+		}
+	}
+	return y
+}
+
+// forces computes, per row i, the attractive sum over i's affinities, the
+// repulsive sum and the Student-t normaliser part over all j != i.
+func forces(P *sparseP, y []float64, n, dims int, attr, rep, zrow []float64) {
+	parallel.Rows(n, 16, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			yi := y[i*dims : (i+1)*dims : (i+1)*dims]
+			ri := rep[i*dims : (i+1)*dims : (i+1)*dims]
+			ai := attr[i*dims : (i+1)*dims : (i+1)*dims]
+			clear(ri)
+			clear(ai)
+			if dims == 5 {
+				zrow[i] = repulse5(y, i, n, ri)
+			} else {
+				zrow[i] = repulse(y, i, n, dims, ri)
+			}
+			for a := P.ptr[i]; a < P.ptr[i+1]; a++ {
+				j := int(P.col[a])
+				yj := y[j*dims : (j+1)*dims : (j+1)*dims]
+				var d2 float64
+				for c, v := range yi {
+					t := v - yj[c]
+					d2 += t * t
+				}
+				w := P.val[a] / (1 + d2)
+				for c, v := range yi {
+					ai[c] += w * (v - yj[c])
+				}
+			}
+		}
+	})
+}
+
+// repulse accumulates sum_{j != i} num^2 (y_i - y_j) into ri and returns
+// sum_{j != i} num.
+func repulse(y []float64, i, n, dims int, ri []float64) float64 {
+	yi := y[i*dims : (i+1)*dims : (i+1)*dims]
+	var z float64
+	for j := 0; j < n; j++ {
+		if j == i {
+			continue
+		}
+		yj := y[j*dims : (j+1)*dims : (j+1)*dims]
+		var d2 float64
+		for c, v := range yi {
+			t := v - yj[c]
+			d2 += t * t
+		}
+		q := 1 / (1 + d2)
+		z += q
+		q *= q
+		for c, v := range yi {
+			ri[c] += q * (v - yj[c])
+		}
+	}
+	return z
+}
+
+// repulse5 is repulse unrolled for the paper's 5 dimensions (the O(N^2)
+// hot loop); it performs the same operations in the same order.
+func repulse5(y []float64, i, n int, ri []float64) float64 {
+	y0, y1, y2, y3, y4 := y[i*5], y[i*5+1], y[i*5+2], y[i*5+3], y[i*5+4]
+	var z, r0, r1, r2, r3, r4 float64
+	for j := 0; j < n; j++ {
+		if j == i {
+			continue
+		}
+		yj := y[j*5 : j*5+5 : j*5+5]
+		t0, t1, t2, t3, t4 := y0-yj[0], y1-yj[1], y2-yj[2], y3-yj[3], y4-yj[4]
+		q := 1 / (1 + (t0*t0 + t1*t1 + t2*t2 + t3*t3 + t4*t4))
+		z += q
+		q *= q
+		r0 += q * t0
+		r1 += q * t1
+		r2 += q * t2
+		r3 += q * t3
+		r4 += q * t4
+	}
+	ri[0], ri[1], ri[2], ri[3], ri[4] = r0, r1, r2, r3, r4
+	return z
+}
+
+func recentre(y []float64, n, dims int) {
+	mean := make([]float64, dims)
+	for i := 0; i < n; i++ {
+		for c := 0; c < dims; c++ {
+			mean[c] += y[i*dims+c]
+		}
+	}
+	for c := range mean {
+		mean[c] /= float64(n)
+	}
+	for i := 0; i < n; i++ {
+		for c := 0; c < dims; c++ {
+			y[i*dims+c] -= mean[c]
+		}
+	}
+}
+
+// knnHeap keeps the k smallest (distance, index) pairs as a max-heap; ties
+// on distance go to the lower index, so the neighbour set is deterministic.
+type knnEntry struct {
+	d float64
+	j int32
+}
+
+type knnHeap []knnEntry
+
+func (h knnHeap) less(a, b int) bool { // a is "larger" (evicted first)
+	return h[a].d > h[b].d || (h[a].d == h[b].d && h[a].j > h[b].j)
+}
+
+func (h *knnHeap) offer(d float64, j int32, k int) {
+	s := *h
+	if len(s) < k {
+		s = append(s, knnEntry{d, j})
+		for c := len(s) - 1; c > 0; { // sift up
+			p := (c - 1) / 2
+			if !s.less(c, p) {
+				break
+			}
+			s[c], s[p] = s[p], s[c]
+			c = p
+		}
+		*h = s
+		return
+	}
+	if d > s[0].d || (d == s[0].d && j > s[0].j) {
+		return
+	}
+	s[0] = knnEntry{d, j}
+	s.down(0, len(s))
+}
+
+func (h knnHeap) down(c, n int) {
+	for {
+		l := 2*c + 1
+		if l >= n {
+			return
+		}
+		big := l
+		if r := l + 1; r < n && h.less(r, l) {
+			big = r
+		}
+		if !h.less(big, c) {
+			return
+		}
+		h[c], h[big] = h[big], h[c]
+		c = big
+	}
+}
+
+// sortAscending heap-sorts in place: nearest first.
+func (h knnHeap) sortAscending() {
+	for end := len(h) - 1; end > 0; end-- {
+		h[0], h[end] = h[end], h[0]
+		h.down(0, end)
+	}
+}
