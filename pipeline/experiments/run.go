@@ -12,6 +12,8 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
 	"github.com/routerdc-go/routerdc/pipeline/cache"
 	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/figures"
+	"github.com/routerdc-go/routerdc/pipeline/report"
 	"github.com/routerdc-go/routerdc/pipeline/reproduce"
 )
 
@@ -69,10 +71,10 @@ func Run(d *Decl, o Options) (*Result, error) {
 // SweepPoint is one cell of a sweep: the settings' values and the outcome
 // over seeds.
 type SweepPoint struct {
-	Value, Value2   string
-	ID, OOD         []float64 // per seed
-	Tasks           map[string][]float64
-	Complete        bool
+	Value, Value2 string
+	ID, OOD       []float64 // per seed
+	Tasks         map[string][]float64
+	Complete      bool
 }
 
 // SweepResult is a whole sweep.
@@ -139,6 +141,9 @@ func runSweep(d *Decl, o Options, ro reproduce.Options) (*Result, error) {
 		}
 		res.Written = append(res.Written, fig)
 	}
+	if err := report.WriteIndex(o.Out); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -191,8 +196,63 @@ func (r *SweepResult) CSV() []byte {
 	return buf.Bytes()
 }
 
-// drawSweep is replaced by the figures once they exist; until then a sweep
-// writes its CSV only.
-var drawSweep = func(path string, r *SweepResult) error {
-	return fmt.Errorf("figures are not available yet (wanted %s)", path)
+// paramLabels explain the swept settings on figure axes.
+var paramLabels = map[string]string{
+	"lambda":           "lambda (weight of the sample-sample loss)",
+	"k_pos":            "K+ (positive LLMs per query)",
+	"k_neg":            "K- (negative LLMs per query)",
+	"h":                "H (in-batch negatives of the sample-sample loss)",
+	"steps":            "training steps",
+	"samples_per_task": "training samples per task",
+	"clusters":         "number of clusters N",
+}
+
+func axisLabel(param string) string {
+	if l, ok := paramLabels[param]; ok {
+		return l
+	}
+	return param
+}
+
+// drawSweep draws a one-setting sweep as ID/OOD lines with error bars
+// (bars when the values are not numbers), and a two-setting grid as a
+// heatmap of the ID average.
+func drawSweep(path string, r *SweepResult) error {
+	s := r.Decl.Sweep
+	if s.Param2 != "" {
+		vals := make([][]float64, len(s.Values2))
+		for j := range s.Values2 {
+			vals[j] = make([]float64, len(s.Values))
+		}
+		for i, v := range s.Values {
+			for j := range s.Values2 {
+				p := r.Points[i*len(s.Values2)+j]
+				if p.Value != v {
+					return fmt.Errorf("sweep %s: point order", r.Decl.Name)
+				}
+				vals[j][i], _ = MeanStd(p.ID)
+			}
+		}
+		title := fmt.Sprintf("%s: ID average accuracy (%%), mean over %d seeds", r.Decl.Name, len(r.Decl.Seeds))
+		return figures.AblationHeatmap(path, title, axisLabel(s.Param), axisLabel(s.Param2), s.Values, s.Values2, vals)
+	}
+	id := figures.Series{Name: "ID average"}
+	ood := figures.Series{Name: "OOD average"}
+	var xs []float64
+	numeric := true
+	for _, p := range r.Points {
+		m, sd := MeanStd(p.ID)
+		id.Mean, id.Std = append(id.Mean, m), append(id.Std, sd)
+		m, sd = MeanStd(p.OOD)
+		ood.Mean, ood.Std = append(ood.Mean, m), append(ood.Std, sd)
+		x, err := strconv.ParseFloat(p.Value, 64)
+		numeric = numeric && err == nil
+		xs = append(xs, x)
+	}
+	title := fmt.Sprintf("%s (mean ± std over %d seeds)", r.Decl.Name, len(r.Decl.Seeds))
+	if !numeric {
+		return figures.AblationBars(path, title, "accuracy (%)", s.Values, []figures.Series{id, ood})
+	}
+	logX := xs[0] > 0 && xs[len(xs)-1]/xs[0] >= 20
+	return figures.AblationLine(path, title, axisLabel(s.Param), "accuracy (%)", xs, []figures.Series{id, ood}, logX)
 }

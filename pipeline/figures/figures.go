@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -65,21 +66,52 @@ func newPlot(title, xLabel, yLabel string) *plot.Plot {
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
 		a.Label.TextStyle.Font.Size = vg.Points(12)
 		a.Tick.Label.Font.Size = vg.Points(10)
+		a.Tick.Marker = shortTicks{}
 	}
 	p.Legend.TextStyle.Font.Size = vg.Points(10)
+	p.Legend.Padding = vg.Points(4)
 	p.Legend.Top = true
 	return p
+}
+
+// shortTicks are gonum's default ticks labelled without trailing zeros
+// ("50" rather than "50.00").
+type shortTicks struct{}
+
+func (shortTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ticks {
+		v := ticks[i].Value
+		if math.Abs(v) < 1e-9*(hi-lo) { // rounding residue of a zero tick
+			v = 0
+		}
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(v, 'g', 6, 64)
+		}
+	}
+	return ticks
 }
 
 // addGrid puts light grid lines behind the data so values can be read off.
 func addGrid(p *plot.Plot) {
 	g := plotter.NewGrid()
-	g.Vertical.Color = color.Gray{Y: 225}
-	g.Horizontal.Color = color.Gray{Y: 225}
+	g.Vertical.Color = color.Gray{Y: 215}
+	g.Horizontal.Color = color.Gray{Y: 215}
 	p.Add(g)
 }
 
-// rotateXTicks tilts category labels, which are often long LLM names.
+// fitXTicks tilts category labels when they would not fit side by side
+// (long LLM names do not).
+func fitXTicks(p *plot.Plot, names []string) {
+	chars := 0
+	for _, n := range names {
+		chars = max(chars, len(n))
+	}
+	if chars*len(names) > 60 {
+		rotateXTicks(p)
+	}
+}
+
 func rotateXTicks(p *plot.Plot) {
 	p.X.Tick.Label.Rotation = math.Pi / 7
 	p.X.Tick.Label.XAlign = draw.XRight
@@ -114,16 +146,22 @@ func (f figure) save(path string) (err error) {
 		l.Draw(dc)
 		dc = draw.Crop(dc, 0, -(r.Max.X-r.Min.X)-vg.Points(10), 0, 0)
 	}
+	strip := vg.Inch
+	bar := draw.Crop(dc, dc.Max.X-dc.Min.X-strip, 0, 0, 0)
 	if f.colorBar != nil {
-		strip := vg.Inch
-		bar := draw.Crop(dc, dc.Max.X-dc.Min.X-strip, 0, 0, 0)
-		f.colorBar.Draw(bar)
 		dc = draw.Crop(dc, 0, -strip-vg.Points(6), 0, 0)
 	}
 	tiles := draw.Tiles{Rows: 1, Cols: len(f.panels), PadX: vg.Points(20)}
 	canvases := plot.Align([][]*plot.Plot{f.panels}, tiles, dc)
 	for i, p := range f.panels {
 		p.Draw(canvases[0][i])
+	}
+	if f.colorBar != nil {
+		// Span the scale over the first panel's data area so it reads as that
+		// panel's colour axis.
+		da := f.panels[0].DataCanvas(canvases[0][0])
+		bar.Min.Y, bar.Max.Y = da.Min.Y, da.Max.Y
+		f.colorBar.Draw(bar)
 	}
 	var buf bytes.Buffer
 	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
@@ -195,6 +233,8 @@ func groupedBars(p *plot.Plot, categories []string, series []Series) error {
 	}
 	p.NominalX(categories...)
 	p.X.Min, p.X.Max = -0.6, float64(len(categories))-0.4
+	// Headroom, so the tallest bar and its error bar do not touch the title.
+	p.Y.Max += 0.05 * (p.Y.Max - p.Y.Min)
 	return nil
 }
 
@@ -250,6 +290,7 @@ func moveLegendOut(p *plot.Plot) *plot.Legend {
 func newLegend() *plot.Legend {
 	l := plot.NewLegend()
 	l.TextStyle.Font = font.From(plot.DefaultFont, vg.Points(10))
+	l.Padding = vg.Points(4)
 	return &l
 }
 

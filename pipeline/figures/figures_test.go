@@ -263,8 +263,9 @@ func TestAblationLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkPNG(t, p, 800, 500)
-	logp := filepath.Join(t.TempDir(), "log.png")
-	if err := AblationLine(logp, "t", "N clusters", "accuracy (%)", []float64{2, 5, 10, 20, 30}, []Series{{Name: "ID", Mean: []float64{1, 2, 3, 2, 1}}}, true); err != nil {
+	logp := filepath.Join(outDir(t), "ablation_clusters_logx.png")
+	if err := AblationLine(logp, "Number of clusters N (one seed)", "N (clusters, log scale)", "ID average accuracy (%)",
+		[]float64{2, 5, 10, 20, 30}, []Series{{Name: "ID", Mean: []float64{57.9, 58.3, 58.5, 58.2, 58.0}}}, true); err != nil {
 		t.Fatal(err)
 	}
 	checkPNG(t, logp, 800, 500)
@@ -276,6 +277,15 @@ func TestAblationLine(t *testing.T) {
 	wantErr(t, "no series", AblationLine(filepath.Join(dir, "a.png"), "t", "x", "y", x, nil, false), "series")
 	wantErr(t, "no x", AblationLine(filepath.Join(dir, "a.png"), "t", "x", "y", nil, []Series{id}, false), "x value")
 	wantErr(t, "neg std", AblationLine(filepath.Join(dir, "a.png"), "t", "x", "y", x[:1], []Series{{Name: "a", Mean: []float64{1}, Std: []float64{-1}}}, false), "negative")
+}
+
+func TestTicksFit(t *testing.T) {
+	if ticksFit([]float64{0, 0.1, 0.5, 1, 2, 5, 10}, false) {
+		t.Error("lambda values crowd near 0 on a linear axis, yet ticksFit says they fit")
+	}
+	if !ticksFit([]float64{0.1, 0.5, 1, 2, 5, 10}, true) || !ticksFit([]float64{1, 2, 3}, false) {
+		t.Error("well spread values should get exact ticks")
+	}
 }
 
 func TestAblationBars(t *testing.T) {
@@ -339,4 +349,29 @@ func TestScatter(t *testing.T) {
 	wantErr(t, "label range", Scatter2D(filepath.Join(dir, "a.png"), "t", [][2]float64{{1, 2}}, []int{5}, names), "labels[0]")
 	wantErr(t, "NaN", Scatter2D(filepath.Join(dir, "a.png"), "t", [][2]float64{{math.NaN(), 2}}, []int{0}, names), "finite")
 	wantErr(t, "pair", ScatterPair(filepath.Join(dir, "a.png"), "l", "r", tight, tight[:10], labels, names), "right")
+}
+
+// TestDegenerateInputs: single points and constant values are valid input
+// and must draw, not panic inside gonum.
+func TestDegenerateInputs(t *testing.T) {
+	dir := t.TempDir()
+	f := func(name string) string { return filepath.Join(dir, name) }
+	if err := Scatter2D(f("one.png"), "t", [][2]float64{{1, 1}}, []int{0}, []string{"a", "b"}); err != nil {
+		t.Error(err)
+	}
+	if err := AblationLine(f("one_x.png"), "t", "x", "y", []float64{1}, []Series{{Name: "a", Mean: []float64{2}, Std: []float64{0}}}, true); err != nil {
+		t.Error(err)
+	}
+	if err := AblationBars(f("one_bar.png"), "t", "y", []string{"a"}, []Series{{Name: "a", Mean: []float64{0}}}); err != nil {
+		t.Error(err)
+	}
+	if err := TrainingCurves(f("flat.png"), []Curve{{Name: "l", Steps: []int{0}, Values: []float64{1}, Axis: "loss"}}); err != nil {
+		t.Error(err)
+	}
+	if err := ScoreNormalization(f("zeros.png"), []string{"a", "b"}, []float64{0, 0}, "t"); err != nil {
+		t.Error(err)
+	}
+	if err := RoutingHeatmap(f("zero_share.png"), []string{"t"}, []string{"a"}, [][]float64{{0}}, "t"); err != nil {
+		t.Error(err)
+	}
 }

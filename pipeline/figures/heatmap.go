@@ -128,11 +128,9 @@ func heatmap(path, title, xLabel, yLabel string, xs, ys []string, values [][]flo
 	p.X.Min, p.X.Max = -0.5, float64(len(xs))-0.5
 	p.Y.Min, p.Y.Max = -0.5, float64(len(ys))-0.5
 	p.X.Padding, p.Y.Padding = 0, 0
-	if len(xs) > 4 {
-		rotateXTicks(p)
-	}
+	fitXTicks(p, xs)
 
-	bar := newPlot(" ", "", scaleLabel)
+	bar := newPlot("", "", scaleLabel)
 	bar.Add(&plotter.ColorBar{ColorMap: cmap, Vertical: true})
 	bar.HideX()
 	bar.Y.Padding = 0

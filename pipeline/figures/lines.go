@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 
 	"gonum.org/v1/plot"
@@ -168,8 +169,9 @@ func AblationLine(path string, title, xLabel, yLabel string, x []float64, series
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{}
 	}
-	// Ablations test a handful of settings: label exactly those.
-	if len(x) <= 12 {
+	// Ablations test a handful of settings: label exactly those, unless
+	// their labels would run into each other.
+	if ticksFit(x, logX) {
 		var ticks plot.ConstantTicks
 		for _, v := range x {
 			ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', 4, 64)})
@@ -219,13 +221,33 @@ func AblationBars(path, title, yLabel string, categories []string, series []Seri
 	}
 	p := newPlot(title, "", yLabel)
 	addGrid(p)
-	if len(categories) > 4 {
-		rotateXTicks(p)
-	}
+	fitXTicks(p, categories)
 	if err := groupedBars(p, categories, series); err != nil {
 		return err
 	}
 	return figure{w: singleW, h: singleH, panels: p1(p), legend: moveLegendOut(p)}.save(path)
+}
+
+// ticksFit says whether a label at each x leaves room between labels: at
+// most 12 of them and none closer than 1/15 of the axis to its neighbour.
+func ticksFit(x []float64, logX bool) bool {
+	if len(x) > 12 {
+		return false
+	}
+	v := slices.Clone(x)
+	if logX {
+		for i := range v {
+			v[i] = math.Log(v[i])
+		}
+	}
+	slices.Sort(v)
+	span := v[len(v)-1] - v[0]
+	for i := 1; i < len(v); i++ {
+		if v[i]-v[i-1] < span/15 {
+			return false
+		}
+	}
+	return true
 }
 
 func minMax(v []float64) (lo, hi float64) {

@@ -35,7 +35,7 @@ func ScoreNormalization(path string, llms []string, scores []float64, title stri
 	}
 	p := newPlot(title, "candidate LLM", "value (unitless, 0-1)")
 	addGrid(p)
-	rotateXTicks(p)
+	fitXTicks(p, names)
 	if err := groupedBars(p, names, []Series{
 		{Name: "raw score", Mean: scores},
 		{Name: "softmax(scores)", Mean: softmax(scores)},

@@ -325,83 +325,94 @@ func optimise(P *sparseP, n int, cfg TSNEConfig, progress io.Writer) []float64 {
 // forces computes, per row i, the attractive sum over i's affinities, the
 // repulsive sum and the Student-t normaliser part over all j != i.
 func forces(P *sparseP, y []float64, n, dims int, attr, rep, zrow []float64) {
+	// The all-pairs loop reads a padded column-major copy, four rows per
+	// step (see repulse); pads and the row itself get weight 0.
+	np := (n + lanes - 1) / lanes * lanes
+	yT := make([]float64, dims*np)
+	w := make([]float64, np)
+	for j := 0; j < n; j++ {
+		w[j] = 1
+		for c := 0; c < dims; c++ {
+			yT[c*np+j] = y[j*dims+c]
+		}
+	}
 	parallel.Rows(n, 16, func(lo, hi int) {
+		w := slices.Clone(w)
+		scratch := make([]float64, (lanes+1)*dims)
 		for i := lo; i < hi; i++ {
 			yi := y[i*dims : (i+1)*dims : (i+1)*dims]
-			ri := rep[i*dims : (i+1)*dims : (i+1)*dims]
 			ai := attr[i*dims : (i+1)*dims : (i+1)*dims]
-			clear(ri)
+			w[i] = 0
+			zrow[i] = repulse(yT, w, i, dims, rep[i*dims:(i+1)*dims], scratch)
+			w[i] = 1
 			clear(ai)
-			if dims == 5 {
-				zrow[i] = repulse5(y, i, n, ri)
-			} else {
-				zrow[i] = repulse(y, i, n, dims, ri)
-			}
 			for a := P.ptr[i]; a < P.ptr[i+1]; a++ {
 				j := int(P.col[a])
 				yj := y[j*dims : (j+1)*dims : (j+1)*dims]
 				var d2 float64
 				for c, v := range yi {
 					t := v - yj[c]
-					d2 += t * t
+					d2 += float64(t * t)
 				}
-				w := P.val[a] / (1 + d2)
+				q := P.val[a] / (1 + d2)
 				for c, v := range yi {
-					ai[c] += w * (v - yj[c])
+					ai[c] += float64(q * (v - yj[c]))
 				}
 			}
 		}
 	})
 }
 
-// repulse accumulates sum_{j != i} num^2 (y_i - y_j) into ri and returns
-// sum_{j != i} num.
-func repulse(y []float64, i, n, dims int, ri []float64) float64 {
-	yi := y[i*dims : (i+1)*dims : (i+1)*dims]
-	var z float64
-	for j := 0; j < n; j++ {
-		if j == i {
-			continue
-		}
-		yj := y[j*dims : (j+1)*dims : (j+1)*dims]
-		var d2 float64
-		for c, v := range yi {
-			t := v - yj[c]
-			d2 += t * t
-		}
-		q := 1 / (1 + d2)
-		z += q
-		q *= q
-		for c, v := range yi {
-			ri[c] += q * (v - yj[c])
-		}
+// lanes is the number of interleaved partial sums of the repulsive loop:
+// row j goes to lane j%4 and the lanes are added at the end, which is the
+// order a 4-wide vector kernel needs. The scalar repulseLanes defines the
+// arithmetic and any vector kernel must reproduce it bit for bit (no FMA;
+// the float64 conversions stop the compiler fusing), so the embedding does
+// not depend on which kernel ran.
+const lanes = 4
+
+// repulse dispatches to a vector kernel where one exists.
+func repulse(yT, w []float64, i, dims int, ri, scratch []float64) float64 {
+	if dims == 5 && haveRepulse5 {
+		return repulse5(yT, w, i, ri)
 	}
-	return z
+	return repulseLanes(yT, w, i, dims, ri, scratch)
 }
 
-// repulse5 is repulse unrolled for the paper's 5 dimensions (the O(N^2)
-// hot loop); it performs the same operations in the same order.
-func repulse5(y []float64, i, n int, ri []float64) float64 {
-	y0, y1, y2, y3, y4 := y[i*5], y[i*5+1], y[i*5+2], y[i*5+3], y[i*5+4]
-	var z, r0, r1, r2, r3, r4 float64
-	for j := 0; j < n; j++ {
-		if j == i {
-			continue
+// repulseLanes sets ri = sum_j w_j num_ij^2 (y_i - y_j) and returns
+// sum_j w_j num_ij, with num_ij = 1/(1+|y_i-y_j|^2), over the padded
+// column-major yT (dims columns of len(w)). scratch holds (lanes+1)*dims.
+func repulseLanes(yT, w []float64, i, dims int, ri, scratch []float64) float64 {
+	np := len(w)
+	t, acc := scratch[:dims], scratch[dims:(lanes+1)*dims]
+	clear(acc)
+	var z [lanes]float64
+	for j := 0; j < np; j++ {
+		var d2 float64
+		for c := 0; c < dims; c++ {
+			t[c] = yT[c*np+i] - yT[c*np+j]
+			if c == 0 {
+				d2 = float64(t[c] * t[c])
+			} else {
+				d2 += float64(t[c] * t[c])
+			}
 		}
-		yj := y[j*5 : j*5+5 : j*5+5]
-		t0, t1, t2, t3, t4 := y0-yj[0], y1-yj[1], y2-yj[2], y3-yj[3], y4-yj[4]
-		q := 1 / (1 + (t0*t0 + t1*t1 + t2*t2 + t3*t3 + t4*t4))
-		z += q
-		q *= q
-		r0 += q * t0
-		r1 += q * t1
-		r2 += q * t2
-		r3 += q * t3
-		r4 += q * t4
+		q := float64(1/(1+d2)) * w[j]
+		l := j % lanes
+		z[l] += q
+		q = float64(q * q)
+		for c := 0; c < dims; c++ {
+			acc[l*dims+c] += float64(q * t[c])
+		}
 	}
-	ri[0], ri[1], ri[2], ri[3], ri[4] = r0, r1, r2, r3, r4
-	return z
+	for c := 0; c < dims; c++ {
+		ri[c] = sumLanes(acc[c], acc[dims+c], acc[2*dims+c], acc[3*dims+c])
+	}
+	return sumLanes(z[0], z[1], z[2], z[3])
 }
+
+// sumLanes is the fixed order in which lane sums are combined.
+func sumLanes(a, b, c, d float64) float64 { return (a + b) + (c + d) }
 
 func recentre(y []float64, n, dims int) {
 	mean := make([]float64, dims)

@@ -154,23 +154,31 @@ func TestTSNEDeterministic(t *testing.T) {
 	}
 }
 
-func TestTSNEDims5MatchesGeneric(t *testing.T) {
-	// repulse5 must be a pure unrolling of repulse.
-	x, _ := blobs(2, 30, 8, 5)
-	y, err := TSNE(x, TSNEConfig{Perplexity: 5, Iterations: 30, Seed: 2}, nil)
-	if err != nil {
-		t.Fatal(err)
+func TestRepulse5MatchesLanes(t *testing.T) {
+	// The vector kernel must be bit-identical to the scalar definition, so
+	// embeddings do not depend on the CPU's features.
+	if !haveRepulse5 {
+		t.Skip("no vector kernel on this build/CPU")
 	}
-	flat := make([]float64, 0, len(y)*5)
-	for _, r := range y {
-		flat = append(flat, r...)
-	}
-	for i := range y {
-		r1, r2 := make([]float64, 5), make([]float64, 5)
-		z1 := repulse5(flat, i, len(y), r1)
-		z2 := repulse(flat, i, len(y), 5, r2)
-		if z1 != z2 || !slicesEqual(r1, r2) {
-			t.Fatalf("row %d: repulse5 %v %v vs repulse %v %v", i, z1, r1, z2, r2)
+	rng := splitMix64(11)
+	for _, n := range []int{1, 4, 7, 37} {
+		np := (n + lanes - 1) / lanes * lanes
+		yT, w := make([]float64, 5*np), make([]float64, np)
+		for j := 0; j < n; j++ {
+			w[j] = 1
+			for c := 0; c < 5; c++ {
+				yT[c*np+j] = 3 * rng.normal()
+			}
+		}
+		for i := 0; i < n; i++ {
+			w[i] = 0
+			r1, r2 := make([]float64, 5), make([]float64, 5)
+			z1 := repulse5(yT, w, i, r1)
+			z2 := repulseLanes(yT, w, i, 5, r2, make([]float64, (lanes+1)*5))
+			w[i] = 1
+			if math.Float64bits(z1) != math.Float64bits(z2) || !slicesEqual(r1, r2) {
+				t.Fatalf("n %d row %d: repulse5 %v %v vs repulseLanes %v %v", n, i, z1, r1, z2, r2)
+			}
 		}
 	}
 }

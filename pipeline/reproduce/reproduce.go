@@ -62,6 +62,7 @@ type Manifest struct {
 	Runs      map[string][]RunSummary `json:"runs"`
 	Timings   map[string]float64      `json:"timings_s"`
 	Stages    map[string]*StageStats  `json:"stages"`
+	Figures   []string                `json:"figures"`
 	Bootstrap *BootstrapResult        `json:"bootstrap,omitempty"`
 }
 
@@ -97,6 +98,7 @@ func Run(opts Options) (*Manifest, error) {
 		Versions: serve.CurrentVersions(), DataDir: opts.DataDir,
 		Runs: map[string][]RunSummary{}, Timings: map[string]float64{}, Stages: run.stats}
 	credits := map[string][][]float64{} // method -> task -> per-query credit averaged over seeds
+	var baselineFirst *Outcome
 	complete := true
 	for _, m := range opts.Methods {
 		mStart := time.Now()
@@ -113,6 +115,9 @@ func Run(opts Options) (*Manifest, error) {
 			if out == nil {
 				complete = false
 				continue
+			}
+			if m.Name == opts.Baseline && baselineFirst == nil {
+				baselineFirst = out
 			}
 			if credits[m.Name] == nil {
 				credits[m.Name] = make([][]float64, len(tasks))
@@ -153,7 +158,18 @@ func Run(opts Options) (*Manifest, error) {
 	if err := t2.Write(tdir, note); err != nil {
 		return nil, err
 	}
-	if err := atomicfile.Write(filepath.Join(opts.Out, "README.md"), summary(man, t1, t2)); err != nil {
+	figs, err := writeFigures(opts.Out, opts.DataDir, opts.Baseline, baselineFirst, sets)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range figs {
+		rel, _ := filepath.Rel(opts.Out, f)
+		man.Figures = append(man.Figures, filepath.ToSlash(rel))
+	}
+	if err := atomicfile.Write(filepath.Join(tdir, "summary.md"), summary(man, t1, t2)); err != nil {
+		return nil, err
+	}
+	if err := report.WriteIndex(opts.Out); err != nil {
 		return nil, err
 	}
 	run.stat("report").Ran++
@@ -173,16 +189,10 @@ func Run(opts Options) (*Manifest, error) {
 
 func loadRouter(dir string) (trainedRouter, error) { return serve.Load(dir) }
 
-// summary is results/README.md: an index of the outputs and the headline
-// numbers (ID/OOD averages, ours beside the paper's).
+// summary is tables/summary.md, the headline numbers (ID/OOD averages,
+// ours beside the paper's, and the bootstrap) that results/README.md shows.
 func summary(man *Manifest, t1, t2 *report.Table) []byte {
 	var b strings.Builder
-	b.WriteString("# Results\n\nWritten by `routerdc reproduce` (`just reproduce`); do not edit by hand.\n\n")
-	b.WriteString("| file | what it shows |\n|---|---|\n")
-	b.WriteString("| [tables/table1.md](tables/table1.md) | Table 1 (in-distribution tasks): every cell ours / paper / difference |\n")
-	b.WriteString("| [tables/table2.md](tables/table2.md) | Table 2 (out-of-distribution tasks), likewise |\n")
-	b.WriteString("| tables/table{1,2}.csv, tables/table{1,2}_std.csv | the same as CSV: means over seeds, and their standard deviations |\n")
-	b.WriteString("| [manifest.json](manifest.json) | seeds, settings, versions, per-run accuracies, timings, training curves, bootstrap |\n\n")
 	fmt.Fprintf(&b, "## Averages (mean over seeds %v; paper values are the published numbers)\n\n", man.Seeds)
 	b.WriteString("| method | ID avg | paper ID | OOD avg | paper OOD |\n|---|---|---|---|---|\n")
 	for i, r := range t1.Rows {

@@ -28,7 +28,7 @@ var Stages = []string{"data", "embed", "train", "evaluate", "report"}
 // recomputed.
 const (
 	embedVersion    = "embed-1"
-	trainVersion    = "train-1"
+	trainVersion    = "train-2"
 	evaluateVersion = "evaluate-1"
 )
 

@@ -33,7 +33,7 @@ func (e *Examples) Len() int { return len(e.X) }
 // CurvePoint is one checkpoint evaluation.
 type CurvePoint struct {
 	Step      int     `json:"step"`
-	Loss      float64 `json:"loss"`
+	Loss      float64 `json:"loss"` // moving average of the batch loss
 	SelectAcc float64 `json:"select_acc"`
 }
 
@@ -141,7 +141,9 @@ func Train(backend compute.Backend, store *model.Store, trainSet, selectSet *Exa
 		if err != nil {
 			return nil, fmt.Errorf("training step %d: %w", step, err)
 		}
-		lastLoss = scalar(metrics[0])
+		// metrics[1] is GoMLX's exponential moving average of the batch loss:
+		// a single batch's loss is too noisy to plot.
+		lastLoss = scalar(metrics[1])
 		for _, m := range metrics {
 			m.FinalizeAll()
 		}

@@ -1,0 +1,75 @@
+package reproduce
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/figures"
+)
+
+// SmallGap is the top-2 score gap under which the paper's analysis calls a
+// query's best two LLMs close (64% of queries in the paper; 0.1 matches it
+// on the released training data).
+const SmallGap = 0.1
+
+// writeFigures draws the report stage's figures into out/figures: the score
+// analysis (from the training data) and, for the baseline router's first
+// seed, the routing heatmap and the training curves.
+func writeFigures(out string, dataDir string, baseline string, first *Outcome, testSets []*data.Dataset) ([]string, error) {
+	dir := filepath.Join(out, "figures")
+	var trainSets []*data.Dataset
+	for _, t := range data.IDTasks() {
+		ds, err := data.Load(filepath.Join(dataDir, filepath.FromSlash(t.Train)))
+		if err != nil {
+			return nil, err
+		}
+		trainSets = append(trainSets, ds)
+	}
+	var written []string
+	p := filepath.Join(dir, "score-gap.png")
+	if _, err := figures.ScoreGap(p, figures.TopTwoGaps(trainSets), SmallGap); err != nil {
+		return nil, err
+	}
+	written = append(written, p)
+	q := trainSets[0].Queries[0]
+	p = filepath.Join(dir, "score-normalization.png")
+	if err := figures.ScoreNormalization(p, trainSets[0].LLMs, q.Scores,
+		fmt.Sprintf("Scores of one MMLU training query, raw and softmax-normalised")); err != nil {
+		return nil, err
+	}
+	written = append(written, p)
+	if first == nil {
+		return written, nil
+	}
+	llms := testSets[0].LLMs
+	var names []string
+	share := make([][]float64, len(first.Tasks))
+	for i, t := range first.Tasks {
+		names = append(names, t.Task)
+		share[i] = make([]float64, len(llms))
+		for _, pick := range t.Picks {
+			share[i][pick] += 1 / float64(len(t.Picks))
+		}
+	}
+	p = filepath.Join(dir, "routing-heatmap.png")
+	if err := figures.RoutingHeatmap(p, names, llms, share,
+		fmt.Sprintf("%s (seed %d): share of each task's test queries routed to each LLM", baseline, first.Seed)); err != nil {
+		return nil, err
+	}
+	written = append(written, p)
+	if tr := first.Training; tr != nil && tr.Train != nil && len(tr.Train.Curve) > 0 {
+		loss := figures.Curve{Name: "training loss (moving average)", Axis: "loss"}
+		acc := figures.Curve{Name: "training routing accuracy", Axis: "accuracy"}
+		for _, c := range tr.Train.Curve {
+			loss.Steps, loss.Values = append(loss.Steps, c.Step), append(loss.Values, c.Loss)
+			acc.Steps, acc.Values = append(acc.Steps, c.Step), append(acc.Values, c.SelectAcc)
+		}
+		p = filepath.Join(dir, "training-curves.png")
+		if err := figures.TrainingCurves(p, []figures.Curve{loss, acc}); err != nil {
+			return nil, err
+		}
+		written = append(written, p)
+	}
+	return written, nil
+}
