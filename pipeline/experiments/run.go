@@ -205,6 +205,8 @@ var paramLabels = map[string]string{
 	"steps":            "training steps",
 	"samples_per_task": "training samples per task",
 	"clusters":         "number of clusters N",
+	"llms":             "candidate LLMs (the first k of the file)",
+	"baseline_lambda":  "weight of the sample-sample loss added to ZOOTER",
 }
 
 func axisLabel(param string) string {
@@ -251,7 +253,11 @@ func drawSweep(path string, r *SweepResult) error {
 	}
 	title := fmt.Sprintf("%s (mean ± std over %d seeds)", r.Decl.Name, len(r.Decl.Seeds))
 	if !numeric {
-		return figures.AblationBars(path, title, "accuracy (%)", s.Values, []figures.Series{id, ood})
+		cats := make([]string, len(s.Values))
+		for i, v := range s.Values {
+			cats[i] = data.ShortName(v) // LLM ids are long; others pass through
+		}
+		return figures.AblationBars(path, title, "accuracy (%)", cats, []figures.Series{id, ood})
 	}
 	logX := xs[0] > 0 && xs[len(xs)-1]/xs[0] >= 20
 	return figures.AblationLine(path, title, axisLabel(s.Param), "accuracy (%)", xs, []figures.Series{id, ood}, logX)

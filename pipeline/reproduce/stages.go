@@ -15,6 +15,7 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/encode"
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 	"github.com/routerdc-go/routerdc/pipeline/router"
+	"github.com/routerdc-go/routerdc/pipeline/serve"
 	"github.com/routerdc-go/routerdc/pipeline/train"
 )
 
@@ -87,10 +88,18 @@ func keysFor(opts Options, m Method, seed int64) (*unitKeys, error) {
 	if k.embed, err = cache.Key(embedVersion, dk, embedIn); err != nil {
 		return nil, err
 	}
-	if k.train, err = cache.Key(trainVersion, dk, settings, k.embed); err != nil {
+	// exclude_llm acts at inference only: routers differing in it share
+	// their training.
+	trainSettings := map[string]any{}
+	for key, v := range settings {
+		if key != router.ParamExcludeLLM {
+			trainSettings[key] = v
+		}
+	}
+	if k.train, err = cache.Key(trainVersion, dk, trainSettings, k.embed); err != nil {
 		return nil, err
 	}
-	if k.evaluate, err = cache.Key(evaluateVersion, k.train); err != nil {
+	if k.evaluate, err = cache.Key(evaluateVersion, k.train, p.ExcludeLLM); err != nil {
 		return nil, err
 	}
 	return k, nil
@@ -274,11 +283,13 @@ func (r *runner) train(m Method, seed int64, k *unitKeys, enc encode.Persistent,
 	if err := router.ApplySettings(store, append(append([]string{}, r.opts.Settings...), m.Settings...)); err != nil {
 		return nil, nil, err
 	}
+	store.SetParam(router.ParamExcludeLLM, "") // applied by the evaluate stage
 	tr, err := train.RunWith(r.opts.DataDir, store, enc, r.opts.Progress)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", label, err)
 	}
-	if !slices.Equal(tr.Meta.LLMs, r.sets[0].LLMs) {
+	// With llms=k the router knows the first k LLMs of the test files.
+	if !slices.Equal(tr.Meta.LLMs, r.sets[0].LLMs[:len(tr.Meta.LLMs)]) {
 		return nil, nil, fmt.Errorf("training files' LLMs %v differ from the test files' %v", tr.Meta.LLMs, r.sets[0].LLMs)
 	}
 	rep := tr.Meta.Training.(*train.Report)
@@ -298,7 +309,11 @@ func (r *runner) train(m Method, seed int64, k *unitKeys, enc encode.Persistent,
 func (r *runner) evaluate(k *unitKeys, tr trainedRouter, rep *train.Report, seed int64, label string) (*Outcome, error) {
 	st := r.stat("evaluate")
 	start := time.Now()
-	res, err := evaluate.Tasks(tr, data.Tasks, r.sets)
+	var scorer evaluate.Scorer = tr
+	if ex := k.params.ExcludeLLM; ex != "" {
+		scorer = masked{tr, r.sets[0].LLMs, ex}
+	}
+	res, err := evaluate.Tasks(scorer, data.Tasks, r.sets)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", label, err)
 	}
@@ -357,4 +372,19 @@ func cleanTemp(c *cache.Store) {
 			os.RemoveAll(m)
 		}
 	}
+}
+
+// masked routes with one LLM removed (the paper's Table 3).
+type masked struct {
+	s       evaluate.Scorer
+	llms    []string
+	exclude string
+}
+
+func (m masked) Scores(texts []string) ([][]float64, error) {
+	s, err := m.s.Scores(texts)
+	if err != nil {
+		return nil, err
+	}
+	return serve.MaskLLM(s, m.llms, m.exclude), nil
 }

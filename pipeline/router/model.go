@@ -144,11 +144,16 @@ func LossFn(scope *model.Scope) func(labels, predictions []*Node) *Node {
 	lambda := model.GetParamOr(scope, ParamLambda, 1.0)
 	return func(labels, predictions []*Node) *Node {
 		logits, emb := predictions[0], predictions[1]
+		var loss *Node
 		switch kind {
 		case KindCosine, KindZooter:
-			return CrossEntropyLoss(logits, labels[LabelTarget])
+			// The baselines take the sample-sample loss only when asked
+			// (baseline_lambda > 0: the paper's Tables 11-12).
+			loss = CrossEntropyLoss(logits, labels[LabelTarget])
+			lambda = model.GetParamOr(scope, ParamBaselineLambda, 0.0)
+		default:
+			loss = SampleLLMLoss(logits, labels[LabelPosOneHot], labels[LabelPosMask], labels[LabelNegMask])
 		}
-		loss := SampleLLMLoss(logits, labels[LabelPosOneHot], labels[LabelPosMask], labels[LabelNegMask])
 		if lambda != 0 {
 			ss := SampleSampleLoss(emb, labels[LabelSSPos], labels[LabelSSNeg], labels[LabelSSValid])
 			loss = Add(loss, MulScalar(ss, lambda))

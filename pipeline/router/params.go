@@ -41,6 +41,9 @@ const (
 	ParamValFraction    = "val_fraction"     // share of each training file held out for validation
 	ParamKNN            = "knn_k"            // neighbours of the kNN router
 	ParamClusters       = "clusters"         // k-means groups of LoraRetriever
+	ParamBaselineLambda = "baseline_lambda"  // sample-sample loss weight for cosine/zooter (paper Tables 11-12)
+	ParamLLMs           = "llms"             // train and route among the first k LLMs of the file (0: all; paper Table 8)
+	ParamExcludeLLM     = "exclude_llm"      // never route to this LLM, chosen at inference (paper Table 3)
 	// Settings of the task_prior router ("prior"); knn_k is its neighbour count.
 	ParamPriorLambda   = "prior_lambda"    // > 0: per-task logistic regressions with this L2 weight; 0: shrunk kNN
 	ParamPriorIters    = "prior_iters"     // logistic regression steps
@@ -88,6 +91,9 @@ func DefaultParams() map[string]any {
 		ParamValFraction:    0.0,
 		ParamKNN:            20,
 		ParamClusters:       5,
+		ParamBaselineLambda: 0.0,
+		ParamLLMs:           0,
+		ParamExcludeLLM:     "",
 		ParamPriorLambda:    0.01,
 		ParamPriorIters:     200,
 		ParamPriorAlpha:     10.0,
@@ -179,6 +185,8 @@ func Validate(store *model.Store) error {
 		check(p.Select != "val" || p.ValFraction > 0, ParamSelect, p.Select, "select=val needs val_fraction > 0"),
 		check(p.KNN >= 1, ParamKNN, p.KNN, "want >= 1"),
 		check(p.Clusters >= 1, ParamClusters, p.Clusters, "want >= 1"),
+		check(p.BaselineLambda >= 0, ParamBaselineLambda, p.BaselineLambda, "want >= 0"),
+		check(p.LLMs == 0 || p.LLMs >= 2, ParamLLMs, p.LLMs, "want 0 (all) or >= 2"),
 		check(p.PriorLambda >= 0, ParamPriorLambda, p.PriorLambda, "want >= 0"),
 		check(p.PriorIters >= 1, ParamPriorIters, p.PriorIters, "want >= 1"),
 		check(p.PriorAlpha > 0, ParamPriorAlpha, p.PriorAlpha, "want > 0"),
@@ -210,6 +218,9 @@ type Params struct {
 	SamplesPerTask                 int
 	ValFraction                    float64
 	KNN, Clusters                  int
+	BaselineLambda                 float64
+	LLMs                           int
+	ExcludeLLM                     string
 	PriorLambda, PriorAlpha        float64
 	PriorPower, PriorTaskTemp      float64
 	PriorIters                     int
@@ -247,6 +258,9 @@ func ReadParams(store *model.Store) Params {
 		ValFraction:    model.GetParamOr(s, ParamValFraction, 0.0),
 		KNN:            model.GetParamOr(s, ParamKNN, 20),
 		Clusters:       model.GetParamOr(s, ParamClusters, 5),
+		BaselineLambda: model.GetParamOr(s, ParamBaselineLambda, 0.0),
+		LLMs:           model.GetParamOr(s, ParamLLMs, 0),
+		ExcludeLLM:     model.GetParamOr(s, ParamExcludeLLM, ""),
 		PriorLambda:    model.GetParamOr(s, ParamPriorLambda, 0.01),
 		PriorIters:     model.GetParamOr(s, ParamPriorIters, 200),
 		PriorAlpha:     model.GetParamOr(s, ParamPriorAlpha, 10.0),

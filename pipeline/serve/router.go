@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/ml/model"
@@ -31,7 +32,9 @@ const (
 
 // Meta describes a trained router: enough to rebuild and to audit it.
 type Meta struct {
-	Kind     string         `json:"kind"`
+	Kind string `json:"kind"`
+	// Exclude is an LLM the router never picks (removed at inference).
+	Exclude  string         `json:"exclude_llm,omitempty"`
 	LLMs     []string       `json:"llms"`
 	Tasks    []string       `json:"train_tasks"`
 	Seed     int64          `json:"seed"`
@@ -90,6 +93,28 @@ func NewHostRouter(meta Meta, enc encode.Persistent, h HostRouter) *Router {
 // ScoresFromFeatures returns one value per LLM per encoded query: logits for
 // GoMLX routers, the host router's values otherwise.
 func (r *Router) ScoresFromFeatures(x [][]float32) ([][]float64, error) {
+	s, err := r.rawScores(x)
+	if err != nil || r.Meta.Exclude == "" {
+		return s, err
+	}
+	return MaskLLM(s, r.Meta.LLMs, r.Meta.Exclude), nil
+}
+
+// MaskLLM sets the named LLM's scores to -Inf so it is never picked.
+func MaskLLM(scores [][]float64, llms []string, name string) [][]float64 {
+	t := slices.Index(llms, name)
+	if t < 0 {
+		return scores
+	}
+	for _, row := range scores {
+		if t < len(row) {
+			row[t] = math.Inf(-1)
+		}
+	}
+	return scores
+}
+
+func (r *Router) rawScores(x [][]float32) ([][]float64, error) {
 	if r.Host != nil {
 		return r.Host.Scores(x), nil
 	}

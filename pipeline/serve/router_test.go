@@ -136,3 +136,12 @@ func TestLoadErrors(t *testing.T) {
 		t.Error("a corrupt router.json loaded")
 	}
 }
+
+func TestMaskLLM(t *testing.T) {
+	s := [][]float64{{0.9, 0.1, 0.5}, {0.2, 0.8, 0.1}}
+	MaskLLM(s, []string{"a", "b", "c"}, "a")
+	if picks := router.Argmax(s); picks[0] != 2 || picks[1] != 1 {
+		t.Errorf("picks after removing a: %v", picks)
+	}
+	MaskLLM(s, []string{"a", "b", "c", "d"}, "d") // beyond the router's LLMs: no effect, no panic
+}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/router"
 )
 
 func testData(t *testing.T) string {
@@ -92,5 +93,29 @@ func TestPrepareErrors(t *testing.T) {
 	}
 	if _, err := Prepare(t.TempDir(), data.Tasks, 1000, 0, 1); err == nil {
 		t.Error("an empty data directory accepted")
+	}
+}
+
+func TestRestrictLLMs(t *testing.T) {
+	dir := testData(t)
+	s, err := Prepare(dir, data.Tasks, 100, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := router.ReadParams(router.NewStore(1))
+	p.LLMs = 3
+	if err := restrictLLMs(s, p); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.LLMs) != 3 || len(s.Train[0].Scores) != 3 || s.LLMs[2] != data.LLMs[2] {
+		t.Errorf("first 3 LLMs: %v, row scores %v", s.LLMs, s.Train[0].Scores)
+	}
+	p.ExcludeLLM = data.LLMs[5] // not among the first 3
+	if err := restrictLLMs(s, p); err == nil {
+		t.Error("excluding an LLM the router does not know was accepted")
+	}
+	p.LLMs, p.ExcludeLLM = 9, ""
+	if err := restrictLLMs(s, p); err == nil {
+		t.Error("llms=9 with 3 LLMs accepted")
 	}
 }

@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,6 +65,9 @@ func RunWith(dir string, store *model.Store, enc encode.Persistent, progress io.
 	if err != nil {
 		return nil, err
 	}
+	if err := restrictLLMs(set, p); err != nil {
+		return nil, err
+	}
 	rep := &Report{NumTrain: len(set.Train), NumVal: len(set.Val)}
 	rep.Timing.PrepareS = time.Since(start).Seconds()
 
@@ -82,6 +86,7 @@ func RunWith(dir string, store *model.Store, enc encode.Persistent, progress io.
 	rep.Timing.EncodeS = time.Since(t0).Seconds()
 
 	meta := serve.Meta{
+		Exclude:  p.ExcludeLLM,
 		Kind:     p.Router,
 		LLMs:     set.LLMs,
 		Seed:     p.Seed,
@@ -196,4 +201,24 @@ func FitHost(p router.Params, ex *router.Examples) (serve.HostRouter, error) {
 		return nil, fmt.Errorf("fitting %s: %w", p.Router, err)
 	}
 	return h, nil
+}
+
+// restrictLLMs keeps the first `llms` LLMs of the file order (paper Table
+// 8) and checks that exclude_llm names one of them.
+func restrictLLMs(set *Set, p router.Params) error {
+	if p.LLMs > 0 {
+		if p.LLMs > len(set.LLMs) {
+			return fmt.Errorf("setting llms=%d: the data has %d LLMs", p.LLMs, len(set.LLMs))
+		}
+		set.LLMs = set.LLMs[:p.LLMs]
+		for _, rows := range [][]Row{set.Train, set.Val} {
+			for i := range rows {
+				rows[i].Scores = rows[i].Scores[:p.LLMs]
+			}
+		}
+	}
+	if p.ExcludeLLM != "" && !slices.Contains(set.LLMs, p.ExcludeLLM) {
+		return fmt.Errorf("setting exclude_llm=%q: not one of the LLMs %v", p.ExcludeLLM, set.LLMs)
+	}
+	return nil
 }
