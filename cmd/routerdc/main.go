@@ -41,7 +41,8 @@ Commands:
                                                     (runs the built-in declaration "paper")
   run        [--data DIR] [--out results] [CACHE FLAGS] FILE|NAME ...
                                                     run experiment declarations (YAML; built-in names:
-                                                    paper, ablation-lambda, ablation-k, ...; "ablations" = all)
+                                                    paper, ablation-lambda, ablation-k, ..., tsne-embeddings;
+                                                    "ablations" = all but paper)
 
 Cache flags: --cache DIR (default .cache/routerdc), --no-cache, --force, --dry-run, --only STAGE.
 Stage outputs are cached by a hash of their inputs, settings and code version: a second run is
@@ -339,9 +340,9 @@ func cmdRun(args []string) error {
 	}
 	var names []string
 	for _, f := range fs.Args() {
-		if f == "ablations" { // every built-in ablation-* declaration
+		if f == "ablations" { // every built-in declaration but the paper's tables
 			for _, b := range experiments.Builtin() {
-				if strings.HasPrefix(b, "ablation-") {
+				if b != "paper" {
 					names = append(names, b)
 				}
 			}
@@ -421,7 +422,11 @@ func runDecl(d *experiments.Decl, c *runFlags) error {
 			}
 		}
 	}
-	fmt.Fprintf(os.Stderr, "%s finished in %s (%s)\n", d.Name, time.Since(start).Round(time.Millisecond), stageLine(res.Stages))
+	fmt.Fprintf(os.Stderr, "%s finished in %s", d.Name, time.Since(start).Round(time.Millisecond))
+	if line := stageLine(res.Stages); line != "" {
+		fmt.Fprintf(os.Stderr, " (%s)", line)
+	}
+	fmt.Fprintln(os.Stderr)
 	if len(res.Written) > 0 {
 		fmt.Fprintf(os.Stderr, "outputs: %s\n", strings.Join(res.Written, ", "))
 	}

@@ -27,7 +27,7 @@ var builtin embed.FS
 type Decl struct {
 	Name        string       `yaml:"name"`
 	Description string       `yaml:"description"`
-	Kind        string       `yaml:"kind"` // tables | sweep
+	Kind        string       `yaml:"kind"` // tables | sweep | embeddings
 	Seeds       []int64      `yaml:"seeds"`
 	Settings    string       `yaml:"settings"` // applied to every run: "key=value;key=value"
 	Methods     []MethodDecl `yaml:"methods"`  // tables
@@ -154,7 +154,7 @@ func (d *Decl) validate() error {
 		return err
 	}
 	switch d.Kind {
-	case "tables":
+	case "tables", "embeddings":
 		if len(d.Methods) == 0 {
 			return errors.New(`kind "tables" needs "methods"`)
 		}
@@ -170,6 +170,9 @@ func (d *Decl) validate() error {
 			if err := checkSettings(m.line, fmt.Sprintf("methods[%d].settings", i), d.Settings, m.Settings); err != nil {
 				return err
 			}
+		}
+		if d.Kind == "embeddings" && (len(d.Methods) != 2 || !strings.HasSuffix(d.Figure, ".png")) {
+			return errors.New(`kind "embeddings" needs exactly 2 methods and a .png "figure"`)
 		}
 		for key, v := range map[string]string{"best": d.Best, "baseline": d.Baseline} {
 			if v != "" && !slices.Contains(names, v) {
@@ -203,7 +206,7 @@ func (d *Decl) validate() error {
 			return fmt.Errorf("key \"figure\": %q is not a .png file name", d.Figure)
 		}
 	default:
-		return fmt.Errorf(`key "kind": %q, want "tables" or "sweep"`, d.Kind)
+		return fmt.Errorf(`key "kind": %q, want "tables", "sweep" or "embeddings"`, d.Kind)
 	}
 	return nil
 }

@@ -65,6 +65,9 @@ func Run(d *Decl, o Options) (*Result, error) {
 		}
 		return res, nil
 	}
+	if d.Kind == "embeddings" {
+		return runEmbeddings(d, o, ro)
+	}
 	return runSweep(d, o, ro)
 }
 

@@ -20,15 +20,17 @@ import (
 )
 
 // Stages of the pipeline, in order. data verifies the released files; embed
-// fits the encoder; train fits a router (per method and seed); evaluate
+// fits the encoder; group computes our t-SNE + k-means groups (only for
+// group=ours); train fits a router (per method and seed); evaluate
 // routes the 8 test sets; report writes tables and figures.
-var Stages = []string{"data", "embed", "train", "evaluate", "report"}
+var Stages = []string{"data", "embed", "group", "train", "evaluate", "report"}
 
 // Stage versions enter the cache keys: bump one when its code changes what
 // it computes, and every entry of that stage and the stages after it is
 // recomputed.
 const (
 	embedVersion    = "embed-1"
+	groupVersion    = "group-1"
 	trainVersion    = "train-2"
 	evaluateVersion = "evaluate-1"
 )
@@ -61,9 +63,9 @@ type StageStats struct {
 
 // unitKeys are the cache keys of one (method, seed).
 type unitKeys struct {
-	embed, train, evaluate string
-	settings               map[string]any
-	params                 router.Params
+	embed, tsne, group, train, evaluate string
+	settings                            map[string]any
+	params                              router.Params
 }
 
 func dataKey() (string, error) { return cache.Key("data", data.Files()) }
@@ -86,6 +88,12 @@ func keysFor(opts Options, m Method, seed int64) (*unitKeys, error) {
 		embedIn["seed"] = seed // the validation split, hence the fitted texts, depend on it
 	}
 	if k.embed, err = cache.Key(embedVersion, dk, embedIn); err != nil {
+		return nil, err
+	}
+	if k.tsne, err = cache.Key(groupVersion, k.embed, seed); err != nil {
+		return nil, err
+	}
+	if k.group, err = cache.Key(groupVersion, k.tsne, p.Clusters); err != nil {
 		return nil, err
 	}
 	// exclude_llm acts at inference only: routers differing in it share
@@ -203,7 +211,12 @@ func (r *runner) unit(m Method, seed int64) (*Outcome, error) {
 		return &out, nil
 	}
 	if r.opts.DryRun {
-		for _, st := range []struct{ stage, key string }{{"embed", k.embed}, {"train", k.train}, {"evaluate", k.evaluate}} {
+		stages := []struct{ stage, key string }{{"embed", k.embed}}
+		if k.params.Group == router.GroupOurs && router.IsGraphKind(k.params.Router) {
+			stages = append(stages, struct{ stage, key string }{"group", k.group})
+		}
+		stages = append(stages, struct{ stage, key string }{"train", k.train}, struct{ stage, key string }{"evaluate", k.evaluate})
+		for _, st := range stages {
 			why := "not cached"
 			switch {
 			case r.cached(st.stage, st.key):
@@ -220,7 +233,11 @@ func (r *runner) unit(m Method, seed int64) (*Outcome, error) {
 	if err != nil || r.stopAfter("embed") {
 		return nil, err
 	}
-	trained, report, err := r.train(m, seed, k, enc, label)
+	groups, err := r.group(k, enc)
+	if err != nil || r.stopAfter("group") {
+		return nil, err
+	}
+	trained, report, err := r.train(m, seed, k, enc, groups, label)
 	if err != nil || r.stopAfter("train") {
 		return nil, err
 	}
@@ -259,7 +276,62 @@ type trainedRouter interface {
 	evaluate.Scorer
 }
 
-func (r *runner) train(m Method, seed int64, k *unitKeys, enc encode.Persistent, label string) (trainedRouter, *train.Report, error) {
+// group runs the grouping stage for group=ours (nil groups otherwise).
+func (r *runner) group(k *unitKeys, enc encode.Persistent) ([]int, error) {
+	p := k.params
+	if p.Group != router.GroupOurs || !router.IsGraphKind(p.Router) {
+		return nil, nil
+	}
+	st := r.stat("group")
+	if r.cached("group", k.group) {
+		st.Cached++
+		var g []int
+		return g, r.opts.Cache.ReadJSON("group", k.group, "groups.json", &g)
+	}
+	if r.mustBeCached("group") {
+		return nil, fmt.Errorf("--only %s: the group stage %s is not cached; run without --only first", r.opts.Only, k.group[:12])
+	}
+	start := time.Now()
+	set, err := train.Prepare(r.opts.DataDir, data.Tasks, p.SamplesPerTask, p.ValFraction, p.Seed)
+	if err != nil {
+		return nil, err
+	}
+	ex, err := train.Examples(enc, set.Train)
+	if err != nil {
+		return nil, err
+	}
+	// The t-SNE embedding is shared by every number of groups.
+	var emb [][]float64
+	if r.cached("group", k.tsne) {
+		if err := r.opts.Cache.ReadJSON("group", k.tsne, "tsne.json", &emb); err != nil {
+			return nil, err
+		}
+	} else {
+		r.say("grouping stage: t-SNE of %d training queries to 5 dimensions (seed %d)", len(ex.X), p.Seed)
+		if emb, err = train.TSNE(ex.X, p.Seed, r.opts.Progress); err != nil {
+			return nil, err
+		}
+		if r.opts.Cache != nil {
+			if err := r.opts.Cache.Put("group", k.tsne, map[string]any{"embed": k.embed, "seed": p.Seed},
+				func(dir string) error { return writeJSON(filepath.Join(dir, "tsne.json"), emb) }); err != nil {
+				return nil, err
+			}
+		}
+	}
+	g, err := train.GroupsFromTSNE(emb, p)
+	if err != nil {
+		return nil, err
+	}
+	st.Ran++
+	st.Seconds += time.Since(start).Seconds()
+	if r.opts.Cache == nil {
+		return g, nil
+	}
+	return g, r.opts.Cache.Put("group", k.group, map[string]any{"tsne": k.tsne, "clusters": p.Clusters},
+		func(dir string) error { return writeJSON(filepath.Join(dir, "groups.json"), g) })
+}
+
+func (r *runner) train(m Method, seed int64, k *unitKeys, enc encode.Persistent, groups []int, label string) (trainedRouter, *train.Report, error) {
 	st := r.stat("train")
 	if r.cached("train", k.train) {
 		st.Cached++
@@ -284,7 +356,12 @@ func (r *runner) train(m Method, seed int64, k *unitKeys, enc encode.Persistent,
 		return nil, nil, err
 	}
 	store.SetParam(router.ParamExcludeLLM, "") // applied by the evaluate stage
-	tr, err := train.RunWith(r.opts.DataDir, store, enc, r.opts.Progress)
+	var resumeDir string
+	if r.opts.Cache != nil {
+		// A killed run resumes from its last checkpoint evaluation.
+		resumeDir = filepath.Join(r.opts.Cache.Dir, "partial", k.train)
+	}
+	tr, err := train.RunWithOptions(r.opts.DataDir, store, train.Options{Encoder: enc, Groups: groups, ResumeDir: resumeDir}, r.opts.Progress)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", label, err)
 	}
@@ -302,6 +379,9 @@ func (r *runner) train(m Method, seed int64, k *unitKeys, enc encode.Persistent,
 			}
 			return writeJSON(filepath.Join(dir, "report.json"), rep)
 		})
+		if err == nil {
+			os.RemoveAll(resumeDir)
+		}
 	}
 	return tr, rep, err
 }
@@ -387,4 +467,34 @@ func (m masked) Scores(texts []string) ([][]float64, error) {
 		return nil, err
 	}
 	return serve.MaskLLM(s, m.llms, m.exclude), nil
+}
+
+// Trained runs (or loads from the cache) the embed, group and train stages
+// of one method and seed and returns the trained router.
+func Trained(opts Options, m Method, seed int64) (*serve.Router, error) {
+	r, err := newRunner(opts)
+	if err != nil {
+		return nil, err
+	}
+	k, err := keysFor(opts, m, seed)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := r.embed(k)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := r.group(k, enc)
+	if err != nil {
+		return nil, err
+	}
+	tr, _, err := r.train(m, seed, k, enc, groups, fmt.Sprintf("%s, seed %d", m.Name, seed))
+	if err != nil {
+		return nil, err
+	}
+	sr, ok := tr.(*serve.Router)
+	if !ok {
+		return nil, fmt.Errorf("%s: not a trained router", m.Name)
+	}
+	return sr, nil
 }

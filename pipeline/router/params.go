@@ -28,7 +28,7 @@ const (
 	ParamNegThreshold   = "neg_threshold"    // negatives scoring above this are dropped
 	ParamH              = "h"                // sample-sample negatives per query
 	ParamLambda         = "lambda"           // weight of the sample-sample loss
-	ParamGroup          = "group"            // cluster | task: the sample-sample group id
+	ParamGroup          = "group"            // cluster | task | ours: the sample-sample group id
 	ParamTarget         = "target"           // score | credit: what the losses learn from
 	ParamZooterTemp     = "zooter_temp"      // softmax temperature of ZOOTER's reward target
 	ParamLearningRate   = "learning_rate"    // AdamW
@@ -115,6 +115,10 @@ const (
 	KindPrior = "prior"
 )
 
+// GroupOurs selects our grouping stage (t-SNE + k-means) for the
+// sample-sample loss.
+const GroupOurs = "ours"
+
 // IsGraphKind says whether the kind is trained with GoMLX.
 func IsGraphKind(kind string) bool {
 	return kind == KindRouterDC || kind == KindCosine || kind == KindZooter
@@ -171,7 +175,7 @@ func Validate(store *model.Store) error {
 		check(p.KNeg >= 1, ParamKNeg, p.KNeg, "want >= 1"),
 		check(p.H >= 1, ParamH, p.H, "want >= 1"),
 		check(p.Lambda >= 0, ParamLambda, p.Lambda, "want >= 0"),
-		check(p.Group == "cluster" || p.Group == "task", ParamGroup, p.Group, "want cluster or task"),
+		check(p.Group == "cluster" || p.Group == "task" || p.Group == GroupOurs, ParamGroup, p.Group, "want cluster (released), task or ours (t-SNE + k-means into `clusters` groups)"),
 		check(p.Target == "score" || p.Target == "credit", ParamTarget, p.Target, "want score or credit"),
 		check(p.ZooterTemp > 0, ParamZooterTemp, p.ZooterTemp, "want > 0"),
 		check(p.LearningRate > 0, ParamLearningRate, p.LearningRate, "want > 0"),

@@ -97,3 +97,34 @@ func Predict(backend compute.Backend, store *model.Store, x [][]float32, T int) 
 	}
 	return p.Logits(x)
 }
+
+// Embeddings returns the trained query embeddings E(x) [N][dim] (before
+// normalisation), for pictures of the embedding space.
+func Embeddings(backend compute.Backend, store *model.Store, x [][]float32) ([][]float32, error) {
+	exec, err := model.NewExec(backend, store, func(scope *model.Scope, x *Node) *Node {
+		return Embed(scope.In(ScopeName), x)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("building the embedding graph: %w", err)
+	}
+	defer exec.Finalize()
+	if len(x) == 0 {
+		return nil, nil
+	}
+	D := len(x[0])
+	flat := make([]float32, len(x)*D)
+	for i, r := range x {
+		copy(flat[i*D:], r)
+	}
+	res, err := exec.Exec(tensors.FromFlatDataAndDimensions(flat, len(x), D))
+	if err != nil {
+		return nil, err
+	}
+	vals := tensors.MustCopyFlatData[float32](res[0])
+	dim := len(vals) / len(x)
+	out := make([][]float32, len(x))
+	for i := range out {
+		out[i] = vals[i*dim : (i+1)*dim]
+	}
+	return out, nil
+}

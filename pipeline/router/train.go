@@ -44,7 +44,11 @@ type TrainResult struct {
 	Curve     []CurvePoint `json:"curve"`
 	Seconds   float64      `json:"seconds"`
 	StepsPerS float64      `json:"steps_per_second"`
+	LossEMA   float64      `json:"loss_ema"`
 }
+
+// lossEMARate weighs the newest batch in the plotted loss average.
+const lossEMARate = 0.05
 
 // TargetScores are what the losses learn from: the raw scores, or with
 // target=credit the metric's credit (score > 0 counts 1 on probability tasks).
@@ -73,6 +77,11 @@ func TargetScores(p Params, ex *Examples) [][]float64 {
 // accuracy on selectSet every eval_every steps and keeping the best
 // checkpoint's weights in the store (the paper picks by training accuracy).
 func Train(backend compute.Backend, store *model.Store, trainSet, selectSet *Examples, progress io.Writer) (*TrainResult, error) {
+	return TrainWith(backend, store, trainSet, selectSet, progress, Resume{})
+}
+
+// TrainWith is Train with a resumable state directory (see Resume).
+func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet *Examples, progress io.Writer, rs Resume) (*TrainResult, error) {
 	p := ReadParams(store)
 	if !IsGraphKind(p.Router) {
 		return nil, fmt.Errorf("router %q is not trained with GoMLX", p.Router)
@@ -86,6 +95,21 @@ func Train(backend compute.Backend, store *model.Store, trainSet, selectSet *Exa
 		groups = trainSet.Task
 	}
 	targets := TargetScores(p, trainSet)
+	res := &TrainResult{BestStep: -1, BestAcc: -1}
+	var best map[string]*tensors.Tensor
+	firstStep := 1
+	if rs.Dir != "" {
+		st, b, ok, err := loadState(rs.Dir, store)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			firstStep, res, best = st.Step+1, st.Res, b
+			if progress != nil {
+				fmt.Fprintf(progress, "resuming %s training at step %d from %s\n", p.Router, firstStep, rs.Dir)
+			}
+		}
+	}
 	opt := optimizer.Adam().LearningRate(p.LearningRate).WeightDecay(p.WeightDecay).Done()
 	trainer := train.NewTrainer(backend, store, ModelFn(T), LossFn(store.Scope("/")), opt, nil, nil)
 
@@ -98,15 +122,12 @@ func Train(backend compute.Backend, store *model.Store, trainSet, selectSet *Exa
 	perm := rng.Perm(trainSet.Len())
 	pos := 0
 
-	res := &TrainResult{BestStep: -1, BestAcc: -1}
-	var best map[string]*tensors.Tensor
 	bar := newBar(progress, p.Steps, "training "+p.Router)
 	start := time.Now()
 	D := len(trainSet.X[0])
 	xs := make([]float32, p.BatchSize*D)
 	bScores := make([][]float64, p.BatchSize)
 	bGroups := make([]int, p.BatchSize)
-	var lastLoss float64
 	for step := 1; step <= p.Steps; step++ {
 		for b := 0; b < p.BatchSize; b++ {
 			if pos == len(perm) {
@@ -122,6 +143,14 @@ func Train(backend compute.Backend, store *model.Store, trainSet, selectSet *Exa
 			inputDropout(xs, D, p.InputDropout, dropRng)
 		}
 		l := MakeLabels(p, bScores, bGroups, ssRng, tieRng)
+		if step < firstStep {
+			// Replaying a finished step: the random streams advance exactly
+			// as they did, nothing is trained.
+			if bar != nil {
+				_ = bar.Add(1)
+			}
+			continue
+		}
 		B, K := p.BatchSize, l.KPos
 		batch := train.Batch{
 			// The trainer takes ownership of (and frees) batch tensors, so
@@ -141,9 +170,13 @@ func Train(backend compute.Backend, store *model.Store, trainSet, selectSet *Exa
 		if err != nil {
 			return nil, fmt.Errorf("training step %d: %w", step, err)
 		}
-		// metrics[1] is GoMLX's exponential moving average of the batch loss:
-		// a single batch's loss is too noisy to plot.
-		lastLoss = scalar(metrics[1])
+		// The curve shows an exponential moving average of the batch loss
+		// (one batch is too noisy to plot), kept on the host so a resumed
+		// run continues it exactly.
+		if step == 1 {
+			res.LossEMA = scalar(metrics[0])
+		}
+		res.LossEMA += lossEMARate * (scalar(metrics[0]) - res.LossEMA)
 		for _, m := range metrics {
 			m.FinalizeAll()
 		}
@@ -152,7 +185,7 @@ func Train(backend compute.Backend, store *model.Store, trainSet, selectSet *Exa
 			if err != nil {
 				return nil, err
 			}
-			res.Curve = append(res.Curve, CurvePoint{Step: step, Loss: lastLoss, SelectAcc: acc})
+			res.Curve = append(res.Curve, CurvePoint{Step: step, Loss: res.LossEMA, SelectAcc: acc})
 			if acc > res.BestAcc {
 				res.BestAcc, res.BestStep = acc, step
 				best, err = snapshot(store)
@@ -160,6 +193,14 @@ func Train(backend compute.Backend, store *model.Store, trainSet, selectSet *Exa
 					return nil, err
 				}
 			}
+			if rs.Dir != "" {
+				if err := saveState(rs.Dir, store, step, res, best); err != nil {
+					return nil, fmt.Errorf("saving the training state: %w", err)
+				}
+			}
+		}
+		if rs.StopAfter > 0 && step == rs.StopAfter {
+			return res, ErrStopped
 		}
 		if bar != nil {
 			_ = bar.Add(1)

@@ -102,3 +102,55 @@ func TestApplySettingsErrors(t *testing.T) {
 		t.Errorf("settings not applied: %+v", p)
 	}
 }
+
+// TestTrainResume: a run stopped after a checkpoint and resumed from its
+// state directory ends with the same weights as an uninterrupted run.
+func TestTrainResume(t *testing.T) {
+	b := backend.MustNew()
+	ex := synthetic(256, 32, 7, 3)
+	settings := []string{"steps=60;eval_every=20;dim=16"}
+	run := func(rs Resume) (*TrainResult, [][]float32, error) {
+		store := NewStore(5)
+		if err := ApplySettings(store, settings); err != nil {
+			t.Fatal(err)
+		}
+		res, err := TrainWith(b, store, ex, ex, nil, rs)
+		if err != nil {
+			return res, nil, err
+		}
+		logits, err := Predict(b, store, ex.X[:30], 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, logits, nil
+	}
+	full, want, err := run(Resume{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if _, _, err := run(Resume{Dir: dir, StopAfter: 40}); err != ErrStopped {
+		t.Fatalf("stopped run: %v", err)
+	}
+	resumed, got, err := run(Resume{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resumed.BestStep != full.BestStep || len(resumed.Curve) != len(full.Curve) {
+		t.Errorf("resumed: best step %d, %d curve points; uninterrupted: %d, %d", resumed.BestStep, len(resumed.Curve), full.BestStep, len(full.Curve))
+	}
+	// The curve after the stop checks the continued training itself (the
+	// final weights alone could come from a best checkpoint before it).
+	for i := range full.Curve {
+		if i < len(resumed.Curve) && full.Curve[i] != resumed.Curve[i] {
+			t.Errorf("curve point %d: resumed %+v, uninterrupted %+v", i, resumed.Curve[i], full.Curve[i])
+		}
+	}
+	for i := range want {
+		for j := range want[i] {
+			if want[i][j] != got[i][j] {
+				t.Fatalf("logit [%d][%d]: resumed %v, uninterrupted %v", i, j, got[i][j], want[i][j])
+			}
+		}
+	}
+}

@@ -287,3 +287,15 @@ func Load(dir string) (*Router, error) {
 	}
 	return NewGraphRouter(meta, enc, store, b2), nil
 }
+
+// Embeddings returns the GoMLX router's query embeddings of texts.
+func (r *Router) Embeddings(texts []string) ([][]float32, error) {
+	if r.Store == nil {
+		return nil, fmt.Errorf("router %s has no learned query embeddings", r.Meta.Kind)
+	}
+	x, err := r.Encoder.Encode(texts)
+	if err != nil {
+		return nil, err
+	}
+	return router.Embeddings(r.backend, r.Store, x)
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/baselines"
 	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/encode"
+	"github.com/routerdc-go/routerdc/pipeline/group"
 	"github.com/routerdc-go/routerdc/pipeline/router"
 	"github.com/routerdc-go/routerdc/pipeline/serve"
 )
@@ -56,6 +57,23 @@ func FitEncoder(set *Set, bits int) *encode.Hashed {
 // RunWith is Run with an already fitted encoder (nil: fit one), so the
 // pipeline can reuse a cached embed stage.
 func RunWith(dir string, store *model.Store, enc encode.Persistent, progress io.Writer) (*serve.Router, error) {
+	return RunWithOptions(dir, store, Options{Encoder: enc}, progress)
+}
+
+// Options are the pipeline's hooks into a training run.
+type Options struct {
+	// Encoder is an already fitted encoder (nil: fit one).
+	Encoder encode.Persistent
+	// Groups are precomputed group=ours assignments of the training rows
+	// (nil: computed here).
+	Groups []int
+	// ResumeDir keeps GoMLX training restartable (see router.Resume).
+	ResumeDir string
+}
+
+// RunWithOptions is Run with the pipeline's hooks.
+func RunWithOptions(dir string, store *model.Store, o Options, progress io.Writer) (*serve.Router, error) {
+	enc := o.Encoder
 	start := time.Now()
 	if err := router.Validate(store); err != nil {
 		return nil, err
@@ -109,7 +127,19 @@ func RunWith(dir string, store *model.Store, enc encode.Persistent, progress io.
 		if p.Select == "val" {
 			sel = valEx
 		}
-		res, err := router.Train(b, store, trainEx, sel, progress)
+		if p.Group == router.GroupOurs {
+			groups := o.Groups
+			if groups == nil {
+				if groups, err = OurGroups(trainEx.X, p, progress); err != nil {
+					return nil, err
+				}
+			}
+			if len(groups) != trainEx.Len() {
+				return nil, fmt.Errorf("%d group ids for %d training rows", len(groups), trainEx.Len())
+			}
+			trainEx.Group = groups
+		}
+		res, err := router.TrainWith(b, store, trainEx, sel, progress, router.Resume{Dir: o.ResumeDir})
 		if err != nil {
 			return nil, err
 		}
@@ -221,4 +251,43 @@ func restrictLLMs(set *Set, p router.Params) error {
 		return fmt.Errorf("setting exclude_llm=%q: not one of the LLMs %v", p.ExcludeLLM, set.LLMs)
 	}
 	return nil
+}
+
+// TSNE is the first half of the grouping stage: the training features
+// reduced to 5 dimensions by t-SNE, seeded. It does not depend on the number
+// of groups, so the pipeline caches it once per seed.
+func TSNE(x [][]float32, seed int64, progress io.Writer) ([][]float64, error) {
+	emb, err := group.TSNE(x, group.TSNEConfig{Seed: seed}, progress)
+	if err != nil {
+		return nil, fmt.Errorf("grouping stage (t-SNE): %w", err)
+	}
+	return emb, nil
+}
+
+// GroupsFromTSNE is the second half: k-means of the t-SNE embedding into
+// `clusters` groups, seeded.
+func GroupsFromTSNE(emb [][]float64, p router.Params) ([]int, error) {
+	e32 := make([][]float32, len(emb))
+	for i, r := range emb {
+		e32[i] = make([]float32, len(r))
+		for j, v := range r {
+			e32[i][j] = float32(v)
+		}
+	}
+	assign, _, err := group.KMeans(e32, p.Clusters, p.Seed, 0)
+	if err != nil {
+		return nil, fmt.Errorf("grouping stage (k-means): %w", err)
+	}
+	return assign, nil
+}
+
+// OurGroups is the whole grouping stage: t-SNE of the training features to
+// 5 dimensions, then k-means into `clusters` groups (the paper's recipe;
+// group=ours uses them in the sample-sample loss).
+func OurGroups(x [][]float32, p router.Params, progress io.Writer) ([]int, error) {
+	emb, err := TSNE(x, p.Seed, progress)
+	if err != nil {
+		return nil, err
+	}
+	return GroupsFromTSNE(emb, p)
 }

@@ -1,0 +1,126 @@
+package router
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/model/checkpoint"
+
+	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
+)
+
+// Resume makes training restartable: with Dir set, Train saves its state
+// (all variables, optimizer moments included, the best checkpoint so far
+// and the curve) at every checkpoint evaluation, and a later Train with the
+// same settings and Dir continues from the last saved step. The batches of
+// the finished steps are replayed on the host (cheap) so every random
+// stream is where it was: a resumed run gives the same weights as an
+// uninterrupted one.
+type Resume struct {
+	Dir string
+	// StopAfter ends training after this step (0: never): to test resuming.
+	StopAfter int
+}
+
+// ErrStopped is returned when Resume.StopAfter ends training early.
+var ErrStopped = errors.New("training stopped early (Resume.StopAfter)")
+
+type resumeState struct {
+	Step int          `json:"step"`
+	Res  *TrainResult `json:"result"`
+}
+
+const latestFile = "latest"
+
+// saveState writes the state of step into a fresh directory, then points
+// "latest" at it: a run killed mid-save leaves the previous state intact.
+func saveState(dir string, store *model.Store, step int, res *TrainResult, best map[string]*tensors.Tensor) error {
+	name := fmt.Sprintf("step-%07d", step)
+	sd := filepath.Join(dir, name)
+	if err := os.RemoveAll(sd); err != nil {
+		return err
+	}
+	if err := saveStore(store, filepath.Join(sd, "vars")); err != nil {
+		return err
+	}
+	bestStore := model.NewStore()
+	for path, t := range best {
+		c, err := t.LocalClone()
+		if err != nil {
+			return err
+		}
+		if _, err := bestStore.CreateVariable(path, c); err != nil {
+			return err
+		}
+	}
+	if err := saveStore(bestStore, filepath.Join(sd, "best")); err != nil {
+		return err
+	}
+	b, err := json.Marshal(resumeState{Step: step, Res: res})
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(sd, "state.json"), b); err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(dir, latestFile), []byte(name)); err != nil {
+		return err
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), "step-") && e.Name() != name {
+			os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
+	return nil
+}
+
+func saveStore(store *model.Store, dir string) error {
+	h, err := checkpoint.Build(store).Dir(dir).Keep(1).Done()
+	if err != nil {
+		return err
+	}
+	return h.Save()
+}
+
+// loadState restores the last saved state into store; ok is false when
+// there is none.
+func loadState(dir string, store *model.Store) (st resumeState, best map[string]*tensors.Tensor, ok bool, err error) {
+	name, err := os.ReadFile(filepath.Join(dir, latestFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return st, nil, false, nil
+	}
+	if err != nil {
+		return st, nil, false, err
+	}
+	sd := filepath.Join(dir, strings.TrimSpace(string(name)))
+	b, err := os.ReadFile(filepath.Join(sd, "state.json"))
+	if err != nil {
+		return st, nil, false, err
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, nil, false, fmt.Errorf("%s: %w", sd, err)
+	}
+	if _, err := checkpoint.Load(store).Dir(filepath.Join(sd, "vars")).Immediate().Done(); err != nil {
+		return st, nil, false, fmt.Errorf("resuming from %s: %w", sd, err)
+	}
+	bestStore := model.NewStore()
+	if _, err := checkpoint.Load(bestStore).Dir(filepath.Join(sd, "best")).Immediate().Done(); err != nil {
+		return st, nil, false, fmt.Errorf("resuming from %s: %w", sd, err)
+	}
+	best = map[string]*tensors.Tensor{}
+	for v := range bestStore.IterVariables() {
+		t, err := v.Value()
+		if err != nil {
+			return st, nil, false, err
+		}
+		best[v.Path()] = t
+	}
+	return st, best, true, nil
+}
