@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomlx/gomlx/ml/model"
+
 	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/router"
 	"github.com/routerdc-go/routerdc/pipeline/serve"
@@ -39,7 +41,7 @@ var (
 func trainedRouter(b *testing.B) *serve.Router {
 	dir := dataDir(b)
 	trainedOnce.Do(func() {
-		trained, trainedErr = train.Run(dir, router.NewStore(1), nil)
+		trained, trainedErr = train.Run(dir, paperStore(1), nil)
 	})
 	if trainedErr != nil {
 		b.Fatal(trainedErr)
@@ -59,14 +61,22 @@ func testQueries(b *testing.B) []string {
 	return q
 }
 
-// BenchmarkTrainRouterDC: the whole `routerdc train` path with the default
-// settings (1000 steps, batch 64): data, encoder fit, features, training.
-// Target: <= 60 s wall on 2 cores.
+// paperStore is the default RouterDC with the released clusters as groups:
+// our grouping stage (t-SNE) is a separate, cached stage, timed by
+// BenchmarkGroupingStage.
+func paperStore(seed int64) *model.Store {
+	store := router.NewStore(seed)
+	store.SetParam(router.ParamGroup, "cluster")
+	return store
+}
+
+// BenchmarkTrainRouterDC: the `routerdc train` path (1000 steps, batch 64):
+// data, encoder fit, features, training. Target: <= 60 s wall on 2 cores.
 func BenchmarkTrainRouterDC(b *testing.B) {
 	dir := dataDir(b)
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		r, err := train.Run(dir, router.NewStore(int64(i+1)), nil)
+		r, err := train.Run(dir, paperStore(int64(i+1)), nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -74,6 +84,29 @@ func BenchmarkTrainRouterDC(b *testing.B) {
 		b.ReportMetric(time.Since(start).Seconds(), "wall_s")
 		b.ReportMetric(rep.Train.StepsPerS, "steps/s")
 		b.ReportMetric(rep.Timing.EncodeS, "encode_s")
+	}
+}
+
+// BenchmarkGroupingStage: t-SNE of the 5000 training queries to 5
+// dimensions plus k-means (computed once per seed and cached).
+func BenchmarkGroupingStage(b *testing.B) {
+	dir := dataDir(b)
+	p := router.ReadParams(router.NewStore(1))
+	set, err := train.Prepare(dir, data.Tasks, p.SamplesPerTask, 0, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ex, err := train.Examples(train.FitEncoder(set, p.EncoderBits), set.Train)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if _, err := train.OurGroups(ex.X, p, nil); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "wall_s")
 	}
 }
 

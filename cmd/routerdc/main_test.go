@@ -45,7 +45,7 @@ func TestCLI(t *testing.T) {
 	bin := binary(t)
 	rdir := filepath.Join(t.TempDir(), "r")
 	_, stderr, err := run(t, bin, "", "train", "--data", dir, "--out", rdir, "--seed", "3",
-		"--set", "steps=40;eval_every=20", "--set", "lambda=0.5")
+		"--set", "steps=40;eval_every=20;group=cluster", "--set", "lambda=0.5")
 	if err != nil {
 		t.Fatalf("train: %v\n%s", err, stderr)
 	}

@@ -26,7 +26,7 @@ func TestSweepRun(t *testing.T) {
 name: tiny
 kind: sweep
 seeds: [1, 2]
-settings: "router=routerdc;steps=30;eval_every=10"
+settings: "router=routerdc;steps=30;eval_every=10;group=cluster"
 sweep:
   param: lambda
   values: [0, 1]

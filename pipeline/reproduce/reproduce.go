@@ -73,6 +73,7 @@ type RunSummary struct {
 	IDAvg    float64            `json:"id_avg"`
 	OODAvg   float64            `json:"ood_avg"`
 	Training *train.Report      `json:"training"`
+	Groups   *Alignment         `json:"groups,omitempty"`
 }
 
 // BootstrapResult is a paired bootstrap of a router against RouterDC on the
@@ -131,7 +132,7 @@ func Run(opts Options) (*Manifest, error) {
 				}
 			}
 			id, ood := out.Averages()
-			man.Runs[m.Name] = append(man.Runs[m.Name], RunSummary{Seed: seed, Accuracy: out.Accuracy(), IDAvg: id, OODAvg: ood, Training: out.Training})
+			man.Runs[m.Name] = append(man.Runs[m.Name], RunSummary{Seed: seed, Accuracy: out.Accuracy(), IDAvg: id, OODAvg: ood, Training: out.Training, Groups: out.Groups})
 			perSeed = append(perSeed, out.Accuracy())
 		}
 		if complete {
@@ -211,6 +212,27 @@ func summary(man *Manifest, t1, t2 *report.Table) []byte {
 		o1, p1 := cell(t1, r)
 		o2, p2 := cell(t2, r2)
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", r.Method, o1, p1, o2, p2)
+	}
+	wroteHead := false
+	for _, m := range man.Methods {
+		var ar, nr, at, nt float64
+		var n int
+		for _, r := range man.Runs[m.Name] {
+			if g := r.Groups; g != nil {
+				ar, nr, at, nt, n = ar+g.ARIReleased, nr+g.NMIReleased, at+g.ARITask, nt+g.NMITask, n+1
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		if !wroteHead {
+			b.WriteString("\n## Our groups (t-SNE + k-means) against the released clusters and the tasks\n\n")
+			b.WriteString("Adjusted Rand index (ARI) and normalised mutual information (NMI), mean over seeds; 1 is identical.\n\n")
+			b.WriteString("| method | seeds | ARI vs released | NMI vs released | ARI vs tasks | NMI vs tasks |\n|---|---|---|---|---|---|\n")
+			wroteHead = true
+		}
+		k := float64(n)
+		fmt.Fprintf(&b, "| %s | %d | %.3f | %.3f | %.3f | %.3f |\n", m.Name, n, ar/k, nr/k, at/k, nt/k)
 	}
 	if bs := man.Bootstrap; bs != nil {
 		fmt.Fprintf(&b, "\n## %s vs %s: paired bootstrap (%d resamples, per-query credits averaged over seeds)\n\n", bs.A, bs.B, bs.Iterations)

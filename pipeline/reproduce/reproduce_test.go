@@ -41,7 +41,7 @@ func TestReproduceShort(t *testing.T) {
 	}
 	out := t.TempDir()
 	methods := []Method{
-		{Name: "RouterDC", Kind: report.KindRouterDC, Settings: []string{"router=routerdc;steps=150;eval_every=50"}},
+		{Name: "RouterDC", Kind: report.KindRouterDC, Settings: []string{"router=routerdc;steps=150;eval_every=50;group=cluster"}},
 		{Name: "LoraRetriever (clustering)", Kind: report.KindBaseline, Settings: []string{"router=lora"}},
 	}
 	man, err := Run(Options{DataDir: dir, Out: out, Seeds: []int64{1}, Methods: methods})
@@ -128,7 +128,7 @@ func TestReproduceCache(t *testing.T) {
 	}
 	defer c.Close()
 	methods := []Method{
-		{Name: "RouterDC", Kind: report.KindRouterDC, Settings: []string{"router=routerdc;steps=40;eval_every=20"}},
+		{Name: "RouterDC", Kind: report.KindRouterDC, Settings: []string{"router=routerdc;steps=40;eval_every=20;group=cluster"}},
 		{Name: "Task-level router", Kind: "ours", Settings: []string{"router=task;target=credit"}, SeedFree: true},
 	}
 	run := func(out string, ms []Method, mod func(*Options)) *Manifest {

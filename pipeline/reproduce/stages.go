@@ -14,6 +14,7 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/encode"
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
+	"github.com/routerdc-go/routerdc/pipeline/group"
 	"github.com/routerdc-go/routerdc/pipeline/router"
 	"github.com/routerdc-go/routerdc/pipeline/serve"
 	"github.com/routerdc-go/routerdc/pipeline/train"
@@ -46,9 +47,20 @@ type TaskOutcome struct {
 	Credits  []float64 `json:"credits"`
 }
 
+// Alignment compares our groups (group=ours) with the released clusters
+// and with the task ids.
+type Alignment struct {
+	Groups      int     `json:"groups"`
+	ARIReleased float64 `json:"ari_released"`
+	NMIReleased float64 `json:"nmi_released"`
+	ARITask     float64 `json:"ari_task"`
+	NMITask     float64 `json:"nmi_task"`
+}
+
 // Outcome is the evaluate stage's output for one (method, seed).
 type Outcome struct {
 	Seed     int64          `json:"seed"`
+	Groups   *Alignment     `json:"groups,omitempty"`
 	Tasks    []TaskOutcome  `json:"tasks"`
 	Training *train.Report  `json:"training"`
 	Settings map[string]any `json:"settings"`
@@ -241,7 +253,11 @@ func (r *runner) unit(m Method, seed int64) (*Outcome, error) {
 	if err != nil || r.stopAfter("train") {
 		return nil, err
 	}
-	return r.evaluate(k, trained, report, seed, label)
+	var align *Alignment
+	if groups != nil {
+		align = &groups.Alignment
+	}
+	return r.evaluate(k, trained, report, align, seed, label)
 }
 
 func (r *runner) embed(k *unitKeys) (encode.Persistent, error) {
@@ -276,8 +292,14 @@ type trainedRouter interface {
 	evaluate.Scorer
 }
 
-// group runs the grouping stage for group=ours (nil groups otherwise).
-func (r *runner) group(k *unitKeys, enc encode.Persistent) ([]int, error) {
+// groupOut is the grouping stage's output.
+type groupOut struct {
+	Assign    []int     `json:"assign"`
+	Alignment Alignment `json:"alignment"`
+}
+
+// group runs the grouping stage for group=ours (nil otherwise).
+func (r *runner) group(k *unitKeys, enc encode.Persistent) (*groupOut, error) {
 	p := k.params
 	if p.Group != router.GroupOurs || !router.IsGraphKind(p.Router) {
 		return nil, nil
@@ -285,8 +307,8 @@ func (r *runner) group(k *unitKeys, enc encode.Persistent) ([]int, error) {
 	st := r.stat("group")
 	if r.cached("group", k.group) {
 		st.Cached++
-		var g []int
-		return g, r.opts.Cache.ReadJSON("group", k.group, "groups.json", &g)
+		var g groupOut
+		return &g, r.opts.Cache.ReadJSON("group", k.group, "groups.json", &g)
 	}
 	if r.mustBeCached("group") {
 		return nil, fmt.Errorf("--only %s: the group stage %s is not cached; run without --only first", r.opts.Only, k.group[:12])
@@ -318,10 +340,18 @@ func (r *runner) group(k *unitKeys, enc encode.Persistent) ([]int, error) {
 			}
 		}
 	}
-	g, err := train.GroupsFromTSNE(emb, p)
+	assign, err := train.GroupsFromTSNE(emb, p)
 	if err != nil {
 		return nil, err
 	}
+	released := make([]int, len(set.Train))
+	tasks := make([]int, len(set.Train))
+	for i, row := range set.Train {
+		released[i], tasks[i] = row.Cluster, row.Task
+	}
+	g := &groupOut{Assign: assign, Alignment: Alignment{Groups: p.Clusters,
+		ARIReleased: group.ARI(assign, released), NMIReleased: group.NMI(assign, released),
+		ARITask: group.ARI(assign, tasks), NMITask: group.NMI(assign, tasks)}}
 	st.Ran++
 	st.Seconds += time.Since(start).Seconds()
 	if r.opts.Cache == nil {
@@ -331,7 +361,11 @@ func (r *runner) group(k *unitKeys, enc encode.Persistent) ([]int, error) {
 		func(dir string) error { return writeJSON(filepath.Join(dir, "groups.json"), g) })
 }
 
-func (r *runner) train(m Method, seed int64, k *unitKeys, enc encode.Persistent, groups []int, label string) (trainedRouter, *train.Report, error) {
+func (r *runner) train(m Method, seed int64, k *unitKeys, enc encode.Persistent, g *groupOut, label string) (trainedRouter, *train.Report, error) {
+	var groups []int
+	if g != nil {
+		groups = g.Assign
+	}
 	st := r.stat("train")
 	if r.cached("train", k.train) {
 		st.Cached++
@@ -386,7 +420,7 @@ func (r *runner) train(m Method, seed int64, k *unitKeys, enc encode.Persistent,
 	return tr, rep, err
 }
 
-func (r *runner) evaluate(k *unitKeys, tr trainedRouter, rep *train.Report, seed int64, label string) (*Outcome, error) {
+func (r *runner) evaluate(k *unitKeys, tr trainedRouter, rep *train.Report, align *Alignment, seed int64, label string) (*Outcome, error) {
 	st := r.stat("evaluate")
 	start := time.Now()
 	var scorer evaluate.Scorer = tr
@@ -397,7 +431,7 @@ func (r *runner) evaluate(k *unitKeys, tr trainedRouter, rep *train.Report, seed
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", label, err)
 	}
-	out := &Outcome{Seed: seed, Training: rep, Settings: k.settings}
+	out := &Outcome{Seed: seed, Training: rep, Settings: k.settings, Groups: align}
 	for _, t := range res {
 		out.Tasks = append(out.Tasks, TaskOutcome{Task: t.Task, OOD: t.OOD, N: t.N, Accuracy: t.Accuracy, Picks: t.Picks, Credits: t.Credits})
 	}
