@@ -18,17 +18,18 @@ go test -run '^$' -bench '^BenchmarkRoute' -benchtime 3x -timeout 30m ./benchmar
 full=""
 if [[ "${1:-}" == "--full" ]]; then
   tmp=$(mktemp -d)
-  start=$(date +%s)
-  bin/routerdc reproduce --out "$tmp" >/dev/null
-  repro_s=$(( $(date +%s) - start ))
-  start=$(date +%s)
-  bin/routerdc reproduce --out "$tmp" >/dev/null
-  warm_s=$(( $(date +%s) - start ))
-  start=$(date +%s)
-  just test >/dev/null
-  test_s=$(( $(date +%s) - start ))
+  t() { local s; s=$(date +%s%N); "$@" >/dev/null 2>&1; awk -v a="$s" -v b="$(date +%s%N)" 'BEGIN{printf "%.3f", (b-a)/1e9}'; }
+  cold=$(t bin/routerdc reproduce --cache "$tmp/c1" --out "$tmp/o1")
+  warm=$(t bin/routerdc reproduce --cache "$tmp/c1" --out "$tmp/o2")
+  cold2=$(t bin/routerdc reproduce --cache "$tmp/c2" --out "$tmp/o3")
+  same_warm=no; cmp -s <(cd "$tmp/o1" && cat tables/*.csv tables/*.md figures/*.png README.md) \
+    <(cd "$tmp/o2" && cat tables/*.csv tables/*.md figures/*.png README.md) && same_warm=yes
+  same_cold=no; cmp -s <(cd "$tmp/o1" && cat tables/*.csv) <(cd "$tmp/o3" && cat tables/*.csv) && same_cold=yes
+  ablate=$(t bin/routerdc run --cache "$tmp/c1" --out "$tmp/o1" ablations)
+  test_s=$(t just test)
   rm -rf "$tmp"
-  full=$(printf '| `routerdc reproduce` cold | %s s | <= 900 s |\n| `routerdc reproduce` second run | %s s | (caching: issue 3) |\n| `just test` | %s s | <= 600 s |\n' "$repro_s" "$warm_s" "$test_s")
+  full=$(printf '| `just reproduce`, cold (empty cache) | %.0f s | <= 900 s |\n| `just reproduce`, warm (nothing changed) | %.2f s; outputs byte-identical: %s | <= 5 s |\n| second cold run, same seeds: identical tables | %s | yes |\n| `just ablate` after the cold reproduce | %.0f s | <= 3600 s |\n| `just test` | %.0f s | <= 600 s |\n' \
+    "$cold" "$warm" "$same_warm" "$same_cold" "$ablate" "$test_s")
 fi
 
 metric() { grep "^$1" "$raw" | head -1 | grep -o "[0-9.]* $2" | awk '{print $1}'; }

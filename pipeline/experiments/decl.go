@@ -25,35 +25,35 @@ var builtin embed.FS
 
 // Decl is one experiment declaration.
 type Decl struct {
-	Name        string       `yaml:"name"`
-	Description string       `yaml:"description"`
-	Kind        string       `yaml:"kind"` // tables | sweep | embeddings
-	Seeds       []int64      `yaml:"seeds"`
-	Settings    string       `yaml:"settings"` // applied to every run: "key=value;key=value"
-	Methods     []MethodDecl `yaml:"methods"`  // tables
-	Best        string       `yaml:"best"`     // tables: our best method, bootstrapped against Baseline
-	Baseline    string       `yaml:"baseline"`
-	Sweep       *SweepDecl   `yaml:"sweep"`
-	Figure      string       `yaml:"figure"` // sweep: file name under results/figures
+	Name        string       `yaml:"name" json:"name"`
+	Description string       `yaml:"description" json:"description"`
+	Kind        string       `yaml:"kind" json:"kind"` // tables | sweep | embeddings
+	Seeds       []int64      `yaml:"seeds" json:"seeds"`
+	Settings    string       `yaml:"settings" json:"settings"` // applied to every run: "key=value;key=value"
+	Methods     []MethodDecl `yaml:"methods" json:"methods"`   // tables
+	Best        string       `yaml:"best" json:"best"`         // tables: our best method, bootstrapped against Baseline
+	Baseline    string       `yaml:"baseline" json:"baseline"`
+	Sweep       *SweepDecl   `yaml:"sweep" json:"sweep"`
+	Figure      string       `yaml:"figure" json:"figure"` // sweep: file name under results/figures
 
-	File string `yaml:"-"`
+	File string `yaml:"-" json:"-"`
 }
 
 // MethodDecl is one row of a tables declaration.
 type MethodDecl struct {
-	Name     string `yaml:"name"`
-	Kind     string `yaml:"kind"`
-	Settings string `yaml:"settings"`
-	SeedFree bool   `yaml:"seed_free"`
+	Name     string `yaml:"name" json:"name"`
+	Kind     string `yaml:"kind" json:"kind"`
+	Settings string `yaml:"settings" json:"settings"`
+	SeedFree bool   `yaml:"seed_free" json:"seed_free"`
 	line     int
 }
 
 // SweepDecl varies Param over Values (and Param2 over Values2: a grid).
 type SweepDecl struct {
-	Param   string   `yaml:"param"`
-	Values  []string `yaml:"values"`
-	Param2  string   `yaml:"param2"`
-	Values2 []string `yaml:"values2"`
+	Param   string   `yaml:"param" json:"param"`
+	Values  []string `yaml:"values" json:"values"`
+	Param2  string   `yaml:"param2" json:"param2"`
+	Values2 []string `yaml:"values2" json:"values2"`
 	line    int
 }
 

@@ -3,6 +3,7 @@ package experiments
 import (
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/figures"
@@ -20,6 +21,7 @@ const embeddingQueries = 250
 // side by side, coloured by task (the paper's Fig. 3: without and with the
 // sample-sample loss).
 func runEmbeddings(d *Decl, o Options, ro reproduce.Options) (*Result, error) {
+	start := time.Now()
 	res := &Result{}
 	if o.DryRun || (o.Only != "" && o.Only != "report") {
 		return res, nil
@@ -63,5 +65,10 @@ func runEmbeddings(d *Decl, o Options, ro reproduce.Options) (*Result, error) {
 		return nil, err
 	}
 	res.Written = append(res.Written, path)
+	mpath := filepath.Join(o.Out, "ablations", d.Name+".manifest.json")
+	if err := writeManifest(mpath, d, o, nil, start); err != nil {
+		return nil, err
+	}
+	res.Written = append(res.Written, mpath)
 	return res, report.WriteIndex(o.Out)
 }

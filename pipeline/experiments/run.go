@@ -3,11 +3,13 @@ package experiments
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
 	"github.com/routerdc-go/routerdc/pipeline/cache"
@@ -15,6 +17,7 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/figures"
 	"github.com/routerdc-go/routerdc/pipeline/report"
 	"github.com/routerdc-go/routerdc/pipeline/reproduce"
+	"github.com/routerdc-go/routerdc/pipeline/serve"
 )
 
 // Options of a run; Out is the results directory (tables under
@@ -95,6 +98,7 @@ func cellName(s *SweepDecl, v, v2 string) string {
 }
 
 func runSweep(d *Decl, o Options, ro reproduce.Options) (*Result, error) {
+	start := time.Now()
 	s := d.Sweep
 	values2 := []string{""}
 	if s.Param2 != "" {
@@ -137,6 +141,11 @@ func runSweep(d *Decl, o Options, ro reproduce.Options) (*Result, error) {
 		return nil, err
 	}
 	res.Written = append(res.Written, path)
+	mpath := filepath.Join(o.Out, "ablations", d.Name+".manifest.json")
+	if err := writeManifest(mpath, d, o, stats, start); err != nil {
+		return nil, err
+	}
+	res.Written = append(res.Written, mpath)
 	if d.Figure != "" {
 		fig := filepath.Join(o.Out, "figures", d.Figure)
 		if err := drawSweep(fig, res.Sweep); err != nil {
@@ -264,4 +273,25 @@ func drawSweep(path string, r *SweepResult) error {
 	}
 	logX := xs[0] > 0 && xs[len(xs)-1]/xs[0] >= 20
 	return figures.AblationLine(path, title, axisLabel(s.Param), "accuracy (%)", xs, []figures.Series{id, ood}, logX)
+}
+
+// SweepManifest records how a sweep's outputs were made. Unlike the CSV and
+// the figure it holds this run's timings and cache hits, so it differs
+// between runs.
+type SweepManifest struct {
+	Declaration *Decl                            `json:"declaration"`
+	Settings    []string                         `json:"command_line_settings"`
+	Versions    serve.Versions                   `json:"versions"`
+	DataDir     string                           `json:"data_dir"`
+	Stages      map[string]*reproduce.StageStats `json:"stages"`
+	Seconds     float64                          `json:"seconds"`
+}
+
+func writeManifest(path string, d *Decl, o Options, stats map[string]*reproduce.StageStats, start time.Time) error {
+	b, err := json.MarshalIndent(SweepManifest{Declaration: d, Settings: o.Settings, Versions: serve.CurrentVersions(),
+		DataDir: o.DataDir, Stages: stats, Seconds: time.Since(start).Seconds()}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(path, append(b, '\n'))
 }
