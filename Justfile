@@ -21,7 +21,7 @@ data: build
 reproduce *ARGS: build
     {{bin}} reproduce --out results {{ARGS}}
 
-# Run every ablation sweep (pipeline/experiments/ablation-*.yaml) into results/ablations and results/figures.
+# Run every built-in declaration but the paper (ablation sweeps, t-SNE figure) into results/.
 ablate *ARGS: build
     {{bin}} run --out results {{ARGS}} ablations
 

@@ -28,8 +28,10 @@ func TestBuiltinDeclarationsParse(t *testing.T) {
 
 func TestDeclarationErrors(t *testing.T) {
 	cases := []struct{ yaml, want string }{
-		{"name: x\nkind: sweep\nseeds: [1]\nsweep: {param: lambda, values: [1]}\nfigur: a.png\n", `line 5: field figur not found`},
-		{"name: x\nkind: tables\nseeds: [1]\nmethods:\n  - {name: a, settings: \"router=routerdc\"}\n  - {name: b, setings: \"x=1\"}\n", "setings"},
+		{"name: x\nkind: sweep\nseeds: [1]\nsweep: {param: lambda, values: [1]}\nfigur: a.png\n", `line 5: declaration: unknown key "figur"`},
+		{"name: x\nkind: tables\nseeds: [1]\nmethods:\n  - {name: a, settings: \"router=routerdc\"}\n  - {name: b, setings: \"x=1\"}\n", `line 6: methods[]: unknown key "setings"`},
+		{"name: x\nkind: tables\nseeds: [a]\nmethods: [{name: a}]\n", "line 1"},
+		{"name: x\nkind: tables\nseeds: [1]\nmethods: [{name: a}]\n---\nname: y\n", "a second YAML document"},
 		{"name: x\nkind: tables\nseeds: [1]\nmethods:\n  - {name: a, settings: \"router=routerdc\"}\n  - {name: b, settings: \"lamda=1\"}\n", `line 6: methods[1].settings`},
 		{"name: x\nkind: sweep\nseeds: [1]\nsweep:\n  param: lambda\n  values: [1, abc]\n", "line 5"},
 		{"name: x\nkind: sweep\nseeds: [1]\nsweep: {param: nope, values: [1]}\n", "nope"},

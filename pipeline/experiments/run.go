@@ -9,6 +9,7 @@ import (
 	"math"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
@@ -45,8 +46,8 @@ type Result struct {
 func (o Options) reproduce(d *Decl) reproduce.Options {
 	return reproduce.Options{
 		DataDir: o.DataDir, Out: o.Out, Seeds: d.Seeds, Progress: o.Progress,
-		Settings: append([]string{d.Settings}, o.Settings...),
-		Cache:    o.Cache, Force: o.Force, DryRun: o.DryRun, DryRunOut: o.DryRunOut, Only: o.Only,
+		Settings: []string{d.Settings}, Overrides: o.Settings,
+		Cache: o.Cache, Force: o.Force, DryRun: o.DryRun, DryRunOut: o.DryRunOut, Only: o.Only,
 		Best: d.Best, Baseline: d.Baseline,
 	}
 }
@@ -100,6 +101,14 @@ func cellName(s *SweepDecl, v, v2 string) string {
 func runSweep(d *Decl, o Options, ro reproduce.Options) (*Result, error) {
 	start := time.Now()
 	s := d.Sweep
+	for _, set := range o.Settings {
+		for _, kv := range strings.Split(set, ";") {
+			key, _, _ := strings.Cut(kv, "=")
+			if key != "" && (key == s.Param || key == s.Param2) {
+				return nil, fmt.Errorf("%s: --set %s would override the swept setting %q", d.File, kv, key)
+			}
+		}
+	}
 	values2 := []string{""}
 	if s.Param2 != "" {
 		values2 = s.Values2

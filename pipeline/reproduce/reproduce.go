@@ -36,7 +36,9 @@ type Options struct {
 	Seeds    []int64
 	Methods  []Method
 	Settings []string // applied to every method before its own
-	Progress io.Writer
+	// Overrides are applied after every method's own settings (--set).
+	Overrides []string
+	Progress  io.Writer
 
 	// Cache, when set, keeps every stage's output and reuses it.
 	Cache *cache.Store
@@ -141,7 +143,7 @@ func Run(opts Options) (*Manifest, error) {
 		}
 		man.Timings[m.Name] = time.Since(mStart).Seconds()
 	}
-	if !complete || run.stopAfter("evaluate") {
+	if !complete || opts.DryRun || run.stopAfter("evaluate") {
 		return man, nil
 	}
 	rStart := time.Now()

@@ -84,7 +84,7 @@ func dataKey() (string, error) { return cache.Key("data", data.Files()) }
 
 func keysFor(opts Options, m Method, seed int64) (*unitKeys, error) {
 	store := router.NewStore(seed)
-	if err := router.ApplySettings(store, append(append([]string{}, opts.Settings...), m.Settings...)); err != nil {
+	if err := router.ApplySettings(store, opts.settingsFor(m)); err != nil {
 		return nil, fmt.Errorf("method %s: %w", m.Name, err)
 	}
 	p := router.ReadParams(store)
@@ -116,7 +116,18 @@ func keysFor(opts Options, m Method, seed int64) (*unitKeys, error) {
 			trainSettings[key] = v
 		}
 	}
-	if k.train, err = cache.Key(trainVersion, dk, trainSettings, k.embed); err != nil {
+	// The groups are a training input (group=ours); the GoMLX version and
+	// the backend can change the numbers of GoMLX routers.
+	var upstream []any
+	upstream = append(upstream, k.embed)
+	if p.Group == router.GroupOurs && router.IsGraphKind(p.Router) {
+		upstream = append(upstream, k.group)
+	}
+	if router.IsGraphKind(p.Router) {
+		v := serve.CurrentVersions()
+		upstream = append(upstream, v.GoMLX, v.Backend)
+	}
+	if k.train, err = cache.Key(trainVersion, dk, trainSettings, upstream); err != nil {
 		return nil, err
 	}
 	if k.evaluate, err = cache.Key(evaluateVersion, k.train, p.ExcludeLLM); err != nil {
@@ -195,9 +206,14 @@ func (r *runner) mustBeCached(stage string) bool {
 	return r.opts.Only != "" && slices.Index(Stages, stage) < slices.Index(Stages, r.opts.Only)
 }
 
+// cached says whether stage's entry can be used. --force recomputes every
+// stage, or with --only just that stage (the earlier ones must be cached).
 func (r *runner) cached(stage, key string) bool {
 	c := r.opts.Cache
-	return c != nil && !r.opts.Force && c.Has(stage, key)
+	if c == nil || !c.Has(stage, key) {
+		return false
+	}
+	return !r.opts.Force || r.mustBeCached(stage)
 }
 
 func (r *runner) say(format string, args ...any) {
@@ -214,6 +230,13 @@ func (r *runner) unit(m Method, seed int64) (*Outcome, error) {
 		return nil, err
 	}
 	label := fmt.Sprintf("%s, seed %d", m.Name, seed)
+	if r.opts.DryRun {
+		r.dryRun(k, label)
+		return nil, nil
+	}
+	if r.stopAfter("data") {
+		return nil, nil
+	}
 	if r.cached("evaluate", k.evaluate) && !r.stopAfter("train") {
 		r.stat("evaluate").Cached++
 		var out Outcome
@@ -222,25 +245,6 @@ func (r *runner) unit(m Method, seed int64) (*Outcome, error) {
 		}
 		return &out, nil
 	}
-	if r.opts.DryRun {
-		stages := []struct{ stage, key string }{{"embed", k.embed}}
-		if k.params.Group == router.GroupOurs && router.IsGraphKind(k.params.Router) {
-			stages = append(stages, struct{ stage, key string }{"group", k.group})
-		}
-		stages = append(stages, struct{ stage, key string }{"train", k.train}, struct{ stage, key string }{"evaluate", k.evaluate})
-		for _, st := range stages {
-			why := "not cached"
-			switch {
-			case r.cached(st.stage, st.key):
-				why = "cached"
-			case r.opts.Force:
-				why = "--force"
-			}
-			fmt.Fprintf(r.opts.DryRunOut, "%-9s %-45s %s  %s\n", st.stage, label, st.key[:12], why)
-		}
-		return nil, nil
-	}
-
 	enc, err := r.embed(k)
 	if err != nil || r.stopAfter("embed") {
 		return nil, err
@@ -296,6 +300,26 @@ type trainedRouter interface {
 type groupOut struct {
 	Assign    []int     `json:"assign"`
 	Alignment Alignment `json:"alignment"`
+}
+
+// dryRun prints what each stage of a unit would do and why.
+func (r *runner) dryRun(k *unitKeys, label string) {
+	type stageKey struct{ stage, key string }
+	stages := []stageKey{{"embed", k.embed}}
+	if k.params.Group == router.GroupOurs && router.IsGraphKind(k.params.Router) {
+		stages = append(stages, stageKey{"group", k.group})
+	}
+	stages = append(stages, stageKey{"train", k.train}, stageKey{"evaluate", k.evaluate})
+	for _, st := range stages {
+		why := "not cached: would run"
+		switch {
+		case r.cached(st.stage, st.key):
+			why = "cached"
+		case r.opts.Force && r.opts.Cache != nil && r.opts.Cache.Has(st.stage, st.key):
+			why = "cached, but --force: would run"
+		}
+		fmt.Fprintf(r.opts.DryRunOut, "%-9s %-45s %s  %s\n", st.stage, label, st.key[:12], why)
+	}
 }
 
 // group runs the grouping stage for group=ours (nil otherwise).
@@ -386,7 +410,7 @@ func (r *runner) train(m Method, seed int64, k *unitKeys, enc encode.Persistent,
 	r.say("%s", label)
 	start := time.Now()
 	store := router.NewStore(seed)
-	if err := router.ApplySettings(store, append(append([]string{}, r.opts.Settings...), m.Settings...)); err != nil {
+	if err := router.ApplySettings(store, r.opts.settingsFor(m)); err != nil {
 		return nil, nil, err
 	}
 	store.SetParam(router.ParamExcludeLLM, "") // applied by the evaluate stage
@@ -394,13 +418,16 @@ func (r *runner) train(m Method, seed int64, k *unitKeys, enc encode.Persistent,
 	if r.opts.Cache != nil {
 		// A killed run resumes from its last checkpoint evaluation.
 		resumeDir = filepath.Join(r.opts.Cache.Dir, "partial", k.train)
+		if r.opts.Force {
+			os.RemoveAll(resumeDir) // recompute from scratch
+		}
 	}
 	tr, err := train.RunWithOptions(r.opts.DataDir, store, train.Options{Encoder: enc, Groups: groups, ResumeDir: resumeDir}, r.opts.Progress)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", label, err)
 	}
 	// With llms=k the router knows the first k LLMs of the test files.
-	if !slices.Equal(tr.Meta.LLMs, r.sets[0].LLMs[:len(tr.Meta.LLMs)]) {
+	if len(tr.Meta.LLMs) > len(r.sets[0].LLMs) || !slices.Equal(tr.Meta.LLMs, r.sets[0].LLMs[:len(tr.Meta.LLMs)]) {
 		return nil, nil, fmt.Errorf("training files' LLMs %v differ from the test files' %v", tr.Meta.LLMs, r.sets[0].LLMs)
 	}
 	rep := tr.Meta.Training.(*train.Report)
@@ -421,6 +448,9 @@ func (r *runner) train(m Method, seed int64, k *unitKeys, enc encode.Persistent,
 }
 
 func (r *runner) evaluate(k *unitKeys, tr trainedRouter, rep *train.Report, align *Alignment, seed int64, label string) (*Outcome, error) {
+	if r.mustBeCached("evaluate") {
+		return nil, fmt.Errorf("--only %s: %s is not evaluated yet; run without --only first", r.opts.Only, label)
+	}
 	st := r.stat("evaluate")
 	start := time.Now()
 	var scorer evaluate.Scorer = tr
@@ -531,4 +561,12 @@ func Trained(opts Options, m Method, seed int64) (*serve.Router, error) {
 		return nil, fmt.Errorf("%s: not a trained router", m.Name)
 	}
 	return sr, nil
+}
+
+// settingsFor orders a method's settings: the declaration's, the method's
+// own, then the command line's overrides, which win.
+func (o Options) settingsFor(m Method) []string {
+	out := append([]string{}, o.Settings...)
+	out = append(out, m.Settings...)
+	return append(out, o.Overrides...)
 }

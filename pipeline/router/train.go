@@ -177,6 +177,9 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 			res.LossEMA = scalar(metrics[0])
 		}
 		res.LossEMA += lossEMARate * (scalar(metrics[0]) - res.LossEMA)
+		if math.IsNaN(res.LossEMA) || math.IsInf(res.LossEMA, 0) {
+			return nil, fmt.Errorf("training diverged at step %d (loss %v); try a lower learning_rate", step, res.LossEMA)
+		}
 		for _, m := range metrics {
 			m.FinalizeAll()
 		}
@@ -210,7 +213,7 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 		_ = bar.Finish()
 	}
 	res.Seconds = time.Since(start).Seconds()
-	res.StepsPerS = float64(p.Steps) / res.Seconds
+	res.StepsPerS = float64(p.Steps-firstStep+1) / res.Seconds // steps trained in this process
 	if err := restore(store, best); err != nil {
 		return nil, err
 	}
@@ -340,6 +343,9 @@ func MeanTaskAccuracy(ex *Examples, picks []int) float64 {
 			acc += a
 			n++
 		}
+	}
+	if n == 0 {
+		return 0
 	}
 	return acc / float64(n)
 }
