@@ -60,13 +60,19 @@ func writeFigures(out string, dataDir string, baseline string, first *Outcome, t
 	written = append(written, p)
 	if tr := first.Training; tr != nil && tr.Train != nil && len(tr.Train.Curve) > 0 {
 		loss := figures.Curve{Name: "training loss (moving average)", Axis: "loss"}
-		acc := figures.Curve{Name: "training routing accuracy", Axis: "accuracy"}
+		acc := figures.Curve{Name: "training-set routing accuracy", Axis: "accuracy"}
+		test := figures.Curve{Name: "ID test routing accuracy (not used for selection)", Axis: "accuracy"}
 		for _, c := range tr.Train.Curve {
 			loss.Steps, loss.Values = append(loss.Steps, c.Step), append(loss.Values, c.Loss)
 			acc.Steps, acc.Values = append(acc.Steps, c.Step), append(acc.Values, c.SelectAcc)
+			test.Steps, test.Values = append(test.Steps, c.Step), append(test.Values, c.MonitorAcc)
+		}
+		curves := []figures.Curve{loss, acc}
+		if test.Values[0] != 0 {
+			curves = append(curves, test)
 		}
 		p = filepath.Join(dir, "training-curves.png")
-		if err := figures.TrainingCurves(p, []figures.Curve{loss, acc}); err != nil {
+		if err := figures.TrainingCurves(p, curves); err != nil {
 			return nil, err
 		}
 		written = append(written, p)

@@ -76,8 +76,11 @@ type StageStats struct {
 // unitKeys are the cache keys of one (method, seed).
 type unitKeys struct {
 	embed, tsne, group, train, evaluate string
-	settings                            map[string]any
-	params                              router.Params
+	// monitor: the training curve also tracks the ID test sets (the
+	// baseline's first seed, for the training-curves figure).
+	monitor  bool
+	settings map[string]any
+	params   router.Params
 }
 
 func dataKey() (string, error) { return cache.Key("data", data.Files()) }
@@ -93,7 +96,8 @@ func keysFor(opts Options, m Method, seed int64) (*unitKeys, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := &unitKeys{settings: settings, params: p}
+	k := &unitKeys{settings: settings, params: p,
+		monitor: m.Name == opts.Baseline && len(opts.Seeds) > 0 && seed == opts.Seeds[0] && router.IsGraphKind(p.Router)}
 	embedIn := map[string]any{"encoder_bits": p.EncoderBits, "samples_per_task": p.SamplesPerTask,
 		"val_fraction": p.ValFraction}
 	if p.ValFraction > 0 {
@@ -126,6 +130,9 @@ func keysFor(opts Options, m Method, seed int64) (*unitKeys, error) {
 	if router.IsGraphKind(p.Router) {
 		v := serve.CurrentVersions()
 		upstream = append(upstream, v.GoMLX, v.Backend)
+	}
+	if k.monitor {
+		upstream = append(upstream, "monitor-id-test")
 	}
 	if k.train, err = cache.Key(trainVersion, dk, trainSettings, upstream); err != nil {
 		return nil, err
@@ -422,7 +429,11 @@ func (r *runner) train(m Method, seed int64, k *unitKeys, enc encode.Persistent,
 			os.RemoveAll(resumeDir) // recompute from scratch
 		}
 	}
-	tr, err := train.RunWithOptions(r.opts.DataDir, store, train.Options{Encoder: enc, Groups: groups, ResumeDir: resumeDir}, r.opts.Progress)
+	o := train.Options{Encoder: enc, Groups: groups, ResumeDir: resumeDir}
+	if k.monitor {
+		o.Monitor = r.monitorRows()
+	}
+	tr, err := train.RunWithOptions(r.opts.DataDir, store, o, r.opts.Progress)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", label, err)
 	}
@@ -569,4 +580,20 @@ func (o Options) settingsFor(m Method) []string {
 	out := append([]string{}, o.Settings...)
 	out = append(out, m.Settings...)
 	return append(out, o.Overrides...)
+}
+
+// monitorRows are the ID test queries, for the training curve's test
+// accuracy.
+func (r *runner) monitorRows() []train.Row {
+	var rows []train.Row
+	for i, t := range data.Tasks {
+		if t.OOD {
+			continue
+		}
+		for _, q := range r.sets[i].Queries {
+			rows = append(rows, train.Row{Question: q.Question, Scores: q.Scores, Task: i, Cluster: q.ClusterID,
+				Credit: t.Metric == data.Probability})
+		}
+	}
+	return rows
 }

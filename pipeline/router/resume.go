@@ -26,6 +26,9 @@ type Resume struct {
 	Dir string
 	// StopAfter ends training after this step (0: never): to test resuming.
 	StopAfter int
+	// Monitor, when set, is evaluated at every checkpoint evaluation for
+	// the curve only (report, never selection).
+	Monitor *Examples
 }
 
 // ErrStopped is returned when Resume.StopAfter ends training early.

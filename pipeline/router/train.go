@@ -35,6 +35,9 @@ type CurvePoint struct {
 	Step      int     `json:"step"`
 	Loss      float64 `json:"loss"` // moving average of the batch loss
 	SelectAcc float64 `json:"select_acc"`
+	// MonitorAcc is the accuracy on Resume.Monitor (the test sets, for the
+	// training-curves figure); it never influences training or selection.
+	MonitorAcc float64 `json:"monitor_acc,omitempty"`
 }
 
 // TrainResult says what training did.
@@ -188,7 +191,13 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 			if err != nil {
 				return nil, err
 			}
-			res.Curve = append(res.Curve, CurvePoint{Step: step, Loss: res.LossEMA, SelectAcc: acc})
+			pt := CurvePoint{Step: step, Loss: res.LossEMA, SelectAcc: acc}
+			if rs.Monitor != nil {
+				if pt.MonitorAcc, err = SelectionAccuracy(backend, store, rs.Monitor, T); err != nil {
+					return nil, err
+				}
+			}
+			res.Curve = append(res.Curve, pt)
 			if acc > res.BestAcc {
 				res.BestAcc, res.BestStep = acc, step
 				best, err = snapshot(store)

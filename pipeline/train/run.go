@@ -69,6 +69,9 @@ type Options struct {
 	Groups []int
 	// ResumeDir keeps GoMLX training restartable (see router.Resume).
 	ResumeDir string
+	// Monitor rows (test queries) are scored at every checkpoint evaluation
+	// for the training-curves figure; they never steer training.
+	Monitor []Row
 }
 
 // RunWithOptions is Run with the pipeline's hooks.
@@ -139,7 +142,13 @@ func RunWithOptions(dir string, store *model.Store, o Options, progress io.Write
 			}
 			trainEx.Group = groups
 		}
-		res, err := router.TrainWith(b, store, trainEx, sel, progress, router.Resume{Dir: o.ResumeDir})
+		rs := router.Resume{Dir: o.ResumeDir}
+		if len(o.Monitor) > 0 {
+			if rs.Monitor, err = Examples(enc, o.Monitor); err != nil {
+				return nil, err
+			}
+		}
+		res, err := router.TrainWith(b, store, trainEx, sel, progress, rs)
 		if err != nil {
 			return nil, err
 		}
