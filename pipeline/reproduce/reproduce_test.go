@@ -175,7 +175,7 @@ func TestReproduceCache(t *testing.T) {
 	}
 	// --only evaluate --force recomputes just the evaluations from the
 	// cached routers; a dry run on a warm cache writes nothing.
-	only, err := Run(Options{DataDir: dir, Out: t.TempDir(), Seeds: []int64{1}, Methods: methods, Cache: c, Only: "evaluate", Force: true})
+	only, err := Run(Options{DataDir: dir, Out: t.TempDir(), Seeds: []int64{1}, Methods: methods, Cache: c, Only: "evaluate", Force: true, Baseline: "RouterDC"})
 	if err != nil {
 		t.Fatal(err)
 	}
