@@ -124,7 +124,7 @@ func keysFor(opts Options, m Method, seed int64) (*unitKeys, error) {
 	// the backend can change the numbers of GoMLX routers.
 	var upstream []any
 	upstream = append(upstream, k.embed)
-	if p.Group == router.GroupOurs && router.IsGraphKind(p.Router) {
+	if router.UsesOurGroups(p) {
 		upstream = append(upstream, k.group)
 	}
 	if router.IsGraphKind(p.Router) {
@@ -313,7 +313,7 @@ type groupOut struct {
 func (r *runner) dryRun(k *unitKeys, label string) {
 	type stageKey struct{ stage, key string }
 	stages := []stageKey{{"embed", k.embed}}
-	if k.params.Group == router.GroupOurs && router.IsGraphKind(k.params.Router) {
+	if router.UsesOurGroups(k.params) {
 		stages = append(stages, stageKey{"group", k.group})
 	}
 	stages = append(stages, stageKey{"train", k.train}, stageKey{"evaluate", k.evaluate})
@@ -332,7 +332,7 @@ func (r *runner) dryRun(k *unitKeys, label string) {
 // group runs the grouping stage for group=ours (nil otherwise).
 func (r *runner) group(k *unitKeys, enc encode.Persistent) (*groupOut, error) {
 	p := k.params
-	if p.Group != router.GroupOurs || !router.IsGraphKind(p.Router) {
+	if !router.UsesOurGroups(p) {
 		return nil, nil
 	}
 	st := r.stat("group")

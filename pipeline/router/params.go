@@ -119,6 +119,21 @@ const (
 // sample-sample loss.
 const GroupOurs = "ours"
 
+// UsesOurGroups says whether training needs the grouping stage: group=ours
+// and a sample-sample loss with a non-zero weight.
+func UsesOurGroups(p Params) bool {
+	if p.Group != GroupOurs {
+		return false
+	}
+	switch p.Router {
+	case KindRouterDC:
+		return p.Lambda > 0
+	case KindCosine, KindZooter:
+		return p.BaselineLambda > 0
+	}
+	return false
+}
+
 // IsGraphKind says whether the kind is trained with GoMLX.
 func IsGraphKind(kind string) bool {
 	return kind == KindRouterDC || kind == KindCosine || kind == KindZooter

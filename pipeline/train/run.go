@@ -130,7 +130,7 @@ func RunWithOptions(dir string, store *model.Store, o Options, progress io.Write
 		if p.Select == "val" {
 			sel = valEx
 		}
-		if p.Group == router.GroupOurs {
+		if router.UsesOurGroups(p) {
 			groups := o.Groups
 			if groups == nil {
 				if groups, err = OurGroups(trainEx.X, p, progress); err != nil {
