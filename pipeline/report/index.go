@@ -18,7 +18,7 @@ var figureNotes = map[string]string{
 	"score-normalization.png": "one training query's LLM scores, raw and softmax-normalised: normalisation hides how close the best LLMs are",
 	"score-gap.png":           "histogram of the gap between the top-2 LLM scores over the training queries; the title gives the share below 0.1 (the paper: 64%)",
 	"routing-heatmap.png":     "share of each task's test queries that RouterDC (seed 1) sends to each LLM",
-	"training-curves.png":     "RouterDC (seed 1): batch loss and training routing accuracy at each checkpoint evaluation",
+	"training-curves.png":     "RouterDC (seed 1): loss (moving average), training-set and ID-test routing accuracy at each checkpoint evaluation (the checkpoint is chosen on the training set only)",
 	"tsne-embeddings.png":     "t-SNE of trained query embeddings coloured by task, without and with the sample-sample loss",
 }
 
