@@ -26,6 +26,20 @@ import (
 // routes the 8 test sets; report writes tables and figures.
 var Stages = []string{"data", "embed", "group", "train", "evaluate", "report"}
 
+// StageInfo describes a stage: what its cache key hashes and what it
+// writes. --dry-run prints it above the per-unit plan.
+type StageInfo struct{ Name, Inputs, Outputs string }
+
+// StageGraph is the pipeline's stages with their inputs and outputs.
+var StageGraph = []StageInfo{
+	{"data", "the 18 released files (their SHA256SUMS)", "verified data directory"},
+	{"embed", "data; encoder_bits, samples_per_task, val_fraction (and seed if > 0)", "embed/<key>/encoder.json (fitted encoder)"},
+	{"group", "embed; seed -> t-SNE (5-d); then clusters (N) -> k-means (only for group=ours with a sample-sample loss)", "group/<key>/tsne.json, group/<key>/groups.json (with ARI/NMI)"},
+	{"train", "data, embed, group; every setting but exclude_llm; seed; GoMLX version and backend", "train/<key>/router (router directory), report.json; partial/<key> while running (resume)"},
+	{"evaluate", "train; exclude_llm", "evaluate/<key>/outcome.json (per-task accuracy, picks, credits)"},
+	{"report", "every evaluate output of the declaration", "results/tables, results/ablations, results/figures, results/README.md, manifests"},
+}
+
 // Stage versions enter the cache keys: bump one when its code changes what
 // it computes, and every entry of that stage and the stages after it is
 // recomputed.
@@ -150,6 +164,13 @@ func newRunner(opts Options) (*runner, error) {
 	}
 	if opts.DryRun && opts.DryRunOut == nil {
 		opts.DryRunOut = os.Stdout
+	}
+	if opts.DryRun {
+		fmt.Fprintln(opts.DryRunOut, "stages (a stage's cache key hashes its inputs and its code version):")
+		for _, st := range StageGraph {
+			fmt.Fprintf(opts.DryRunOut, "  %-9s inputs: %s\n  %-9s outputs: %s\n", st.Name, st.Inputs, "", st.Outputs)
+		}
+		fmt.Fprintln(opts.DryRunOut, "plan:")
 	}
 	if err := data.CheckDir(opts.DataDir); err != nil {
 		return nil, err
