@@ -1,8 +1,6 @@
 package baselines
 
 import (
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -178,19 +176,7 @@ func (r *KNN) Save(path string) error {
 		return fmt.Errorf("baselines: saving an unfitted knn router")
 	}
 	f := knnFile{header: header{fileFormat, fileVersion, kindKNN}, K: r.K, Dim: r.dim, Scores: r.scores}
-	var ind, val []byte
-	f.Indptr = append(f.Indptr, 0)
-	for i := 0; i < len(r.scores); i++ {
-		for j, v := range r.train[i*r.dim : (i+1)*r.dim] {
-			if v != 0 {
-				ind = binary.LittleEndian.AppendUint32(ind, uint32(j))
-				val = binary.LittleEndian.AppendUint32(val, math.Float32bits(v))
-			}
-		}
-		f.Indptr = append(f.Indptr, len(ind)/4)
-	}
-	f.Indices = base64.StdEncoding.EncodeToString(ind)
-	f.Values = base64.StdEncoding.EncodeToString(val)
+	f.Indptr, f.Indices, f.Values = encodeCSR(r.train, len(r.scores), r.dim)
 	return save(path, f)
 }
 
@@ -208,30 +194,13 @@ func (r *KNN) decodeFile(data []byte) error {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return err
 	}
-	ind, err := base64.StdEncoding.DecodeString(f.Indices)
-	if err != nil {
-		return fmt.Errorf("indices: %w", err)
-	}
-	val, err := base64.StdEncoding.DecodeString(f.Values)
-	if err != nil {
-		return fmt.Errorf("values: %w", err)
-	}
 	n := len(f.Scores)
-	if n == 0 || f.Dim <= 0 || len(f.Indptr) != n+1 || len(ind) != len(val) || len(ind)%4 != 0 || f.Indptr[n] != len(ind)/4 {
-		return fmt.Errorf("inconsistent knn file (%d score rows, dim %d, %d indptr, %d/%d bytes)", n, f.Dim, len(f.Indptr), len(ind), len(val))
+	if n == 0 || f.Dim <= 0 {
+		return fmt.Errorf("inconsistent knn file (%d score rows, dim %d)", n, f.Dim)
 	}
-	train := make([]float32, n*f.Dim)
-	for i := 0; i < n; i++ {
-		if f.Indptr[i] > f.Indptr[i+1] {
-			return fmt.Errorf("indptr decreases at row %d", i)
-		}
-		for p := f.Indptr[i]; p < f.Indptr[i+1]; p++ {
-			j := int(binary.LittleEndian.Uint32(ind[4*p:]))
-			if j >= f.Dim {
-				return fmt.Errorf("row %d: column %d >= dim %d", i, j, f.Dim)
-			}
-			train[i*f.Dim+j] = math.Float32frombits(binary.LittleEndian.Uint32(val[4*p:]))
-		}
+	train, err := decodeCSR(f.Indptr, f.Indices, f.Values, n, f.Dim)
+	if err != nil {
+		return err
 	}
 	t := len(f.Scores[0])
 	for i, s := range f.Scores {

@@ -1,8 +1,6 @@
 package baselines
 
 import (
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -465,49 +463,4 @@ func (r *TaskPrior) decodeFile(data []byte) error {
 	}
 	*r = g
 	return nil
-}
-
-// encodeCSR writes n rows of dim (row-major) as CSR: little-endian uint32
-// column indices and float32 values, base64.
-func encodeCSR(m []float32, n, dim int) (indptr []int, indices, values string) {
-	var ind, val []byte
-	indptr = append(indptr, 0)
-	for i := range n {
-		for j, v := range m[i*dim : (i+1)*dim] {
-			if v != 0 {
-				ind = binary.LittleEndian.AppendUint32(ind, uint32(j))
-				val = binary.LittleEndian.AppendUint32(val, math.Float32bits(v))
-			}
-		}
-		indptr = append(indptr, len(ind)/4)
-	}
-	return indptr, base64.StdEncoding.EncodeToString(ind), base64.StdEncoding.EncodeToString(val)
-}
-
-func decodeCSR(indptr []int, indices, values string, n, dim int) ([]float32, error) {
-	ind, err := base64.StdEncoding.DecodeString(indices)
-	if err != nil {
-		return nil, fmt.Errorf("indices: %w", err)
-	}
-	val, err := base64.StdEncoding.DecodeString(values)
-	if err != nil {
-		return nil, fmt.Errorf("values: %w", err)
-	}
-	if len(indptr) != n+1 || len(ind) != len(val) || len(ind)%4 != 0 || indptr[0] != 0 || indptr[n] != len(ind)/4 {
-		return nil, fmt.Errorf("inconsistent CSR rows (%d rows, %d indptr, %d/%d bytes)", n, len(indptr), len(ind), len(val))
-	}
-	m := make([]float32, n*dim)
-	for i := range n {
-		if indptr[i] > indptr[i+1] {
-			return nil, fmt.Errorf("indptr decreases at row %d", i)
-		}
-		for p := indptr[i]; p < indptr[i+1]; p++ {
-			j := int(binary.LittleEndian.Uint32(ind[4*p:]))
-			if j >= dim {
-				return nil, fmt.Errorf("row %d: column %d >= dim %d", i, j, dim)
-			}
-			m[i*dim+j] = math.Float32frombits(binary.LittleEndian.Uint32(val[4*p:]))
-		}
-	}
-	return m, nil
 }
