@@ -185,6 +185,27 @@ func (d *Decl) validate() error {
 	if err := checkSettings(0, "settings", d.Settings); err != nil {
 		return err
 	}
+	// Keys that do not apply to the kind are errors, not silently ignored.
+	notFor := func(key string, set bool, kind string) error {
+		if set {
+			return fmt.Errorf("key %q does not apply to kind %q", key, kind)
+		}
+		return nil
+	}
+	for _, err := range []error{
+		notFor("sweep", d.Sweep != nil && d.Kind != "sweep", d.Kind),
+		notFor("methods", len(d.Methods) > 0 && d.Kind == "sweep", d.Kind),
+		notFor("best", d.Best != "" && d.Kind != "tables", d.Kind),
+		notFor("baseline", d.Baseline != "" && d.Kind != "tables", d.Kind),
+		notFor("figure", d.Figure != "" && d.Kind == "tables", d.Kind),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	if len(d.Seeds) != len(uniqueSeeds(d.Seeds)) {
+		return fmt.Errorf("key \"seeds\": %v repeats a seed", d.Seeds)
+	}
 	switch d.Kind {
 	case "tables", "embeddings":
 		if len(d.Methods) == 0 {
@@ -224,6 +245,9 @@ func (d *Decl) validate() error {
 				return err
 			}
 		}
+		if s.Param2 == "" && len(s.Values2) > 0 {
+			return fmt.Errorf("line %d: sweep.values2 without sweep.param2", s.line)
+		}
 		if s.Param2 != "" {
 			if len(s.Values2) == 0 {
 				return fmt.Errorf("line %d: sweep.values2 is empty", s.line)
@@ -241,4 +265,12 @@ func (d *Decl) validate() error {
 		return fmt.Errorf(`key "kind": %q, want "tables", "sweep" or "embeddings"`, d.Kind)
 	}
 	return nil
+}
+
+func uniqueSeeds(seeds []int64) map[int64]bool {
+	m := map[int64]bool{}
+	for _, s := range seeds {
+		m[s] = true
+	}
+	return m
 }

@@ -39,6 +39,10 @@ func TestDeclarationErrors(t *testing.T) {
 		{"name: x\nkind: graph\nseeds: [1]\n", `"kind"`},
 		{"name: x\nkind: tables\nseeds: [1]\nmethods: [{name: a}]\nbest: b\n", `"best"`},
 		{"", "empty"},
+		{"name: x\nkind: sweep\nseeds: [1]\nsweep: {param: lambda, values: [1]}\nbest: a\n", `"best" does not apply`},
+		{"name: x\nkind: tables\nseeds: [1]\nmethods: [{name: a}]\nfigure: a.png\n", `"figure" does not apply`},
+		{"name: x\nkind: sweep\nseeds: [1, 2, 1]\nsweep: {param: lambda, values: [1]}\n", "repeats a seed"},
+		{"name: x\nkind: sweep\nseeds: [1]\nsweep: {param: lambda, values: [1], values2: [2]}\n", "values2 without"},
 		{"name: [unclosed\n", "x.yaml"},
 	}
 	for _, c := range cases {
