@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
 )
 
 // Store is a cache directory held under an exclusive lock, so two
@@ -115,13 +117,22 @@ func (s *Store) Put(stage, key string, inputs any, write func(dir string) error)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(tmp, metaFile), b, 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(tmp, metaFile), b); err != nil { // fsynced
+		return err
+	}
+	if err := syncDir(tmp); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes it private
 		return err
 	}
 	if err := os.RemoveAll(final); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	return os.Rename(tmp, final)
+	if err := os.Rename(tmp, final); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(final))
 }
 
 // ReadJSON decodes a JSON file of an entry.
@@ -134,4 +145,14 @@ func (s *Store) ReadJSON(stage, key, name string, v any) error {
 		return fmt.Errorf("cache entry %s/%s/%s: %w (delete it or rerun with --force)", stage, key[:12], name, err)
 	}
 	return nil
+}
+
+// syncDir flushes a directory's entries, so a rename survives an OS crash.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
