@@ -19,17 +19,6 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/train"
 )
 
-func dataDir(b *testing.B) string {
-	dir, skip, err := data.TestDir()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if skip != "" {
-		b.Skip(skip)
-	}
-	return dir
-}
-
 var (
 	trainedOnce sync.Once
 	trained     *serve.Router
@@ -39,7 +28,7 @@ var (
 // trainedRouter trains (once) the default RouterDC used by the routing
 // benchmarks.
 func trainedRouter(b *testing.B) *serve.Router {
-	dir := dataDir(b)
+	dir := data.RequireTestDir(b)
 	trainedOnce.Do(func() {
 		trained, trainedErr = train.Run(dir, paperStore(1), nil)
 	})
@@ -50,7 +39,7 @@ func trainedRouter(b *testing.B) *serve.Router {
 }
 
 func testQueries(b *testing.B) []string {
-	ds, err := data.Load(filepath.Join(dataDir(b), "split2_model7", "mmlu_test.json"))
+	ds, err := data.Load(filepath.Join(data.RequireTestDir(b), "split2_model7", "mmlu_test.json"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -73,7 +62,7 @@ func paperStore(seed int64) *model.Store {
 // BenchmarkTrainRouterDC: the `routerdc train` path (1000 steps, batch 64):
 // data, encoder fit, features, training. Target: <= 60 s wall on 2 cores.
 func BenchmarkTrainRouterDC(b *testing.B) {
-	dir := dataDir(b)
+	dir := data.RequireTestDir(b)
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
 		r, err := train.Run(dir, paperStore(int64(i+1)), nil)
@@ -90,7 +79,7 @@ func BenchmarkTrainRouterDC(b *testing.B) {
 // BenchmarkGroupingStage: t-SNE of the 5000 training queries to 5
 // dimensions plus k-means (computed once per seed and cached).
 func BenchmarkGroupingStage(b *testing.B) {
-	dir := dataDir(b)
+	dir := data.RequireTestDir(b)
 	p := router.ReadParams(router.NewStore(1))
 	set, err := train.Prepare(dir, data.Tasks, p.SamplesPerTask, 0, 1)
 	if err != nil {

@@ -35,13 +35,7 @@ func run(t *testing.T, bin string, stdin string, args ...string) (stdout, stderr
 }
 
 func TestCLI(t *testing.T) {
-	dir, skip, err := data.TestDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if skip != "" {
-		t.Skip(skip)
-	}
+	dir := data.RequireTestDir(t)
 	bin := binary(t)
 	rdir := filepath.Join(t.TempDir(), "r")
 	_, stderr, err := run(t, bin, "", "train", "--data", dir, "--out", rdir, "--seed", "3",

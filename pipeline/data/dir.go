@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"testing"
 )
 
 // EnvVar names the environment variable that points at the data directory.
@@ -115,4 +116,18 @@ func fileSHA256(path string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// RequireTestDir is TestDir for tests and benchmarks: it returns the data
+// directory, skips when no data is set up and fails when it is set up wrong.
+func RequireTestDir(t testing.TB) string {
+	t.Helper()
+	dir, skip, err := TestDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if skip != "" {
+		t.Skip(skip)
+	}
+	return dir
 }

@@ -173,13 +173,7 @@ func TestLoadConsistent(t *testing.T) {
 // realDir returns the released data dir, skipping when it was never fetched.
 func realDir(t *testing.T) string {
 	t.Helper()
-	dir, skip, err := TestDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if skip != "" {
-		t.Skip(skip)
-	}
+	dir := RequireTestDir(t)
 	return dir
 }
 
@@ -241,13 +235,7 @@ func TestLoadIsFast(t *testing.T) {
 }
 
 func BenchmarkLoadMMLUTest(b *testing.B) {
-	dir, skip, err := TestDir()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if skip != "" {
-		b.Skip(skip)
-	}
+	dir := RequireTestDir(b)
 	for b.Loop() {
 		if _, err := Load(filepath.Join(dir, "split2_model7/mmlu_test.json")); err != nil {
 			b.Fatal(err)

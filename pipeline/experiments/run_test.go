@@ -15,13 +15,7 @@ import (
 // TestSweepRun runs a small declared sweep twice: the CSV has one row per
 // cell with seeds and averages, and the second run is served from the cache.
 func TestSweepRun(t *testing.T) {
-	dir, skip, err := data.TestDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if skip != "" {
-		t.Skip(skip)
-	}
+	dir := data.RequireTestDir(t)
 	d, err := Parse("tiny.yaml", []byte(`
 name: tiny
 kind: sweep

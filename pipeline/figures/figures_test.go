@@ -140,13 +140,7 @@ func TestTopTwoGaps(t *testing.T) {
 // TestScoreGapRealData reports the share of training queries with a small
 // top-2 gap; the paper says 64%.
 func TestScoreGapRealData(t *testing.T) {
-	dir, skip, err := data.TestDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if skip != "" {
-		t.Skip(skip)
-	}
+	dir := data.RequireTestDir(t)
 	var paths []string
 	for _, task := range data.IDTasks() {
 		paths = append(paths, filepath.Join(dir, task.Train))

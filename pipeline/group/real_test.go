@@ -18,13 +18,7 @@ func TestGroupsRealData(t *testing.T) {
 	if os.Getenv("ROUTERDC_TSNE_REAL") == "" {
 		t.Skip("set ROUTERDC_TSNE_REAL=1 to run the 5000-query t-SNE")
 	}
-	dir, skip, err := data.TestDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if skip != "" {
-		t.Skip(skip)
-	}
+	dir := data.RequireTestDir(t)
 	set, err := train.Prepare(dir, data.Tasks, 1000, 0, 1)
 	if err != nil {
 		t.Fatal(err)

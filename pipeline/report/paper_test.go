@@ -62,13 +62,7 @@ func TestPaperAvgIsMeanOfTasks(t *testing.T) {
 
 func loadTests(t *testing.T) map[string]*data.Dataset {
 	t.Helper()
-	dir, skip, err := data.TestDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if skip != "" {
-		t.Skip(skip)
-	}
+	dir := data.RequireTestDir(t)
 	out := map[string]*data.Dataset{}
 	for _, task := range data.Tasks {
 		ds, err := data.Load(filepath.Join(dir, task.Test))

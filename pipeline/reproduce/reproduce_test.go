@@ -32,13 +32,7 @@ func readCSV(t *testing.T, path string) [][]string {
 // TestReproduceShort is the integration test: a short RouterDC and a
 // LoraRetriever on the real data, written as the paper's tables.
 func TestReproduceShort(t *testing.T) {
-	dir, skip, err := data.TestDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if skip != "" {
-		t.Skip(skip)
-	}
+	dir := data.RequireTestDir(t)
 	out := t.TempDir()
 	methods := []Method{
 		{Name: "RouterDC", Kind: report.KindRouterDC, Settings: []string{"router=routerdc;steps=150;eval_every=50;group=cluster"}},
@@ -115,13 +109,7 @@ func TestReproduceShort(t *testing.T) {
 // TestReproduceCache: a second run reuses every stage and writes the same
 // bytes; a changed setting reruns only the units that depend on it.
 func TestReproduceCache(t *testing.T) {
-	dir, skip, err := data.TestDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if skip != "" {
-		t.Skip(skip)
-	}
+	dir := data.RequireTestDir(t)
 	c, err := cache.Open(t.TempDir(), time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -196,13 +184,7 @@ func TestReproduceCache(t *testing.T) {
 // TestGroupStage: group=ours runs t-SNE once per seed and k-means per N,
 // and a resumable training state is left only while training runs.
 func TestGroupStage(t *testing.T) {
-	dir, skip, err := data.TestDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if skip != "" {
-		t.Skip(skip)
-	}
+	dir := data.RequireTestDir(t)
 	c, err := cache.Open(t.TempDir(), time.Second, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -7,20 +7,8 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/router"
 )
 
-func testData(t *testing.T) string {
-	t.Helper()
-	dir, skip, err := data.TestDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if skip != "" {
-		t.Skip(skip)
-	}
-	return dir
-}
-
 func TestPreparePaperSampling(t *testing.T) {
-	dir := testData(t)
+	dir := data.RequireTestDir(t)
 	s, err := Prepare(dir, data.Tasks, 1000, 0, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +41,7 @@ func TestPreparePaperSampling(t *testing.T) {
 }
 
 func TestPrepareValidationSplit(t *testing.T) {
-	dir := testData(t)
+	dir := data.RequireTestDir(t)
 	s, err := Prepare(dir, data.Tasks, 0, 0.2, 7)
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +75,7 @@ func TestPrepareValidationSplit(t *testing.T) {
 }
 
 func TestPrepareErrors(t *testing.T) {
-	dir := testData(t)
+	dir := data.RequireTestDir(t)
 	if _, err := Prepare(dir, data.OODTasks(), 1000, 0, 1); err == nil {
 		t.Error("OOD tasks (no training files) accepted")
 	}
@@ -97,7 +85,7 @@ func TestPrepareErrors(t *testing.T) {
 }
 
 func TestRestrictLLMs(t *testing.T) {
-	dir := testData(t)
+	dir := data.RequireTestDir(t)
 	s, err := Prepare(dir, data.Tasks, 100, 0, 1)
 	if err != nil {
 		t.Fatal(err)
