@@ -4,6 +4,7 @@ package evaluate
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/routerdc-go/routerdc/pipeline/data"
 )
@@ -102,4 +103,23 @@ func Mean(xs []float64) float64 {
 		s += x
 	}
 	return s / float64(len(xs))
+}
+
+// MeanStd returns the mean of xs and its sample standard deviation (0 for
+// fewer than two values): the seed spread of the tables and sweeps.
+func MeanStd(xs []float64) (mean, std float64) {
+	if len(xs) == 0 {
+		return 0, 0
+	}
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	if len(xs) > 1 {
+		for _, x := range xs {
+			std += (x - mean) * (x - mean)
+		}
+		std = math.Sqrt(std / float64(len(xs)-1))
+	}
+	return mean, std
 }

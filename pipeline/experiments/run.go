@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
 	"github.com/routerdc-go/routerdc/pipeline/cache"
 	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 	"github.com/routerdc-go/routerdc/pipeline/figures"
 	"github.com/routerdc-go/routerdc/pipeline/report"
 	"github.com/routerdc-go/routerdc/pipeline/reproduce"
@@ -168,21 +168,6 @@ func runSweep(d *Decl, o Options, ro reproduce.Options) (*Result, error) {
 	return res, nil
 }
 
-// MeanStd of xs (sample standard deviation; 0 for one value).
-func MeanStd(xs []float64) (mean, std float64) {
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
-	if len(xs) > 1 {
-		for _, x := range xs {
-			std += (x - mean) * (x - mean)
-		}
-		std = math.Sqrt(std / float64(len(xs)-1))
-	}
-	return mean, std
-}
-
 // CSV renders the sweep: one row per cell with the ID/OOD averages (mean
 // and std over seeds) and each task's mean accuracy.
 func (r *SweepResult) CSV() []byte {
@@ -204,11 +189,11 @@ func (r *SweepResult) CSV() []byte {
 		if s.Param2 != "" {
 			rec = append(rec, p.Value2)
 		}
-		idm, ids := MeanStd(p.ID)
-		oodm, oods := MeanStd(p.OOD)
+		idm, ids := evaluate.MeanStd(p.ID)
+		oodm, oods := evaluate.MeanStd(p.OOD)
 		rec = append(rec, strconv.Itoa(len(p.ID)), f(idm), f(ids), f(oodm), f(oods))
 		for _, t := range data.Tasks {
-			m, _ := MeanStd(p.Tasks[t.Name])
+			m, _ := evaluate.MeanStd(p.Tasks[t.Name])
 			rec = append(rec, f(m))
 		}
 		_ = w.Write(rec)
@@ -253,7 +238,7 @@ func drawSweep(path string, r *SweepResult) error {
 				if p.Value != v {
 					return fmt.Errorf("sweep %s: point order", r.Decl.Name)
 				}
-				vals[j][i], _ = MeanStd(p.ID)
+				vals[j][i], _ = evaluate.MeanStd(p.ID)
 			}
 		}
 		title := fmt.Sprintf("%s: ID average accuracy (%%), mean over %d seeds", r.Decl.Name, len(r.Decl.Seeds))
@@ -264,9 +249,9 @@ func drawSweep(path string, r *SweepResult) error {
 	var xs []float64
 	numeric := true
 	for _, p := range r.Points {
-		m, sd := MeanStd(p.ID)
+		m, sd := evaluate.MeanStd(p.ID)
 		id.Mean, id.Std = append(id.Mean, m), append(id.Std, sd)
-		m, sd = MeanStd(p.OOD)
+		m, sd = evaluate.MeanStd(p.OOD)
 		ood.Mean, ood.Std = append(ood.Mean, m), append(ood.Std, sd)
 		x, err := strconv.ParseFloat(p.Value, 64)
 		numeric = numeric && err == nil

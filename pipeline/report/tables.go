@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
+	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 )
 
 // Row is one method's computed results for a table: per column the mean
@@ -51,23 +52,9 @@ func (t *Table) Add(method, kind string, perSeed []map[string]float64) {
 				xs = append(xs, seed[col])
 			}
 		}
-		r.Mean[col], r.Std[col] = meanStd(xs)
+		r.Mean[col], r.Std[col] = evaluate.MeanStd(xs)
 	}
 	t.Rows = append(t.Rows, r)
-}
-
-func meanStd(xs []float64) (mean, std float64) {
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
-	if len(xs) < 2 {
-		return mean, 0
-	}
-	for _, x := range xs {
-		std += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(std / float64(len(xs)-1))
 }
 
 func f2(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }

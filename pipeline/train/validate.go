@@ -3,8 +3,8 @@ package train
 import (
 	"fmt"
 	"io"
-	"math"
 
+	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 	"github.com/routerdc-go/routerdc/pipeline/router"
 )
 
@@ -51,14 +51,6 @@ func Validation(dir string, settings []string, seeds []int64, progress io.Writer
 		}
 		res.Seconds += rep.Timing.TotalS
 	}
-	for _, v := range res.PerSeed {
-		res.Mean += v / float64(len(res.PerSeed))
-	}
-	if len(res.PerSeed) > 1 {
-		for _, v := range res.PerSeed {
-			res.Std += (v - res.Mean) * (v - res.Mean)
-		}
-		res.Std = math.Sqrt(res.Std / float64(len(res.PerSeed)-1))
-	}
+	res.Mean, res.Std = evaluate.MeanStd(res.PerSeed)
 	return res, nil
 }
