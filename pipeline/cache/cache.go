@@ -53,6 +53,12 @@ func Open(dir string, wait time.Duration, progress io.Writer) (*Store, error) {
 			return nil, fmt.Errorf("cache %s is locked by another run (lock file %s); wait for it to finish", dir, l.Path())
 		}
 	}
+	// Holding the lock, no other run is writing: temp entries left here
+	// were left by a killed run.
+	stale, _ := filepath.Glob(filepath.Join(dir, "*", "*", ".tmp-*"))
+	for _, t := range stale {
+		os.RemoveAll(t)
+	}
 	return &Store{Dir: dir, lock: l}, nil
 }
 

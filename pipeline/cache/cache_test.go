@@ -56,6 +56,22 @@ func TestPutHasRead(t *testing.T) {
 	}
 }
 
+func TestOpenRemovesTempEntriesOfAKilledRun(t *testing.T) {
+	dir := t.TempDir()
+	stale := filepath.Join(dir, "train", "ab", ".tmp-abcdef12-99")
+	if err := os.MkdirAll(stale, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(dir, time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("temp entry of a killed run survived Open: %v", err)
+	}
+}
+
 func TestLockExcludesSecondRun(t *testing.T) {
 	dir := t.TempDir()
 	s, err := Open(dir, time.Second, nil)

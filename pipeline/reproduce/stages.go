@@ -179,7 +179,6 @@ func newRunner(opts Options) (*runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	cleanTemp(opts.Cache)
 	r := &runner{opts: opts, sets: sets, stats: map[string]*StageStats{}}
 	r.stat("data").Ran++
 	return r, nil
@@ -535,19 +534,6 @@ func (o *Outcome) Accuracy() map[string]float64 {
 		m[t.Task] = t.Accuracy
 	}
 	return m
-}
-
-// cleanTemp removes temp entries a killed run left in the cache.
-func cleanTemp(c *cache.Store) {
-	if c == nil {
-		return
-	}
-	matches, _ := filepath.Glob(filepath.Join(c.Dir, "*", "*", ".tmp-*"))
-	for _, m := range matches {
-		if strings.Contains(filepath.Base(m), ".tmp-") {
-			os.RemoveAll(m)
-		}
-	}
 }
 
 // masked routes with one LLM removed (the paper's Table 3).
