@@ -42,3 +42,7 @@ bench *ARGS:
 # Train one router: just train out/routerdc --set lambda=0.5
 train OUT *ARGS: build
     {{bin}} train --out {{OUT}} {{ARGS}}
+
+# Execute every notebook headless (installs GoNB and Jupyter's nbconvert when missing); --check leaves them unchanged.
+notebooks *ARGS:
+    notebooks/run.sh {{ARGS}}

@@ -16,34 +16,47 @@ import (
 // picture shows (t-SNE is quadratic in the number of points).
 const embeddingQueries = 250
 
-// runEmbeddings trains (or loads) the two declared routers for the first
-// seed, embeds the same test queries with each, and draws both t-SNE maps
-// side by side, coloured by task (the paper's Fig. 3: without and with the
-// sample-sample loss).
-func runEmbeddings(d *Decl, o Options, ro reproduce.Options) (*Result, error) {
-	start := time.Now()
-	res := &Result{}
-	if o.DryRun || (o.Only != "" && o.Only != "report") {
-		return res, nil
+// EmbeddingMap is one trained router's query embeddings of the same test
+// queries, reduced to 2-D by t-SNE.
+type EmbeddingMap struct {
+	Title  string
+	Points [][2]float64
+}
+
+// Embeddings is what an embeddings declaration computes: one map per
+// declared method, and each point's task.
+type Embeddings struct {
+	Maps       []EmbeddingMap
+	Labels     []int    // index into TaskNames, per point
+	TaskNames  []string // in-distribution tasks
+	Seed       int64
+	PerTaskMax int
+}
+
+// EmbeddingMaps trains (or loads from the cache) each declared router for
+// the first seed, embeds the same in-distribution test queries with each
+// (the first embeddingQueries of every task), and maps them to 2-D with a
+// seeded t-SNE (the paper's Fig. 3: without and with the sample-sample loss).
+func EmbeddingMaps(d *Decl, o Options) (*Embeddings, error) {
+	if d.Kind != "embeddings" {
+		return nil, fmt.Errorf("%s: kind %q, want embeddings", d.Name, d.Kind)
 	}
+	ro := o.reproduce(d)
+	e := &Embeddings{Seed: d.Seeds[0], PerTaskMax: embeddingQueries}
 	var texts []string
-	var labels []int
-	var names []string
 	for ti, t := range data.IDTasks() {
 		ds, err := data.Load(filepath.Join(o.DataDir, filepath.FromSlash(t.Test)))
 		if err != nil {
 			return nil, err
 		}
-		names = append(names, t.Name)
+		e.TaskNames = append(e.TaskNames, t.Name)
 		for i := 0; i < len(ds.Queries) && i < embeddingQueries; i++ {
 			texts = append(texts, ds.Queries[i].Question)
-			labels = append(labels, ti)
+			e.Labels = append(e.Labels, ti)
 		}
 	}
-	var maps [2][][2]float64
-	var titles [2]string
-	for i, m := range d.Methods {
-		r, err := reproduce.Trained(ro, reproduce.Method{Name: m.Name, Kind: m.Kind, Settings: []string{m.Settings}}, d.Seeds[0])
+	for _, m := range d.Methods {
+		r, err := reproduce.Trained(ro, reproduce.Method{Name: m.Name, Kind: m.Kind, Settings: []string{m.Settings}}, e.Seed)
 		if err != nil {
 			return nil, err
 		}
@@ -51,17 +64,36 @@ func runEmbeddings(d *Decl, o Options, ro reproduce.Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		xy, err := group.TSNE(emb, group.TSNEConfig{Dims: 2, Seed: d.Seeds[0]}, nil)
+		xy, err := group.TSNE(emb, group.TSNEConfig{Dims: 2, Seed: e.Seed}, nil)
 		if err != nil {
 			return nil, err
 		}
+		em := EmbeddingMap{Title: fmt.Sprintf("%s (seed %d)", m.Name, e.Seed)}
 		for _, p := range xy {
-			maps[i] = append(maps[i], [2]float64{p[0], p[1]})
+			em.Points = append(em.Points, [2]float64{p[0], p[1]})
 		}
-		titles[i] = fmt.Sprintf("%s (seed %d)", m.Name, d.Seeds[0])
+		e.Maps = append(e.Maps, em)
+	}
+	return e, nil
+}
+
+// runEmbeddings draws the two maps of EmbeddingMaps side by side, coloured
+// by task.
+func runEmbeddings(d *Decl, o Options) (*Result, error) {
+	start := time.Now()
+	res := &Result{}
+	if o.DryRun || (o.Only != "" && o.Only != "report") {
+		return res, nil
+	}
+	e, err := EmbeddingMaps(d, o)
+	if err != nil {
+		return nil, err
+	}
+	if len(e.Maps) != 2 {
+		return nil, fmt.Errorf("%s: an embeddings figure compares 2 methods, got %d", d.Name, len(e.Maps))
 	}
 	path := filepath.Join(o.Out, "figures", d.Figure)
-	if err := figures.ScatterPair(path, titles[0], titles[1], maps[0], maps[1], labels, names); err != nil {
+	if err := figures.ScatterPair(path, e.Maps[0].Title, e.Maps[1].Title, e.Maps[0].Points, e.Maps[1].Points, e.Labels, e.TaskNames); err != nil {
 		return nil, err
 	}
 	res.Written = append(res.Written, path)

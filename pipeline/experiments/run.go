@@ -70,9 +70,40 @@ func Run(d *Decl, o Options) (*Result, error) {
 		return res, nil
 	}
 	if d.Kind == "embeddings" {
-		return runEmbeddings(d, o, ro)
+		return runEmbeddings(d, o)
 	}
 	return runSweep(d, o, ro)
+}
+
+// Trained runs (or loads from the cache) the embed, group and train stages
+// of one of a declaration's methods for one seed and returns the router.
+func Trained(d *Decl, o Options, method string, seed int64) (*serve.Router, error) {
+	m, err := d.method(method)
+	if err != nil {
+		return nil, err
+	}
+	return reproduce.Trained(o.reproduce(d), m, seed)
+}
+
+// Groups runs (or loads from the cache) the embed and group stages of one of
+// a declaration's methods for one seed.
+func Groups(d *Decl, o Options, method string, seed int64) (*reproduce.GroupView, error) {
+	m, err := d.method(method)
+	if err != nil {
+		return nil, err
+	}
+	return reproduce.Groups(o.reproduce(d), m, seed)
+}
+
+func (d *Decl) method(name string) (reproduce.Method, error) {
+	var names []string
+	for _, m := range d.Methods {
+		if m.Name == name {
+			return reproduce.Method{Name: m.Name, Kind: m.Kind, Settings: []string{m.Settings}, SeedFree: m.SeedFree}, nil
+		}
+		names = append(names, m.Name)
+	}
+	return reproduce.Method{}, fmt.Errorf("%s: no method %q (methods: %s)", d.Name, name, strings.Join(names, "; "))
 }
 
 // SweepPoint is one cell of a sweep: the settings' values and the outcome

@@ -228,6 +228,12 @@ func AblationBars(path, title, yLabel string, categories []string, series []Seri
 	return figure{w: singleW, h: singleH, panels: p1(p), legend: moveLegendOut(p)}.save(path)
 }
 
+// Bars draws one bar per category (e.g. a router's probability for each
+// LLM), without error bars.
+func Bars(path, title, yLabel string, categories []string, values []float64) error {
+	return AblationBars(path, title, yLabel, categories, []Series{{Name: yLabel, Mean: values}})
+}
+
 // ticksFit says whether a label at each x leaves room between labels: at
 // most 12 of them and none closer than 1/15 of the axis to its neighbour.
 func ticksFit(x []float64, logX bool) bool {

@@ -59,14 +59,14 @@ func WriteIndex(out string) error {
 	sweeps, _ := filepath.Glob(filepath.Join(out, "ablations", "*.csv"))
 	sort.Strings(sweeps)
 	for _, f := range sweeps {
-		row("ablations/"+filepath.Base(f), sweepReading(f))
+		row("ablations/"+filepath.Base(f), SweepReading(f))
 	}
 	return atomicfile.Write(filepath.Join(out, "README.md"), []byte(b.String()))
 }
 
-// sweepReading summarises a sweep CSV: the setting with the best ID average
+// SweepReading summarises a sweep CSV: the setting with the best ID average
 // and the spread of ID averages across settings.
-func sweepReading(path string) string {
+func SweepReading(path string) string {
 	f, err := os.Open(path)
 	if err != nil {
 		return "unreadable: " + err.Error()

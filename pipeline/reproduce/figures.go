@@ -6,6 +6,7 @@ import (
 
 	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/figures"
+	"github.com/routerdc-go/routerdc/pipeline/train"
 )
 
 // SmallGap is the top-2 score gap under which the paper's analysis calls a
@@ -59,23 +60,33 @@ func writeFigures(out string, dataDir string, baseline string, first *Outcome, t
 	}
 	written = append(written, p)
 	if tr := first.Training; tr != nil && tr.Train != nil && len(tr.Train.Curve) > 0 {
-		loss := figures.Curve{Name: "training loss (moving average)", Axis: "loss"}
-		acc := figures.Curve{Name: "training-set routing accuracy", Axis: "accuracy"}
-		test := figures.Curve{Name: "ID test routing accuracy (not used for selection)", Axis: "accuracy"}
-		for _, c := range tr.Train.Curve {
-			loss.Steps, loss.Values = append(loss.Steps, c.Step), append(loss.Values, c.Loss)
-			acc.Steps, acc.Values = append(acc.Steps, c.Step), append(acc.Values, c.SelectAcc)
-			test.Steps, test.Values = append(test.Steps, c.Step), append(test.Values, c.MonitorAcc)
-		}
-		curves := []figures.Curve{loss, acc}
-		if test.Values[0] != 0 {
-			curves = append(curves, test)
-		}
 		p = filepath.Join(dir, "training-curves.png")
-		if err := figures.TrainingCurves(p, curves); err != nil {
+		if err := TrainingCurves(p, tr); err != nil {
 			return nil, err
 		}
 		written = append(written, p)
 	}
 	return written, nil
+}
+
+// TrainingCurves draws a training report's curve: the loss, the accuracy
+// the checkpoint is chosen by, and, when the run monitored them, the ID
+// test sets (never used for the choice).
+func TrainingCurves(path string, tr *train.Report) error {
+	if tr == nil || tr.Train == nil || len(tr.Train.Curve) == 0 {
+		return fmt.Errorf("%s: the training report has no curve (host routers have none)", path)
+	}
+	loss := figures.Curve{Name: "training loss (moving average)", Axis: "loss"}
+	acc := figures.Curve{Name: "training-set routing accuracy", Axis: "accuracy"}
+	test := figures.Curve{Name: "ID test routing accuracy (not used for selection)", Axis: "accuracy"}
+	for _, c := range tr.Train.Curve {
+		loss.Steps, loss.Values = append(loss.Steps, c.Step), append(loss.Values, c.Loss)
+		acc.Steps, acc.Values = append(acc.Steps, c.Step), append(acc.Values, c.SelectAcc)
+		test.Steps, test.Values = append(test.Steps, c.Step), append(test.Values, c.MonitorAcc)
+	}
+	curves := []figures.Curve{loss, acc}
+	if test.Values[0] != 0 {
+		curves = append(curves, test)
+	}
+	return figures.TrainingCurves(path, curves)
 }

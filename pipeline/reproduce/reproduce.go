@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -299,4 +300,17 @@ func bootstrap(a, b string, ca, cb [][]float64, tasks []data.Task) *BootstrapRes
 	r.ID[0], r.ID[1], r.ID[2] = evaluate.PairedBootstrapTasks(idA, idB, iters, 1)
 	r.OOD[0], r.OOD[1], r.OOD[2] = evaluate.PairedBootstrapTasks(oodA, oodB, iters, 2)
 	return r
+}
+
+// ReadManifest reads a manifest.json written by Run.
+func ReadManifest(path string) (*Manifest, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &m, nil
 }

@@ -581,6 +581,54 @@ func Trained(opts Options, m Method, seed int64) (*serve.Router, error) {
 	return sr, nil
 }
 
+// GroupView is the grouping stage's output for one method and seed, with
+// what is needed to read it: each training query's task and released
+// cluster beside the group we assigned.
+type GroupView struct {
+	Tasks     []string // task name of each training query
+	Released  []int    // released cluster_id of each training query
+	Groups    []int    // our group of each training query
+	Alignment Alignment
+}
+
+// Groups runs (or loads from the cache) the embed and group stages of one
+// method and seed. The method must use our groups (group=ours with a
+// sample-sample loss).
+func Groups(opts Options, m Method, seed int64) (*GroupView, error) {
+	r, err := newRunner(opts)
+	if err != nil {
+		return nil, err
+	}
+	k, err := keysFor(opts, m, seed)
+	if err != nil {
+		return nil, err
+	}
+	if !router.UsesOurGroups(k.params) {
+		return nil, fmt.Errorf("%s: does not use our groups (needs group=ours and lambda > 0)", m.Name)
+	}
+	enc, err := r.embed(k)
+	if err != nil {
+		return nil, err
+	}
+	g, err := r.group(k, enc)
+	if err != nil {
+		return nil, err
+	}
+	set, err := train.Prepare(opts.DataDir, data.Tasks, k.params.SamplesPerTask, k.params.ValFraction, k.params.Seed)
+	if err != nil {
+		return nil, err
+	}
+	v := &GroupView{Groups: g.Assign, Alignment: g.Alignment}
+	for _, row := range set.Train {
+		v.Tasks = append(v.Tasks, set.Tasks[row.Task].Name)
+		v.Released = append(v.Released, row.Cluster)
+	}
+	if len(v.Tasks) != len(v.Groups) {
+		return nil, fmt.Errorf("%s: %d cached groups for %d training queries", m.Name, len(v.Groups), len(v.Tasks))
+	}
+	return v, nil
+}
+
 // settingsFor orders a method's settings: the declaration's, the method's
 // own, then the command line's overrides, which win.
 func (o Options) settingsFor(m Method) []string {

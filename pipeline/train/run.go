@@ -1,6 +1,8 @@
 package train
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -37,6 +39,27 @@ type Report struct {
 	ValAcc float64 `json:"val_acc,omitempty"`
 	// ValTasks is ValAcc per training task.
 	ValTasks map[string]float64 `json:"val_tasks,omitempty"`
+}
+
+// ReportOf is the training report of a router: the one Run attached, or
+// the one a loaded router directory carries (decoded from its meta.json).
+func ReportOf(r *serve.Router) (*Report, error) {
+	switch t := r.Meta.Training.(type) {
+	case *Report:
+		return t, nil
+	case nil:
+		return nil, errors.New("the router has no training report")
+	default:
+		b, err := json.Marshal(t)
+		if err != nil {
+			return nil, err
+		}
+		var rep Report
+		if err := json.Unmarshal(b, &rep); err != nil {
+			return nil, fmt.Errorf("the router's training report: %w", err)
+		}
+		return &rep, nil
+	}
 }
 
 // Run trains the router described by the store's settings on the training
