@@ -21,6 +21,7 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/experiments"
 	"github.com/routerdc-go/routerdc/pipeline/reproduce"
 	"github.com/routerdc-go/routerdc/pipeline/router"
+	"github.com/routerdc-go/routerdc/pipeline/score/stage"
 	"github.com/routerdc-go/routerdc/pipeline/serve"
 	"github.com/routerdc-go/routerdc/pipeline/train"
 )
@@ -48,6 +49,9 @@ Cache flags: --cache DIR (default .cache/routerdc), --no-cache, --force, --dry-r
 Stage outputs are cached by a hash of their inputs, settings and code version: a second run is
 near-instant and a changed setting reruns only what depends on it.
   settings                                          list the training settings and their defaults
+  score      import|api|questions|merge|run|sandbox  make score files and datasets for your own LLMs
+                                                    (lm-eval/bigcode logs, or a served model); see
+                                                    "routerdc score help"
 
 The data directory is --data, else $ROUTERDC_DATA, else ./data.
 The backend is the pure-Go one unless GOMLX_BACKEND says otherwise (e.g. xla:cpu, xla:cuda; needs -tags xla).
@@ -76,6 +80,8 @@ func main() {
 		err = cmdRun(os.Args[2:])
 	case "settings":
 		err = cmdSettings()
+	case "score":
+		err = cmdScore(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:
@@ -352,6 +358,16 @@ func cmdRun(args []string) error {
 	}
 	var decls []*experiments.Decl
 	for _, f := range names {
+		if b, err := os.ReadFile(f); err == nil && stage.IsDecl(b) {
+			d, err := stage.Parse(f, b)
+			if err != nil {
+				return err
+			}
+			if err := runScoreDecl(d, f, *c.cacheDir, *c.noCache, *c.force, *c.dryRun); err != nil {
+				return err
+			}
+			continue
+		}
 		d, err := experiments.Load(f)
 		if err != nil {
 			return err

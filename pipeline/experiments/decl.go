@@ -12,13 +12,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/routerdc-go/routerdc/pipeline/router"
+	"github.com/routerdc-go/routerdc/pipeline/yamlstrict"
 )
 
 //go:embed *.yaml
@@ -60,7 +60,7 @@ type SweepDecl struct {
 
 func (m *MethodDecl) UnmarshalYAML(n *yaml.Node) error {
 	type plain MethodDecl
-	if err := decodeStrict(n, "methods[]", (*plain)(m)); err != nil {
+	if err := yamlstrict.Decode(n, "methods[]", (*plain)(m)); err != nil {
 		return err
 	}
 	m.line = n.Line
@@ -69,47 +69,11 @@ func (m *MethodDecl) UnmarshalYAML(n *yaml.Node) error {
 
 func (s *SweepDecl) UnmarshalYAML(n *yaml.Node) error {
 	type plain SweepDecl
-	if err := decodeStrict(n, "sweep", (*plain)(s)); err != nil {
+	if err := yamlstrict.Decode(n, "sweep", (*plain)(s)); err != nil {
 		return err
 	}
 	s.line = n.Line
 	return nil
-}
-
-// decodeStrict decodes a mapping node, first rejecting keys the struct does
-// not have (Node.Decode alone ignores them), naming the key and its line.
-func decodeStrict(n *yaml.Node, where string, v any) error {
-	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("line %d: %s: want a mapping of keys", n.Line, where)
-	}
-	known := yamlKeys(v)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		key := n.Content[i]
-		if !slices.Contains(known, key.Value) {
-			return fmt.Errorf("line %d: %s: unknown key %q (known: %s)", key.Line, where, key.Value, strings.Join(known, ", "))
-		}
-	}
-	if err := n.Decode(v); err != nil {
-		msg := strings.ReplaceAll(err.Error(), "\n", " ")
-		if strings.HasPrefix(msg, "line ") { // a nested decodeStrict already placed it
-			return errors.New(msg)
-		}
-		return fmt.Errorf("line %d: %s: %s", n.Line, where, msg)
-	}
-	return nil
-}
-
-// yamlKeys lists the yaml field names of a struct pointer.
-func yamlKeys(v any) []string {
-	t := reflect.TypeOf(v).Elem()
-	var out []string
-	for i := 0; i < t.NumField(); i++ {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-		if name != "" && name != "-" {
-			out = append(out, name)
-		}
-	}
-	return out
 }
 
 // Load reads a declaration from a file, or a built-in one by name
@@ -158,7 +122,7 @@ func Parse(file string, b []byte) (*Decl, error) {
 	if len(root.Content) != 1 {
 		return nil, fmt.Errorf("%s: empty declaration", file)
 	}
-	if err := decodeStrict(root.Content[0], "declaration", &d); err != nil {
+	if err := yamlstrict.Decode(root.Content[0], "declaration", &d); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	d.File = file

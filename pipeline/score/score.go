@@ -115,6 +115,20 @@ func WriteRecords(w io.Writer, recs []Record) error {
 	return bw.Flush()
 }
 
+// WriteQueries writes one query per line (what `routerdc score questions`
+// prints and api.ReadQueries reads).
+func WriteQueries(w io.Writer, qs []Query) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	for _, q := range qs {
+		if err := enc.Encode(q); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
 // ReadRecords reads a JSON-lines score file written by WriteRecords (or by a
 // user). Blank lines are skipped; unknown fields are an error so that a
 // typo is not silently a missing score.

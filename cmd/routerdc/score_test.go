@@ -1,0 +1,109 @@
+package main
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/score"
+)
+
+// The acceptance path of the scoring stage: import logs, merge per-LLM
+// files into a dataset the rest of the pipeline loads.
+func TestScoreCLI(t *testing.T) {
+	bin := binary(t)
+	lm := filepath.Join("..", "..", "pipeline", "score", "lmeval", "testdata")
+	bc := filepath.Join("..", "..", "pipeline", "score", "bigcode", "testdata")
+	dir := t.TempDir()
+
+	// The spec's MC example: option log-likelihoods -2.3, -0.25, -3.1, -4.0,
+	// target B (the argmax): score = e^-0.25 / (e^-2.3 + e^-0.25 + e^-3.1 + e^-4.0).
+	want := math.Exp(-0.25) / (math.Exp(-2.3) + math.Exp(-0.25) + math.Exp(-3.1) + math.Exp(-4.0))
+	for _, f := range []string{"mc_v042.json", "mc_v049.jsonl"} {
+		out, stderr, err := run(t, bin, "", "score", "import", "--from", "lm-eval", "--llm", "org/a", "--task", "MMLU", filepath.Join(lm, f))
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", f, err, stderr)
+		}
+		recs, err := score.DecodeRecords(f, strings.NewReader(out))
+		if err != nil || len(recs) != 1 {
+			t.Fatalf("%s: %v, %v", f, recs, err)
+		}
+		if math.Abs(recs[0].Score-want) > 1e-12 || recs[0].ID != "MMLU/0" || recs[0].LLM != "org/a" {
+			t.Errorf("%s: %+v, want score %v", f, recs[0], want)
+		}
+	}
+
+	// Two LLMs' GSM8K logs -> two score files -> one dataset.
+	a, b := filepath.Join(dir, "a.jsonl"), filepath.Join(dir, "b.jsonl")
+	for _, c := range []struct{ llm, mode, out string }{{"org/a", "normalized", a}, {"org/b", "routerdc", b}} {
+		if _, stderr, err := run(t, bin, "", "score", "import", "--from", "lm-eval", "--llm", c.llm, "--task", "GSM8K",
+			"--mode", c.mode, "--out", c.out, filepath.Join(lm, "gsm8k_v049.jsonl")); err != nil {
+			t.Fatalf("%s: %v\n%s", c.llm, err, stderr)
+		}
+	}
+	ds := filepath.Join(dir, "gsm8k.json")
+	if _, stderr, err := run(t, bin, "", "score", "merge", "--out", ds, "--llms", "org/b,org/a", a, b); err != nil {
+		t.Fatalf("merge: %v\n%s", err, stderr)
+	}
+	set, err := data.Load(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two of the three sampled answers end in "#### 10", the gold: 2/3.
+	if strings.Join(set.LLMs, ",") != "org/b,org/a" || len(set.Queries) != 1 ||
+		math.Abs(set.Queries[0].Scores[0]-2.0/3) > 1e-12 || math.Abs(set.Queries[0].Scores[1]-2.0/3) > 1e-12 {
+		t.Errorf("merged dataset: LLMs %v, queries %+v", set.LLMs, set.Queries)
+	}
+
+	// bigcode per-sample results: passed / n per problem.
+	out, stderr, err := run(t, bin, "", "score", "import", "--from", "bigcode", "--llm", "org/c", "--task", "HumanEval",
+		"--problems", filepath.Join(bc, "humaneval_problems.jsonl"), filepath.Join(bc, "log_samples.json"))
+	if err != nil {
+		t.Fatalf("bigcode: %v\n%s", err, stderr)
+	}
+	recs, err := score.DecodeRecords("bigcode", strings.NewReader(out))
+	if err != nil || len(recs) != 2 || math.Abs(recs[0].Score-1.0/3) > 1e-12 || recs[1].Score != 1 {
+		t.Errorf("bigcode records %+v, %v; want 1/3 and 1", recs, err)
+	}
+
+	// Errors a user meets first.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"score", "import", "--from", "helm", "--llm", "x", "--task", "MMLU", "f"}, "--from"},
+		{[]string{"score", "import", "--from", "bigcode", "--llm", "x", "--task", "HumanEval", "--problems", filepath.Join(bc, "humaneval_problems.jsonl"),
+			"--generations", filepath.Join(bc, "generations_humaneval.json"), "--references", filepath.Join(bc, "references_humaneval.json")}, "execute"},
+		{[]string{"score", "import", "--from", "lm-eval", "--llm", "x", "--task", "MMLU", filepath.Join(lm, "err_truncated.jsonl")}, "err_truncated.jsonl"},
+		{[]string{"score", "merge", "--out", filepath.Join(dir, "x.json"), a, "org/a=" + b}, "org/a"},
+		{[]string{"score", "api", "--endpoint", "http://127.0.0.1:1", "--llm", "x", "--task", "MMLU", "--input", "rows.json"}, "--out"},
+		{[]string{"score", "frobnicate"}, "unknown score command"},
+	} {
+		_, stderr, err := run(t, bin, "", c.args...)
+		if err == nil || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: err %v, stderr %q; want it to mention %q", c.args[1:], err, stderr, c.want)
+		}
+	}
+
+	// A declared scoring run through `routerdc run`, cached the second time.
+	declDir := t.TempDir()
+	for _, f := range []string{"mc_v042.json"} {
+		b, _ := os.ReadFile(filepath.Join(lm, f))
+		os.WriteFile(filepath.Join(declDir, f), b, 0o644)
+	}
+	decl := filepath.Join(declDir, "scores.yaml")
+	os.WriteFile(decl, []byte("name: mine\nkind: scores\nout: out\nllms: [org/a]\nsources:\n  - {llm: org/a, task: MMLU, from: lm-eval, files: [mc_v042.json]}\ndatasets: [{task: MMLU, file: mmlu.json}]\n"), 0o644)
+	cacheDir := filepath.Join(declDir, "cache")
+	for i, wantLine := range []string{"0 cached, 1 ran", "1 cached, 0 ran"} {
+		_, stderr, err := run(t, bin, "", "run", "--cache", cacheDir, decl)
+		if err != nil || !strings.Contains(stderr, wantLine) {
+			t.Fatalf("run %d: %v\n%s", i, err, stderr)
+		}
+	}
+	if _, err := data.Load(filepath.Join(declDir, "out", "mmlu.json")); err != nil {
+		t.Error(err)
+	}
+}
