@@ -48,7 +48,7 @@ func CheckDir(dir string) error {
 	var missing, wrong []string
 	for _, f := range Files() {
 		p := filepath.Join(dir, filepath.FromSlash(f.Path))
-		sum, err := fileSHA256(p)
+		sum, err := FileSHA256(p)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			missing = append(missing, f.Path)
@@ -105,7 +105,8 @@ func TestDir() (dir, skip string, err error) {
 	return dir, "", nil
 }
 
-func fileSHA256(path string) (string, error) {
+// FileSHA256 is the hex SHA256 of a file's content.
+func FileSHA256(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err

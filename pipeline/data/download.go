@@ -72,7 +72,7 @@ func Download(ctx context.Context, dir string, baseURL string, progress io.Write
 	baseURL = strings.TrimRight(baseURL, "/")
 	for _, f := range Files() {
 		dest := filepath.Join(dir, filepath.FromSlash(f.Path))
-		if sum, err := fileSHA256(dest); err == nil && sum == f.SHA256 {
+		if sum, err := FileSHA256(dest); err == nil && sum == f.SHA256 {
 			if progress != nil {
 				fmt.Fprintf(progress, "%s: already present and verified\n", f.Path)
 			}

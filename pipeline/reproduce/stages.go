@@ -551,22 +551,31 @@ func (m masked) Scores(texts []string) ([][]float64, error) {
 	return serve.MaskLLM(s, m.llms, m.exclude), nil
 }
 
-// Trained runs (or loads from the cache) the embed, group and train stages
-// of one method and seed and returns the trained router.
-func Trained(opts Options, m Method, seed int64) (*serve.Router, error) {
+// grouped runs (or loads) the embed and group stages of one method and seed.
+func grouped(opts Options, m Method, seed int64) (*runner, *unitKeys, encode.Persistent, *groupOut, error) {
 	r, err := newRunner(opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, nil, err
 	}
 	k, err := keysFor(opts, m, seed)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, nil, err
 	}
 	enc, err := r.embed(k)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, nil, err
 	}
-	groups, err := r.group(k, enc)
+	g, err := r.group(k, enc)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return r, k, enc, g, nil
+}
+
+// Trained runs (or loads from the cache) the embed, group and train stages
+// of one method and seed and returns the trained router.
+func Trained(opts Options, m Method, seed int64) (*serve.Router, error) {
+	r, k, enc, groups, err := grouped(opts, m, seed)
 	if err != nil {
 		return nil, err
 	}
@@ -595,10 +604,6 @@ type GroupView struct {
 // method and seed. The method must use our groups (group=ours with a
 // sample-sample loss).
 func Groups(opts Options, m Method, seed int64) (*GroupView, error) {
-	r, err := newRunner(opts)
-	if err != nil {
-		return nil, err
-	}
 	k, err := keysFor(opts, m, seed)
 	if err != nil {
 		return nil, err
@@ -606,11 +611,7 @@ func Groups(opts Options, m Method, seed int64) (*GroupView, error) {
 	if !router.UsesOurGroups(k.params) {
 		return nil, fmt.Errorf("%s: does not use our groups (needs group=ours and lambda > 0)", m.Name)
 	}
-	enc, err := r.embed(k)
-	if err != nil {
-		return nil, err
-	}
-	g, err := r.group(k, enc)
+	_, _, _, g, err := grouped(opts, m, seed)
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -108,7 +107,7 @@ func readResults(path, wantTask string) (string, []result, error) {
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(b, &top); err != nil {
-		return "", nil, &score.Error{File: path, Msg: jsonMsg(err) + ` (want {task: {"<task_id>": [[completion_id, {...}], ...]}})`}
+		return "", nil, &score.Error{File: path, Msg: score.JSONMsg(err) + ` (want {task: {"<task_id>": [[completion_id, {...}], ...]}})`}
 	}
 	taskKey, err := pickTask(path, top, wantTask)
 	if err != nil {
@@ -306,13 +305,6 @@ func matchRows(resultsPath, problemsPath string, keys []string, rows []map[strin
 	return out, nil
 }
 
-func jsonMsg(err error) string {
-	if errors.Is(err, io.ErrUnexpectedEOF) || err.Error() == "unexpected end of JSON input" {
-		return "truncated JSON: " + err.Error()
-	}
-	return "malformed JSON: " + err.Error()
-}
-
 // Program is one problem's saved generations with its test code, for
 // execution: run Samples[m] + "\n" + Reference for each m.
 type Program struct {
@@ -392,7 +384,7 @@ func readJSON(path string, v any, want string) error {
 		if errors.As(err, &typeErr) {
 			return &score.Error{File: path, Msg: "not " + want + ": " + err.Error()}
 		}
-		return &score.Error{File: path, Msg: jsonMsg(err)}
+		return &score.Error{File: path, Msg: score.JSONMsg(err)}
 	}
 	return nil
 }

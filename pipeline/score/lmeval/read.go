@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"regexp"
@@ -73,48 +72,9 @@ func DecodeSamples(name string, b []byte) ([]Sample, error) {
 		return nil
 	}
 
-	b = bytes.TrimPrefix(b, []byte("\uFEFF"))
-	trimmed := bytes.TrimSpace(b)
-	if len(trimmed) == 0 {
-		return nil, &score.Error{File: name, Msg: "empty file"}
-	}
-	switch trimmed[0] {
-	case '[':
-		dec := json.NewDecoder(bytes.NewReader(pythonConstants(trimmed)))
-		if _, err := dec.Token(); err != nil {
-			return nil, &score.Error{File: name, Msg: jsonMsg(err)}
-		}
-		for i := 0; ; i++ {
-			at := fmt.Sprintf("record %d", i)
-			if !dec.More() {
-				if _, err := dec.Token(); err != nil {
-					return nil, &score.Error{File: name, Record: at, Msg: "truncated: the JSON array is not closed"}
-				}
-				break
-			}
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
-				return nil, &score.Error{File: name, Record: at, Msg: jsonMsg(err)}
-			}
-			if err := add(at, raw); err != nil {
-				return nil, err
-			}
-		}
-		if dec.More() {
-			return nil, &score.Error{File: name, Msg: "data after the closing ] of the JSON array"}
-		}
-	case '{':
-		for i, line := range bytes.Split(b, []byte("\n")) {
-			line = bytes.TrimSpace(line)
-			if len(line) == 0 {
-				continue
-			}
-			if err := add(fmt.Sprintf("line %d", i+1), pythonConstants(line)); err != nil {
-				return nil, err
-			}
-		}
-	default:
-		return nil, &score.Error{File: name, Msg: fmt.Sprintf("neither a JSON array nor JSON lines (first character %q)", trimmed[0])}
+	// Python's json writes NaN and Infinity for non-finite floats.
+	if err := score.EachJSON(name, pythonConstants(b), add); err != nil {
+		return nil, err
 	}
 	if len(samples) == 0 {
 		return nil, &score.Error{File: name, Msg: "no samples"}
@@ -132,7 +92,7 @@ func parseRecord(name, at string, raw []byte) (Sample, error) {
 		if errors.As(err, &typeErr) {
 			return fail("", "not a JSON object")
 		}
-		return fail("", jsonMsg(err))
+		return fail("", score.JSONMsg(err))
 	}
 	for _, f := range []string{"doc_id", "doc", "target", "arguments", "resps"} {
 		if rec[f] == nil {
@@ -245,15 +205,6 @@ func indexed(m map[string]any, key *regexp.Regexp, field, want string) ([]any, s
 		out[i] = m[k]
 	}
 	return out, "", ""
-}
-
-// jsonMsg words a decoding error; a record cut off (an interrupted run or
-// copy) is the common case worth naming.
-func jsonMsg(err error) string {
-	if errors.Is(err, io.ErrUnexpectedEOF) || err.Error() == "unexpected end of JSON input" {
-		return "truncated JSON: " + err.Error()
-	}
-	return "malformed JSON: " + err.Error()
 }
 
 // pythonConstants quotes the NaN, Infinity and -Infinity that Python's json

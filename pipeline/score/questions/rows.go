@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/routerdc-go/routerdc/pipeline/score"
@@ -26,54 +25,17 @@ func ReadRows(path string) ([]map[string]any, error) {
 
 // DecodeRows is ReadRows on a file's content; name is used in errors.
 func DecodeRows(name string, b []byte) ([]map[string]any, error) {
-	b = bytes.TrimPrefix(b, []byte("\uFEFF"))
-	trimmed := bytes.TrimSpace(b)
-	if len(trimmed) == 0 {
-		return nil, &score.Error{File: name, Msg: "empty file"}
-	}
 	var rows []map[string]any
-	switch trimmed[0] {
-	case '[':
-		dec := json.NewDecoder(bytes.NewReader(trimmed))
-		if _, err := dec.Token(); err != nil {
-			return nil, &score.Error{File: name, Msg: "malformed JSON: " + err.Error()}
+	err := score.EachJSON(name, b, func(at string, raw []byte) error {
+		row, err := decodeObject(raw)
+		if err != nil {
+			return &score.Error{File: name, Record: at, Msg: err.Error()}
 		}
-		for i := 0; ; i++ {
-			if !dec.More() {
-				if _, err := dec.Token(); err != nil {
-					return nil, &score.Error{File: name, Record: fmt.Sprintf("record %d", i),
-						Msg: "truncated: the JSON array is not closed"}
-				}
-				break
-			}
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
-				return nil, &score.Error{File: name, Record: fmt.Sprintf("record %d", i), Msg: jsonMsg(err)}
-			}
-			row, err := decodeObject(raw)
-			if err != nil {
-				return nil, &score.Error{File: name, Record: fmt.Sprintf("record %d", i), Msg: err.Error()}
-			}
-			rows = append(rows, row)
-		}
-		if dec.More() {
-			return nil, &score.Error{File: name, Msg: "data after the closing ] of the JSON array"}
-		}
-	case '{':
-		for i, line := range bytes.Split(b, []byte("\n")) {
-			line = bytes.TrimSpace(line)
-			if len(line) == 0 {
-				continue
-			}
-			row, err := decodeObject(line)
-			if err != nil {
-				return nil, &score.Error{File: name, Record: fmt.Sprintf("line %d", i+1), Msg: err.Error()}
-			}
-			rows = append(rows, row)
-		}
-	default:
-		return nil, &score.Error{File: name, Msg: "neither a JSON array nor JSON lines (first character " +
-			fmt.Sprintf("%q", trimmed[0]) + ")"}
+		rows = append(rows, row)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(rows) == 0 {
 		return nil, &score.Error{File: name, Msg: "no rows"}
@@ -84,22 +46,13 @@ func DecodeRows(name string, b []byte) ([]map[string]any, error) {
 func decodeObject(b []byte) (map[string]any, error) {
 	var v any
 	if err := json.Unmarshal(b, &v); err != nil {
-		return nil, errors.New(jsonMsg(err))
+		return nil, errors.New(score.JSONMsg(err))
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("is %s, want a JSON object", typeName(v))
 	}
 	return m, nil
-}
-
-// jsonMsg words a decoding error; a cut-off record is the common case worth
-// naming (an interrupted download or copy).
-func jsonMsg(err error) string {
-	if errors.Is(err, io.ErrUnexpectedEOF) || err.Error() == "unexpected end of JSON input" {
-		return "truncated JSON: " + err.Error()
-	}
-	return "malformed JSON: " + err.Error()
 }
 
 // ReadQueries reads a rows file and builds every row of task. Query.ID is

@@ -3,8 +3,6 @@ package stage
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
 	"github.com/routerdc-go/routerdc/pipeline/cache"
+	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/score"
 	"github.com/routerdc-go/routerdc/pipeline/score/questions"
 	"github.com/routerdc-go/routerdc/pipeline/yamlstrict"
@@ -375,7 +374,7 @@ func present(llms []string, sources []Source, idx []int) []string {
 func sourceKey(s Source) (string, error) {
 	var sums []string
 	for _, p := range s.inputs() {
-		sum, err := fileSum(p)
+		sum, err := data.FileSHA256(p)
 		if err != nil {
 			return "", err
 		}
@@ -384,19 +383,6 @@ func sourceKey(s Source) (string, error) {
 	s.Files = make([]string, len(s.Files))
 	s.Problems, s.Generations, s.References, s.Input = "", "", "", ""
 	return cache.Key(scoreVersion, s, sums)
-}
-
-func fileSum(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func writeRecords(path string, recs []score.Record) error {
