@@ -359,6 +359,16 @@ func cmdRun(args []string) error {
 	var decls []*experiments.Decl
 	for _, f := range names {
 		if b, err := os.ReadFile(f); err == nil && stage.IsDecl(b) {
+			var misused []string
+			fs.Visit(func(fl *flag.Flag) {
+				if fl.Name == "set" || fl.Name == "only" || fl.Name == "data" || fl.Name == "out" {
+					misused = append(misused, "--"+fl.Name)
+				}
+			})
+			if len(misused) > 0 {
+				return fmt.Errorf("%s is a scoring declaration (kind: scores): %s do not apply to it (its outputs go to its \"out\")",
+					f, strings.Join(misused, ", "))
+			}
 			d, err := stage.Parse(f, b)
 			if err != nil {
 				return err

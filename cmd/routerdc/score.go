@@ -91,6 +91,7 @@ func cmdScoreImport(args []string) error {
 	fs.BoolVar(&s.Execute, "execute", false, "run model-written code against its tests (opt-in)")
 	fs.StringVar(&s.Timeout, "timeout", "", "per-sample execution timeout (default 3s)")
 	fs.StringVar(&s.Sandbox, "sandbox", "", "auto (default), bwrap, namespaces, none")
+	fs.StringVar(&s.Key, "key", "", "bigcode: what the results' task_id keys are: index (positions, what the harness writes) or task_id (default: guessed)")
 	out := fs.String("out", "", "write the records here (default stdout)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -161,9 +162,15 @@ func cmdScoreAPI(args []string) error {
 		}
 		s.Temperature = &t
 	}
+	// The results file remembers the settings it was scored with, so a
+	// rerun with other settings is refused rather than mixing scores.
+	fp, err := stage.Key(s)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := interruptible()
 	defer cancel()
-	recs, err := s.Records(ctx, stage.RunOptions{Out: *out, APIKey: *key, Progress: progress(), Log: os.Stderr})
+	recs, err := s.Records(ctx, stage.RunOptions{Out: *out, APIKey: *key, Progress: progress(), Log: os.Stderr, Fingerprint: fp})
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/routerdc-go/routerdc/pipeline/data"
@@ -105,5 +110,46 @@ func TestScoreCLI(t *testing.T) {
 	}
 	if _, err := data.Load(filepath.Join(declDir, "out", "mmlu.json")); err != nil {
 		t.Error(err)
+	}
+	if _, stderr, err := run(t, bin, "", "run", "--cache", cacheDir, "--set", "lambda=1", decl); err == nil || !strings.Contains(stderr, "--set") {
+		t.Errorf("run --set on a scoring declaration: %v %q, want a refusal naming --set", err, stderr)
+	}
+}
+
+// score api against a local OpenAI-style server: scores, resumes, and
+// refuses to mix in scores made with other settings.
+func TestScoreAPICLI(t *testing.T) {
+	bin := binary(t)
+	var calls atomic.Int64
+	lls := map[string]float64{" A": -2, " B": -0.5, " C": -3, " D": -4}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		var req struct {
+			Prompt string `json:"prompt"`
+		}
+		json.NewDecoder(r.Body).Decode(&req)
+		ctx, opt := req.Prompt[:len(req.Prompt)-2], req.Prompt[len(req.Prompt)-2:]
+		fmt.Fprintf(w, `{"choices":[{"text":%q,"logprobs":{"tokens":[%q,%q],"token_logprobs":[null,%v],"text_offset":[0,%d]}}]}`,
+			req.Prompt, ctx, opt, lls[opt], len(ctx))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	rows := filepath.Join(dir, "rows.jsonl")
+	os.WriteFile(rows, []byte(`{"question": "Q1?", "choices": ["a", "b", "c", "d"], "answer": 1}`+"\n"), 0o644)
+	out := filepath.Join(dir, "m.jsonl")
+	args := []string{"score", "api", "--endpoint", srv.URL, "--llm", "org/m", "--task", "MMLU", "--input", rows, "--out", out, "--mc-method", "echo"}
+	if _, stderr, err := run(t, bin, "", args...); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	recs, err := score.ReadRecords(out)
+	z := math.Exp(-2) + math.Exp(-0.5) + math.Exp(-3) + math.Exp(-4)
+	if err != nil || len(recs) != 1 || math.Abs(recs[0].Score-math.Exp(-0.5)/z) > 1e-9 {
+		t.Fatalf("records %+v, %v", recs, err)
+	}
+	if _, stderr, err := run(t, bin, "", args...); err != nil || calls.Load() != 4 {
+		t.Errorf("rerun: %v, %d requests in all (want 4: nothing scored twice)\n%s", err, calls.Load(), stderr)
+	}
+	if _, stderr, err := run(t, bin, "", append(args, "--model", "other")...); err == nil || !strings.Contains(stderr, "other settings") {
+		t.Errorf("other model into the same file: %v %q, want a refusal", err, stderr)
 	}
 }

@@ -43,7 +43,7 @@ func Load(path string) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parse(path, b)
+	return Parse(path, b)
 }
 
 // LoadConsistent loads several files and checks that they all list the same
@@ -99,7 +99,8 @@ type parser struct {
 	index map[string]int // LLM name -> position, from the first record
 }
 
-func parse(path string, b []byte) (*Dataset, error) {
+// Parse is Load on a file's content; path names it in errors.
+func Parse(path string, b []byte) (*Dataset, error) {
 	p := &parser{file: path, data: b, rec: -1, ds: &Dataset{Path: path}}
 	p.dec = json.NewDecoder(bytes.NewReader(b))
 	p.dec.UseNumber()

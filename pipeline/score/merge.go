@@ -362,19 +362,16 @@ func (m *Merged) WriteDataset(path string) error {
 		b.WriteByte('\n')
 	}
 	b.WriteString("]\n")
-	if err := atomicfile.Write(path, b.Bytes()); err != nil {
-		return err
-	}
-
-	ds, err := data.Load(path)
+	// Checked before it replaces anything: a dataset that would not read
+	// back as merged never reaches path.
+	ds, err := data.Parse(path, b.Bytes())
 	if err == nil {
 		err = m.sameAs(ds)
 	}
 	if err != nil {
-		os.Remove(path)
-		return fmt.Errorf("merge: %s does not read back as written (removed): %w", path, err)
+		return fmt.Errorf("merge: %s would not read back as merged (not written): %w", path, err)
 	}
-	return nil
+	return atomicfile.Write(path, b.Bytes())
 }
 
 // sameAs compares a loaded dataset with m.

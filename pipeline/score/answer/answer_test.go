@@ -338,3 +338,16 @@ func TestMATH(t *testing.T) {
 		t.Error("a solution without \\boxed was accepted")
 	}
 }
+
+// A reference that lost its "#### N" is an error in every mode, not a
+// silent 0 for every generation.
+func TestGSM8KReferenceWithoutAnswer(t *testing.T) {
+	for _, m := range []Mode{Normalized, Flexible, RouterDC} {
+		if _, err := GSM8K(m)("so the answer is 3.\n#### 3", "Tom has three apples."); err == nil {
+			t.Errorf("mode %s: no error for a reference without #### N", m)
+		}
+		if got, err := GSM8K(m)("so the answer is 3.\n#### 3", "1 + 2 = 3\n#### 3"); err != nil || got != 1 {
+			t.Errorf("mode %s: %v, %v; want 1", m, got, err)
+		}
+	}
+}

@@ -23,10 +23,12 @@ func GSM8K(mode Mode) Checker {
 	case RouterDC:
 		return gsm8kRouterDC
 	case Flexible:
-		return func(gen, ref string) (float64, error) { return gsm8kNormalized(gsm8kLast(gen), ref), nil }
+		return func(gen, ref string) (float64, error) { return gsm8kNormalized(gsm8kLast(gen), ref) }
 	}
-	return func(gen, ref string) (float64, error) { return gsm8kNormalized(gsm8kFirst(gen), ref), nil }
+	return func(gen, ref string) (float64, error) { return gsm8kNormalized(gsm8kFirst(gen), ref) }
 }
+
+var gsm8kNumber = regexp.MustCompile(`^-?[0-9.]+$`)
 
 // gsm8kRouterDC compares the captured "#### N" strings as they are, so
 // "1,000" and "1000" differ; a reference without "#### N" is an error (the
@@ -69,14 +71,21 @@ func gsm8kLast(gen string) string {
 // gsm8kNormalized is lm-eval's exact_match with gsm8k's regexes_to_ignore
 // applied to the extracted answer and to the whole reference; the reference
 // loses everything up to its last "#### ".
-func gsm8kNormalized(extracted, ref string) float64 {
+// A reference that is not a number once normalised has lost its "#### N"
+// (a wrong field or a truncated row): every answer would score 0 silently,
+// so it is an error.
+func gsm8kNormalized(extracted, ref string) (float64, error) {
+	want := NormalizeGSM8K(ref)
+	if !gsm8kNumber.MatchString(strings.TrimSpace(want)) {
+		return 0, fmt.Errorf("GSM8K reference has no \"#### <number>\" and is not a number: %q", clip(ref))
+	}
 	if extracted == invalid {
-		return 0
+		return 0, nil
 	}
-	if NormalizeGSM8K(extracted) == NormalizeGSM8K(ref) {
-		return 1
+	if NormalizeGSM8K(extracted) == want {
+		return 1, nil
 	}
-	return 0
+	return 0, nil
 }
 
 var (

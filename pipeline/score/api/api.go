@@ -96,6 +96,12 @@ type Options struct {
 	// means never stop.
 	MaxFailures int
 
+	// Fingerprint identifies everything that decides the scores (model,
+	// sampling, answer checking, the input). It is kept beside Out in
+	// Out+".settings", and resuming a file made with another fingerprint is
+	// refused, so changed settings never reuse old scores. "" skips the check.
+	Fingerprint string
+
 	// Progress receives a progress bar; nil, or ROUTERDC_QUIET set in the
 	// environment, shows none.
 	Progress io.Writer
@@ -275,6 +281,9 @@ func Run(ctx context.Context, queries []score.Query, check Checker, opt Options)
 		return sum, fmt.Errorf("%s is being written by another run (lock %s)", opt.Out, lock.Path())
 	}
 	defer lock.Unlock()
+	if err := checkFingerprint(opt.Out, opt.Fingerprint); err != nil {
+		return sum, err
+	}
 
 	res, err := openResults(opt.Out, opt.LLM, byID)
 	if err != nil {

@@ -720,3 +720,47 @@ func TestOptionsErrors(t *testing.T) {
 		}
 	}
 }
+
+// A results file remembers the settings it was scored with: a rerun with the
+// same ones resumes, with other ones it is refused instead of mixing scores.
+func TestFingerprint(t *testing.T) {
+	f := &fake{tokenLP: map[string]map[string]float64{"q1": {" A": -0.5, " B": -1.5}}}
+	srv := newFake(t, f)
+	qs := []score.Query{mcQuery("q1", "Question: x?\nAnswer:", 0, " A", " B")}
+	opt := testOptions(t, srv.URL)
+	opt.Fingerprint = "settings-1"
+	if _, err := Run(context.Background(), qs, nil, opt); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Run(context.Background(), qs, nil, opt)
+	if err != nil || sum.Skipped != 1 || sum.Scored != 0 {
+		t.Fatalf("same settings: %+v, %v; want the query skipped", sum, err)
+	}
+	opt.Fingerprint = "settings-2"
+	if _, err := Run(context.Background(), qs, nil, opt); err == nil || !strings.Contains(err.Error(), "other settings") {
+		t.Fatalf("other settings: %v, want a refusal", err)
+	}
+	// A file scored without a fingerprint cannot be vouched for either.
+	opt.Out = filepath.Join(t.TempDir(), "bare.jsonl")
+	opt.Fingerprint = ""
+	if _, err := Run(context.Background(), qs, nil, opt); err != nil {
+		t.Fatal(err)
+	}
+	opt.Fingerprint = "settings-1"
+	if _, err := Run(context.Background(), qs, nil, opt); err == nil || !strings.Contains(err.Error(), "no "+opt.Out+".settings") {
+		t.Fatalf("unfingerprinted file: %v", err)
+	}
+}
+
+// ARC-C's options are answer texts: without echo they cannot be scored, and
+// the run says so instead of scoring every query 0.
+func TestFirstTokenNeedsLetters(t *testing.T) {
+	f := &fake{echo: "refuse", top: map[string]map[string]float64{"q1": {" Paris": -0.1, " Lyon": -2}}}
+	srv := newFake(t, f)
+	opt := testOptions(t, srv.URL)
+	opt.MaxFailures = 1
+	_, err := Run(context.Background(), []score.Query{mcQuery("q1", "Capital? Answer:", 0, " Paris", " Lyon")}, nil, opt)
+	if err == nil || !strings.Contains(err.Error(), "not a letter") {
+		t.Fatalf("text options without echo: %v, want an error saying first-token needs letters", err)
+	}
+}

@@ -153,6 +153,14 @@ func isASCII(s string) bool {
 // matches its text or its text without spaces (chat models answer "A", base
 // models " A"), keeping the larger; a letter not in the top list is -Inf.
 func (s *scorer) firstTokenLL(ctx context.Context, q score.Query) ([]float64, error) {
+	// Only a one-letter answer is decided by the first token: options that
+	// are answer texts (ARC-C) would all be -Inf and score 0 silently.
+	for _, opt := range q.Options {
+		if t := strings.TrimSpace(opt); len([]rune(t)) != 1 {
+			return nil, fmt.Errorf("query %s: option %q is not a letter: first-token scoring only works for letter choices "+
+				"(MMLU, CMMLU, C-Eval); this task needs a server that echoes prompt log-probabilities (vLLM)", q.ID, opt)
+		}
+	}
 	var (
 		path string
 		req  map[string]any

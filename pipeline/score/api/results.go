@@ -117,6 +117,30 @@ type results struct {
 	discarded string
 }
 
+// checkFingerprint refuses to resume a results file scored with other
+// settings, and records the settings of a new one.
+func checkFingerprint(out, fp string) error {
+	if fp == "" {
+		return nil
+	}
+	path := out + ".settings"
+	old, err := os.ReadFile(path)
+	switch {
+	case err == nil && strings.TrimSpace(string(old)) != fp:
+		return fmt.Errorf("%s was scored with other settings (%s holds %.12s..., now %.12s...): "+
+			"its scores would be mixed with new ones; use another --out, or delete both files to start over",
+			out, path, strings.TrimSpace(string(old)), fp)
+	case err == nil:
+		return nil
+	case !errors.Is(err, os.ErrNotExist):
+		return err
+	}
+	if st, err := os.Stat(out); err == nil && st.Size() > 0 {
+		return fmt.Errorf("%s holds scores but no %s: they may come from other settings; use another --out or delete it", out, path)
+	}
+	return atomicfile.Write(path, []byte(fp+"\n"))
+}
+
 // openResults opens (or creates) path and checks that the records already
 // there are this LLM's answers to these queries: same LLM, and for ids in
 // the input the same task and question; ids not in the input (an earlier,

@@ -46,12 +46,25 @@ func Import(path string, opts Options) ([]score.Record, error) {
 }
 
 // ImportFiles imports several files (e.g. the 57 MMLU subjects of one LLM)
-// and concatenates the records, refusing an id seen twice.
+// and concatenates the records, refusing an id seen twice. With several
+// files and a task without subtask ("MMLU"), each file's subtask comes from
+// its name (InferTask: samples_mmlu_anatomy_<date>.jsonl), because lm-eval
+// numbers documents from 0 in every subtask.
 func ImportFiles(paths []string, opts Options) ([]score.Record, error) {
 	var out []score.Record
 	seen := map[string]string{}
+	umbrella, err := questions.Resolve(opts.Task)
+	perFile := len(paths) > 1 && opts.Task != "" && err == nil && umbrella.Subtask == ""
 	for _, p := range paths {
-		recs, err := Import(p, opts)
+		o := opts
+		if perFile {
+			if name, err := InferTask(p); err == nil {
+				if t, _ := questions.Resolve(name); t.Name == umbrella.Name && t.Subtask != "" {
+					o.Task = name
+				}
+			}
+		}
+		recs, err := Import(p, o)
 		if err != nil {
 			return nil, err
 		}

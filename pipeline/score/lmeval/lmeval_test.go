@@ -3,6 +3,7 @@ package lmeval
 import (
 	"errors"
 	"math"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -330,5 +331,36 @@ func TestPythonConstants(t *testing.T) {
 		if got := string(pythonConstants([]byte(in))); got != want {
 			t.Errorf("pythonConstants(%s) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// Several subject files under the umbrella task keep their ids apart by the
+// subject in each file name.
+func TestImportFilesSubjects(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(filepath.Join("testdata", "mc_v049.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, subj := range []string{"anatomy", "astronomy"} {
+		p := filepath.Join(dir, "samples_mmlu_"+subj+"_2024-06-01T10-20-30.123456.jsonl")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	recs, err := ImportFiles(paths, Options{Task: "MMLU", LLM: "m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || recs[0].ID != "MMLU/anatomy/0" || recs[1].ID != "MMLU/astronomy/0" {
+		t.Errorf("ids %v, want MMLU/anatomy/0 and MMLU/astronomy/0", recs)
+	}
+	// Without subjects in the names the ids collide, and the error says what to do.
+	p := filepath.Join(dir, "x.jsonl")
+	os.WriteFile(p, b, 0o644)
+	if _, err := ImportFiles([]string{paths[0], p, p}, Options{Task: "MMLU", LLM: "m"}); err == nil || !strings.Contains(err.Error(), "is also in") {
+		t.Errorf("colliding ids: %v", err)
 	}
 }

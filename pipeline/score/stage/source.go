@@ -52,6 +52,9 @@ type Source struct {
 	// --save_references files, run here when Execute is set.
 	Generations string `yaml:"generations" json:"generations,omitempty"`
 	References  string `yaml:"references" json:"references,omitempty"`
+	// Key says what bigcode results' keys are: "index" (positions, what
+	// the harness writes) or "task_id"; empty guesses (see bigcode.KeyAuto).
+	Key string `yaml:"key" json:"key,omitempty"`
 	// Execute opts into running model-written code (bigcode generations,
 	// or code tasks scored through the API).
 	Execute bool `yaml:"execute" json:"execute,omitempty"`
@@ -111,7 +114,7 @@ func (s *Source) Check() error {
 		if len(s.Files) == 0 {
 			return errors.New(`from lm-eval needs "files"`)
 		}
-		if apiOnly || s.Problems != "" || s.Generations != "" || s.Execute {
+		if apiOnly || s.Problems != "" || s.Generations != "" || s.Execute || s.Key != "" {
 			return errors.New(`from lm-eval takes "files" and "mode" only`)
 		}
 	case FromBigcode:
@@ -120,6 +123,9 @@ func (s *Source) Check() error {
 		}
 		if apiOnly {
 			return errors.New(`from bigcode does not take API keys ("endpoint", "input", ...)`)
+		}
+		if k := bigcode.KeyMode(s.Key); k != bigcode.KeyAuto && k != bigcode.KeyIndex && k != bigcode.KeyTaskID {
+			return fmt.Errorf(`"key": %q, want index or task_id`, s.Key)
 		}
 		switch {
 		case len(s.Files) == 1 && s.Generations == "":
@@ -134,7 +140,7 @@ func (s *Source) Check() error {
 		if s.Endpoint == "" || s.Input == "" {
 			return errors.New(`from api needs "endpoint" and "input" (the task's rows)`)
 		}
-		if len(s.Files) > 0 || s.Problems != "" || s.Generations != "" {
+		if len(s.Files) > 0 || s.Problems != "" || s.Generations != "" || s.Key != "" {
 			return errors.New(`from api takes "input", not "files", "problems" or "generations"`)
 		}
 	default:
@@ -165,6 +171,9 @@ type RunOptions struct {
 	Progress io.Writer
 	// Log receives one-line notes (the sandbox in force, resumed queries).
 	Log io.Writer
+	// Fingerprint is kept beside the API results file; resuming a file
+	// scored with another one is refused (see Key).
+	Fingerprint string
 }
 
 // Records scores the source. Paths must already be resolved.
@@ -181,7 +190,7 @@ func (s *Source) Records(ctx context.Context, r RunOptions) ([]score.Record, err
 	case FromLMEval:
 		return lmeval.ImportFiles(s.Files, lmeval.Options{Task: s.Task, LLM: s.LLM, Mode: mode})
 	case FromBigcode:
-		opts := bigcode.Options{Task: s.Task, LLM: s.LLM}
+		opts := bigcode.Options{Task: s.Task, LLM: s.LLM, Key: bigcode.KeyMode(s.Key)}
 		if len(s.Files) == 1 {
 			return bigcode.Import(s.Files[0], s.Problems, opts)
 		}
@@ -251,7 +260,7 @@ func (s *Source) api(ctx context.Context, r RunOptions, mode answer.Mode, log io
 	sum, err := api.Run(ctx, qs, check, api.Options{
 		Endpoint: s.Endpoint, LLM: s.LLM, Model: s.Model, APIKey: key, Out: r.Out, Chat: s.Chat,
 		MCMethod: s.MCMethod, Samples: s.Samples, Temperature: s.Temperature, MaxTokens: s.MaxTokens,
-		Seed: s.Seed, Concurrency: s.Concurrency, Progress: r.Progress,
+		Seed: s.Seed, Concurrency: s.Concurrency, Progress: r.Progress, Fingerprint: r.Fingerprint,
 	})
 	if sum.Skipped > 0 {
 		fmt.Fprintf(log, "resumed %s: %d queries already scored, %d scored now\n", r.Out, sum.Skipped, sum.Scored)

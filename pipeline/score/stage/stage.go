@@ -2,6 +2,7 @@ package stage
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/cache"
 	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/score"
+	"github.com/routerdc-go/routerdc/pipeline/score/answer"
 	"github.com/routerdc-go/routerdc/pipeline/score/questions"
 	"github.com/routerdc-go/routerdc/pipeline/yamlstrict"
 )
@@ -160,8 +163,29 @@ func (d *Decl) validate() error {
 		if ds.Fill != nil && ds.DropIncomplete {
 			return fmt.Errorf("line %d: datasets[%d]: \"fill\" and \"drop_incomplete\" exclude each other", ds.line, i)
 		}
+		// Every dataset has every LLM, in the declared order: the router
+		// reads scores by position, so all files must agree.
+		t, _ := questions.Resolve(ds.Task)
+		for _, llm := range d.LLMs {
+			if len(d.sourcesOf(llm, t.Name)) == 0 {
+				return fmt.Errorf("line %d: datasets[%d]: no source scores %s on %s (every dataset has every LLM in \"llms\")",
+					ds.line, i, llm, t.Name)
+			}
+		}
 	}
 	return nil
+}
+
+// sourcesOf are the indexes of the sources of one LLM on one task (several
+// when the task comes in subtasks, e.g. one lm-eval log per MMLU subject).
+func (d *Decl) sourcesOf(llm, task string) []int {
+	var out []int
+	for i, s := range d.Sources {
+		if t, _ := questions.Resolve(s.Task); s.LLM == llm && t.Name == task {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // resolved is the source with its paths made absolute from the
@@ -220,7 +244,7 @@ func Run(ctx context.Context, d *Decl, o Options) (*Result, error) {
 	}
 	for i, raw := range d.Sources {
 		s := d.resolved(raw)
-		k, err := sourceKey(s)
+		k, err := Key(s)
 		if err != nil {
 			return nil, fmt.Errorf("sources[%d] (%s on %s): %w", i, s.LLM, s.Task, err)
 		}
@@ -235,19 +259,23 @@ func Run(ctx context.Context, d *Decl, o Options) (*Result, error) {
 			continue
 		}
 		fmt.Fprintf(log, "scoring %s on %s (%s)\n", s.LLM, s.Task, s.From)
-		recs, err := scoreSource(ctx, s, k, o)
+		recs, partial, err := scoreSource(ctx, s, k, o)
 		if err != nil {
 			return nil, fmt.Errorf("sources[%d] (%s on %s): %w", i, s.LLM, s.Task, err)
 		}
 		res.Scored++
-		if o.Cache == nil {
+		if o.Cache != nil {
+			if err := o.Cache.Put("score", k, map[string]any{"source": s}, func(dir string) error {
+				return writeRecords(filepath.Join(dir, "records.jsonl"), recs)
+			}); err != nil {
+				return nil, err
+			}
+		} else {
 			memo[i] = recs
-			continue
 		}
-		if err := o.Cache.Put("score", k, map[string]any{"source": s}, func(dir string) error {
-			return writeRecords(filepath.Join(dir, "records.jsonl"), recs)
-		}); err != nil {
-			return nil, err
+		// Only now are the API results safe elsewhere.
+		if partial != "" {
+			os.RemoveAll(partial)
 		}
 	}
 	for _, ds := range d.Datasets {
@@ -262,45 +290,41 @@ func Run(ctx context.Context, d *Decl, o Options) (*Result, error) {
 	return res, nil
 }
 
-func scoreSource(ctx context.Context, s Source, key string, o Options) ([]score.Record, error) {
-	r := RunOptions{Progress: o.Progress, Log: o.Log}
-	if s.From == FromAPI {
-		// The results file lives in the cache's partial area until the
-		// source is complete, so a killed run resumes from it.
-		dir := os.TempDir()
-		if o.Cache != nil {
-			dir = filepath.Join(o.Cache.Dir, "partial", "score-"+key[:16])
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, err
-		}
-		r.Out = filepath.Join(dir, "results.jsonl")
-		if o.Force {
-			os.Remove(r.Out)
-		}
+// scoreSource scores one source. An API source's results file lives in a
+// directory named by the source's key (in the cache's partial area, or the
+// temp dir without a cache) so that a killed run resumes it and changed
+// settings start afresh; the caller removes it once the records are safe.
+func scoreSource(ctx context.Context, s Source, key string, o Options) ([]score.Record, string, error) {
+	r := RunOptions{Progress: o.Progress, Log: o.Log, Fingerprint: key}
+	if s.From != FromAPI {
 		recs, err := s.Records(ctx, r)
-		if err == nil && o.Cache != nil {
-			defer os.RemoveAll(dir)
-		}
-		return recs, err
+		return recs, "", err
 	}
-	return s.Records(ctx, r)
+	dir := filepath.Join(os.TempDir(), "routerdc-score-"+key[:16])
+	if o.Cache != nil {
+		dir = filepath.Join(o.Cache.Dir, "partial", "score-"+key[:16])
+	}
+	if o.Force {
+		os.RemoveAll(dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, "", err
+	}
+	r.Out = filepath.Join(dir, "results.jsonl")
+	recs, err := s.Records(ctx, r)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w (scored queries are kept in %s; a rerun resumes)", err, r.Out)
+	}
+	return recs, dir, nil
 }
 
 func (d *Decl) merge(ds Dataset, keys []string, memo map[int][]score.Record, o Options, log io.Writer) (string, error) {
 	t, _ := questions.Resolve(ds.Task)
-	var inputs []string // score keys of the sources on this task, in LLM order
-	var idx []int
+	var inputs []string // score keys, LLM by LLM in the declared order
 	for _, llm := range d.LLMs {
-		for i, s := range d.Sources {
-			st, _ := questions.Resolve(s.Task)
-			if s.LLM == llm && st.Name == t.Name {
-				inputs, idx = append(inputs, keys[i]), append(idx, i)
-			}
+		for _, i := range d.sourcesOf(llm, t.Name) {
+			inputs = append(inputs, keys[i])
 		}
-	}
-	if len(inputs) == 0 {
-		return "", fmt.Errorf("datasets %s: no source scores task %s", ds.File, t.Name)
 	}
 	k, err := cache.Key(mergeVersion, inputs, d.LLMs, t.Name, ds.Fill, ds.DropIncomplete)
 	if err != nil {
@@ -312,66 +336,69 @@ func (d *Decl) merge(ds Dataset, keys []string, memo map[int][]score.Record, o O
 		fmt.Fprintf(o.DryRunOut, "  merge %-51s %s  %s -> %s\n", ds.File, k[:12], map[bool]string{true: "cached", false: "would run"}[cached], out)
 		return "", nil
 	}
-	if !cached {
-		var in []score.Input
-		tmp, err := os.MkdirTemp("", "routerdc-merge-")
-		if err != nil {
-			return "", err
-		}
-		defer os.RemoveAll(tmp)
-		for n, i := range idx {
-			path := filepath.Join(tmp, fmt.Sprintf("%d.jsonl", n))
-			if o.Cache != nil {
-				path = filepath.Join(o.Cache.Path("score", inputs[n]), "records.jsonl")
-			} else if err := writeRecords(path, memo[i]); err != nil {
-				return "", err
-			}
-			in = append(in, score.Input{Path: path, LLM: d.Sources[i].LLM})
-		}
-		m, err := score.Merge(in, score.MergeOptions{LLMOrder: present(d.LLMs, d.Sources, idx), Fill: ds.Fill,
-			DropIncomplete: ds.DropIncomplete, Task: t.Name})
-		if err != nil {
-			return "", fmt.Errorf("datasets %s: %w", ds.File, err)
-		}
-		if m.Filled > 0 || m.Dropped > 0 {
-			fmt.Fprintf(log, "%s: %d scores filled, %d queries dropped\n", ds.File, m.Filled, m.Dropped)
-		}
-		if o.Cache == nil {
-			return out, m.WriteDataset(out)
-		}
-		if err := o.Cache.Put("merge", k, map[string]any{"scores": inputs, "llms": d.LLMs, "task": t.Name},
-			func(dir string) error { return m.WriteDataset(filepath.Join(dir, "dataset.json")) }); err != nil {
-			return "", err
-		}
+	if cached {
+		return out, d.publish(o.Cache, k, out)
 	}
-	b, err := os.ReadFile(filepath.Join(o.Cache.Path("merge", k), "dataset.json"))
+	tmp, err := os.MkdirTemp("", "routerdc-merge-")
 	if err != nil {
 		return "", err
 	}
-	if old, err := os.ReadFile(out); err == nil && bytes.Equal(old, b) {
-		return out, nil
-	}
-	return out, atomicfile.Write(out, b)
-}
-
-// present is the declared LLM order restricted to the LLMs that have a
-// source for this dataset.
-func present(llms []string, sources []Source, idx []int) []string {
-	var out []string
-	for _, l := range llms {
-		for _, i := range idx {
-			if sources[i].LLM == l {
-				out = append(out, l)
-				break
+	defer os.RemoveAll(tmp)
+	// One input per LLM: the records of all its sources on this task.
+	var in []score.Input
+	for n, llm := range d.LLMs {
+		var recs []score.Record
+		for _, i := range d.sourcesOf(llm, t.Name) {
+			part := memo[i]
+			if o.Cache != nil {
+				if part, err = score.ReadRecords(filepath.Join(o.Cache.Path("score", keys[i]), "records.jsonl")); err != nil {
+					return "", err
+				}
 			}
+			recs = append(recs, part...)
 		}
+		path := filepath.Join(tmp, fmt.Sprintf("%d.jsonl", n))
+		if err := writeRecords(path, recs); err != nil {
+			return "", err
+		}
+		in = append(in, score.Input{Path: path, LLM: llm})
 	}
-	return out
+	m, err := score.Merge(in, score.MergeOptions{LLMOrder: d.LLMs, Fill: ds.Fill, DropIncomplete: ds.DropIncomplete, Task: t.Name})
+	if err != nil {
+		return "", fmt.Errorf("datasets %s: %w", ds.File, err)
+	}
+	if m.Filled > 0 || m.Dropped > 0 {
+		fmt.Fprintf(log, "%s: %d scores filled, %d queries dropped\n", ds.File, m.Filled, m.Dropped)
+	}
+	if o.Cache == nil {
+		return out, m.WriteDataset(out)
+	}
+	if err := o.Cache.Put("merge", k, map[string]any{"scores": inputs, "llms": d.LLMs, "task": t.Name},
+		func(dir string) error { return m.WriteDataset(filepath.Join(dir, "dataset.json")) }); err != nil {
+		return "", err
+	}
+	return out, d.publish(o.Cache, k, out)
 }
 
-// sourceKey hashes the source's settings and the contents of the files it
-// reads, not their paths, so a moved checkout keeps its cache.
-func sourceKey(s Source) (string, error) {
+// publish copies a cached dataset to out, unless out already holds it.
+func (d *Decl) publish(c *cache.Store, key, out string) error {
+	b, err := os.ReadFile(filepath.Join(c.Path("merge", key), "dataset.json"))
+	if err != nil {
+		return err
+	}
+	if old, err := os.ReadFile(out); err == nil && bytes.Equal(old, b) {
+		return nil
+	}
+	return atomicfile.Write(out, b)
+}
+
+// Key is a source's cache key and API fingerprint: the contents of the
+// files it reads (not their paths, so a moved checkout keeps its cache) and
+// its settings with defaults applied and names resolved, so that "mmlu" and
+// "MMLU", or an omitted and an explicit default, are the same source. The
+// endpoint is left out (the model name identifies the model; a server moved
+// to another port keeps its scores), as are concurrency and the API key.
+func Key(s Source) (string, error) {
 	var sums []string
 	for _, p := range s.inputs() {
 		sum, err := data.FileSHA256(p)
@@ -380,8 +407,38 @@ func sourceKey(s Source) (string, error) {
 		}
 		sums = append(sums, sum)
 	}
+	t, err := questions.Resolve(s.Task)
+	if err != nil {
+		return "", err
+	}
+	mode, err := answer.ParseMode(s.Mode)
+	if err != nil {
+		return "", err
+	}
+	s.Task, s.Mode = t.Name+"/"+t.Subtask, string(mode)
+	if s.Mode == "" {
+		s.Mode = string(answer.Normalized)
+	}
 	s.Files = make([]string, len(s.Files))
-	s.Problems, s.Generations, s.References, s.Input = "", "", "", ""
+	s.Problems, s.Generations, s.References, s.Input, s.Endpoint = "", "", "", "", ""
+	if s.Execute || s.From == FromAPI {
+		timeout := 3 * time.Second
+		if s.Timeout != "" {
+			timeout, _ = time.ParseDuration(s.Timeout)
+		}
+		s.Timeout = timeout.String()
+	}
+	if s.From == FromAPI {
+		s.Model = cmp.Or(s.Model, s.LLM)
+		s.Samples = cmp.Or(s.Samples, 10)
+		s.MaxTokens = cmp.Or(s.MaxTokens, 512)
+		s.MCMethod = cmp.Or(s.MCMethod, "auto")
+		if s.Temperature == nil {
+			t := 0.2
+			s.Temperature = &t
+		}
+	}
+	s.Sandbox = cmp.Or(s.Sandbox, "auto")
 	return cache.Key(scoreVersion, s, sums)
 }
 

@@ -262,3 +262,80 @@ func TestAPISource(t *testing.T) {
 		t.Errorf("partial results left behind: %v", left)
 	}
 }
+
+func TestEveryDatasetHasEveryLLM(t *testing.T) {
+	y := "name: x\nkind: scores\nout: o\nllms: [a, b]\nsources:\n  - {llm: a, task: MMLU, from: lm-eval, files: [f]}\n  - {llm: b, task: GSM8K, from: lm-eval, files: [g]}\ndatasets:\n  - {task: MMLU, file: m.json}\n"
+	_, err := Parse("d.yaml", []byte(y))
+	if err == nil || !strings.Contains(err.Error(), "no source scores b on MMLU") {
+		t.Fatalf("got %v, want an error naming the LLM and task without a source", err)
+	}
+}
+
+// lm-eval writes one log per MMLU subject: several sources of one LLM on one
+// task are one column of the dataset.
+func TestSubjectSources(t *testing.T) {
+	dir := t.TempDir()
+	mcLog(t, dir, "anat.json", [2][4]float64{{-2, -1, -3, -4}, {-2, -1, -3, -4}})
+	mcLog(t, dir, "astro.json", [2][4]float64{{-1, -2, -3, -4}, {-2, -1, -3, -4}})
+	y := `name: subjects
+kind: scores
+out: out
+llms: [a]
+sources:
+  - {llm: a, task: mmlu_anatomy, from: lm-eval, files: [anat.json]}
+  - {llm: a, task: mmlu_astronomy, from: lm-eval, files: [astro.json]}
+datasets: [{task: MMLU, file: mmlu.json}]
+`
+	d, err := Parse(filepath.Join(dir, "d.yaml"), []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), d, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := data.Load(res.Written[0])
+	if err != nil || len(ds.Queries) != 4 {
+		t.Fatalf("%v queries, %v; want 2 subjects x 2 documents", ds, err)
+	}
+	// astronomy's first document has argmax A, not the target B: 0.
+	if ds.Queries[2].Scores[0] != 0 || ds.Queries[0].Scores[0] == 0 {
+		t.Errorf("scores %v %v", ds.Queries[0].Scores, ds.Queries[2].Scores)
+	}
+}
+
+func TestKeyNormalises(t *testing.T) {
+	dir := t.TempDir()
+	mcLog(t, dir, "a.json", [2][4]float64{{-2, -1, -3, -4}, {-2, -1, -3, -4}})
+	mcLog(t, dir, "copy.json", [2][4]float64{{-2, -1, -3, -4}, {-2, -1, -3, -4}})
+	key := func(s Source) string {
+		k, err := Key(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	base := Source{LLM: "m", Task: "MMLU", From: FromLMEval, Files: []string{filepath.Join(dir, "a.json")}}
+	same := []Source{base, base, base}
+	same[1].Task = "mmlu"
+	same[2].Files = []string{filepath.Join(dir, "copy.json")} // same content elsewhere
+	for i, s := range same {
+		if key(s) != key(base) {
+			t.Errorf("variant %d changes the key", i)
+		}
+	}
+	mcLog(t, dir, "copy.json", [2][4]float64{{-2, -1, -3, -4}, {-1, -2, -3, -4}})
+	if key(same[2]) == key(base) {
+		t.Error("changed file content keeps the key")
+	}
+	api := Source{LLM: "m", Task: "GSM8K", From: FromAPI, Endpoint: "http://a:1", Input: filepath.Join(dir, "a.json")}
+	explicit := api
+	explicit.Samples, explicit.MaxTokens, explicit.Endpoint, explicit.Concurrency, explicit.Mode = 10, 512, "http://b:2", 16, "normalized"
+	if key(api) != key(explicit) {
+		t.Error("defaults spelled out, another endpoint or concurrency change the key")
+	}
+	explicit.Samples = 5
+	if key(api) == key(explicit) {
+		t.Error("samples do not enter the key")
+	}
+}
