@@ -58,7 +58,10 @@ for nb in "$@"; do
   nb=${nb#notebooks/}
   log=$(mktemp)
   start=$(date +%s)
-  args=(--to notebook --execute --ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.kernel_name=gonb)
+  # Cell metadata (execution timestamps) is cleared so that a rerun only
+  # changes the committed files where an output changed.
+  args=(--to notebook --execute --ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.kernel_name=gonb
+    --ClearMetadataPreprocessor.enabled=True --ClearMetadataPreprocessor.clear_notebook_metadata=False)
   if [[ $check == 1 ]]; then
     args+=(--output-dir "$out")
   else
