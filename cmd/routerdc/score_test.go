@@ -7,10 +7,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/score"
@@ -151,5 +154,97 @@ func TestScoreAPICLI(t *testing.T) {
 	}
 	if _, stderr, err := run(t, bin, "", append(args, "--model", "other")...); err == nil || !strings.Contains(stderr, "other settings") {
 		t.Errorf("other model into the same file: %v %q, want a refusal", err, stderr)
+	}
+}
+
+// A `score api` process killed mid-run (SIGKILL, no chance to clean up)
+// loses nothing and scores nothing twice when rerun.
+func TestScoreAPIKilled(t *testing.T) {
+	bin := binary(t)
+	var mu sync.Mutex
+	calls := map[string]int{} // by question
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Prompt string `json:"prompt"`
+		}
+		json.NewDecoder(r.Body).Decode(&req)
+		ctx, opt := req.Prompt[:len(req.Prompt)-2], req.Prompt[len(req.Prompt)-2:]
+		mu.Lock()
+		calls[ctx]++
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+		fmt.Fprintf(w, `{"choices":[{"text":%q,"logprobs":{"tokens":[%q,%q],"token_logprobs":[null,-1],"text_offset":[0,%d]}}]}`,
+			req.Prompt, ctx, opt, len(ctx))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	var rows strings.Builder
+	const n = 30
+	for i := range n {
+		fmt.Fprintf(&rows, `{"question": "Question number %d?", "choices": ["a", "b", "c", "d"], "answer": 0}`+"\n", i)
+	}
+	input := filepath.Join(dir, "rows.jsonl")
+	os.WriteFile(input, []byte(rows.String()), 0o644)
+	out := filepath.Join(dir, "m.jsonl")
+	args := []string{"score", "api", "--endpoint", srv.URL, "--llm", "org/m", "--task", "MMLU", "--input", input,
+		"--out", out, "--mc-method", "echo", "--concurrency", "2"}
+
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "ROUTERDC_QUIET=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, _ := os.ReadFile(out)
+		if strings.Count(string(b), "\n") >= 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no progress before the deadline")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	before, err := score.ReadRecords(out)
+	if err != nil {
+		t.Fatalf("results file after the kill: %v", err)
+	}
+	if len(before) >= n {
+		t.Fatalf("the run finished before the kill (%d records); the test needs a slower server", len(before))
+	}
+	if _, stderr, err := run(t, bin, "", args...); err != nil {
+		t.Fatalf("resume: %v\n%s", err, stderr)
+	}
+	after, err := score.ReadRecords(out)
+	if err != nil || len(after) != n {
+		t.Fatalf("%d records after the resume, %v; want %d", len(after), err, n)
+	}
+	seen := map[string]bool{}
+	for _, r := range after {
+		if seen[r.ID] {
+			t.Errorf("%s written twice", r.ID)
+		}
+		seen[r.ID] = true
+	}
+	// Queries finished before the kill were not asked again: 4 options each.
+	mu.Lock()
+	defer mu.Unlock()
+	matched := 0
+	for _, r := range before {
+		ctx := strings.TrimSuffix(r.Question, "\nA. a\nB. b\nC. c\nD. d")
+		for c, k := range calls {
+			if strings.Contains(c, ctx) {
+				matched++
+				if k != 4 {
+					t.Errorf("%s: %d requests, want 4 (scored once)", r.ID, k)
+				}
+			}
+		}
+	}
+	if matched != len(before) {
+		t.Errorf("matched %d prompts to %d queries scored before the kill", matched, len(before))
 	}
 }
