@@ -1,6 +1,7 @@
 // Package benchmarks measures the issue's timing targets: training 1000 steps
 // at batch 64 (with feature extraction), batched routing throughput and
-// single-query latency. Run with `just bench`; results go to report.md.
+// single-query latency; and the scoring stage's import and execution speed.
+// Run with `just bench`; results go to report.md.
 package benchmarks
 
 import (

@@ -14,6 +14,7 @@ go build -o bin/routerdc ./cmd/routerdc
 bin/routerdc data --check
 go test -run '^$' -bench 'TrainRouterDC|GroupingStage' -benchtime 1x -timeout 30m ./benchmarks/ | tee -a "$raw"
 go test -run '^$' -bench '^BenchmarkRoute' -benchtime 3x -timeout 30m ./benchmarks/ | tee -a "$raw"
+go test -run '^$' -bench 'ImportLMEval|ExecuteSample' -benchtime 5x -timeout 10m ./benchmarks/ | tee -a "$raw"
 
 full=""
 if [[ "${1:-}" == "--full" ]]; then
@@ -45,6 +46,8 @@ metric() { grep "^$1" "$raw" | head -1 | grep -o "[0-9.]* $2" | awk '{print $1}'
   echo "| grouping stage (t-SNE of 5000 queries + k-means; cached per seed) | $(metric BenchmarkGroupingStage wall_s) s | (no target) |"
   echo "| routing, batched (MMLU test, 4213 queries) | $(metric BenchmarkRouteBatched queries/s) queries/s | >= 5000 |"
   echo "| routing, one query, p50 | $(metric BenchmarkRouteSingle p50_ms) ms (p99 $(metric BenchmarkRouteSingle p99_ms) ms) | <= 1 ms |"
+  echo "| scoring: lm-eval import (v0.4.3+ JSONL, 5000 MMLU docs) | $(metric BenchmarkImportLMEval docs/s) docs/s | (no target) |"
+  echo "| scoring: one executed code sample, sandboxed (bwrap when installed) | $(metric BenchmarkExecuteSample ms/sample) ms | (no target; the harness's timeout is 3 s) |"
   [[ -n "$full" ]] && echo "$full"
   echo
   echo '```'

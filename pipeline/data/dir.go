@@ -73,7 +73,7 @@ func CheckDir(dir string) error {
 			fmt.Fprintf(&b, "; %d with the wrong content: %s", len(wrong), strings.Join(wrong, ", "))
 		}
 	}
-	fmt.Fprintf(&b, ". To fix: run `just data` (or `routerdc data -dir %s`) to download and verify them, "+
+	fmt.Fprintf(&b, ". To fix: run `just data` (or `routerdc data --data %s`) to download and verify them, "+
 		"or set %s to a directory that already holds them", dir, EnvVar)
 	return errors.New(b.String())
 }
