@@ -123,12 +123,20 @@ func decode(path string, data []byte, kind string, r Router) error {
 	return nil
 }
 
-func loadKind(path, kind string, r Router) error {
+// loadKind reads a router file of one kind into a new *T.
+func loadKind[T any, P interface {
+	*T
+	Router
+}](path, kind string) (P, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return decode(path, data, kind, r)
+	r := P(new(T))
+	if err := decode(path, data, kind, r); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 func save(path string, v any) error {

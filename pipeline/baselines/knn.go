@@ -182,11 +182,7 @@ func (r *KNN) Save(path string) error {
 
 // LoadKNN reads a router written by (*KNN).Save.
 func LoadKNN(path string) (*KNN, error) {
-	r := &KNN{}
-	if err := loadKind(path, kindKNN, r); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return loadKind[KNN](path, kindKNN)
 }
 
 func (r *KNN) decodeFile(data []byte) error {

@@ -131,11 +131,7 @@ func (r *LoraRetriever) Save(path string) error {
 
 // LoadLoraRetriever reads a router written by (*LoraRetriever).Save.
 func LoadLoraRetriever(path string) (*LoraRetriever, error) {
-	r := &LoraRetriever{}
-	if err := loadKind(path, kindLora, r); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return loadKind[LoraRetriever](path, kindLora)
 }
 
 func (r *LoraRetriever) decodeFile(data []byte) error {

@@ -393,11 +393,7 @@ func (r *TaskPrior) Save(path string) error {
 
 // LoadTaskPrior reads a router written by (*TaskPrior).Save.
 func LoadTaskPrior(path string) (*TaskPrior, error) {
-	r := &TaskPrior{}
-	if err := loadKind(path, kindPrior, r); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return loadKind[TaskPrior](path, kindPrior)
 }
 
 func (r *TaskPrior) decodeFile(data []byte) error {

@@ -151,11 +151,7 @@ func (r *TaskLevel) Save(path string) error {
 
 // LoadTaskLevel reads a router written by (*TaskLevel).Save.
 func LoadTaskLevel(path string) (*TaskLevel, error) {
-	r := &TaskLevel{}
-	if err := loadKind(path, kindTaskLevel, r); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return loadKind[TaskLevel](path, kindTaskLevel)
 }
 
 func (r *TaskLevel) decodeFile(data []byte) error {
