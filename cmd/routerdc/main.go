@@ -424,7 +424,7 @@ func runDecl(d *experiments.Decl, c *runFlags) error {
 			return errors.New("--only needs the cache (drop --no-cache)")
 		}
 	} else {
-		store, err := cache.Open(*c.cacheDir, 10*time.Minute, os.Stderr)
+		store, err := cache.Open(*c.cacheDir, cache.DefaultWait, os.Stderr)
 		if err != nil {
 			return err
 		}

@@ -114,14 +114,20 @@ func writeScoreRecords(out string, recs []score.Record) error {
 	if err := score.WriteRecords(&b, recs); err != nil {
 		return err
 	}
+	return writeOutput(out, b.Bytes(), fmt.Sprintf("%d records", len(recs)))
+}
+
+// writeOutput writes b to stdout when out is "", else atomically to out and
+// says so on stderr.
+func writeOutput(out string, b []byte, what string) error {
 	if out == "" {
-		_, err := os.Stdout.Write(b.Bytes())
+		_, err := os.Stdout.Write(b)
 		return err
 	}
-	if err := atomicfile.Write(out, b.Bytes()); err != nil {
+	if err := atomicfile.Write(out, b); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "%d records written to %s\n", len(recs), out)
+	fmt.Fprintf(os.Stderr, "%s written to %s\n", what, out)
 	return nil
 }
 
@@ -194,11 +200,7 @@ func cmdScoreQuestions(args []string) error {
 	if err := score.WriteQueries(&b, qs); err != nil {
 		return err
 	}
-	if *out == "" {
-		_, err := os.Stdout.Write(b.Bytes())
-		return err
-	}
-	return atomicfile.Write(*out, b.Bytes())
+	return writeOutput(*out, b.Bytes(), fmt.Sprintf("%d queries", len(qs)))
 }
 
 // splitList splits a comma-separated flag.
@@ -290,7 +292,7 @@ func runScoreDecl(d *stage.Decl, file, cacheDir string, noCache, force, dryRun b
 	start := time.Now()
 	o := stage.Options{Force: force, DryRun: dryRun, Progress: progress(), Log: os.Stderr}
 	if !noCache {
-		store, err := cache.Open(cacheDir, 10*time.Minute, os.Stderr)
+		store, err := cache.Open(cacheDir, cache.DefaultWait, os.Stderr)
 		if err != nil {
 			return err
 		}

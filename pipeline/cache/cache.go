@@ -31,6 +31,9 @@ type Store struct {
 // DefaultDir is the cache location relative to the working directory.
 const DefaultDir = ".cache/routerdc"
 
+// DefaultWait is how long a run waits for another run's lock on the cache.
+const DefaultWait = 10 * time.Minute
+
 // Open creates dir if needed and takes its lock, waiting up to wait for a
 // concurrent run to finish (and saying so on progress).
 func Open(dir string, wait time.Duration, progress io.Writer) (*Store, error) {

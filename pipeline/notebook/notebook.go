@@ -85,7 +85,7 @@ func Locate() (Paths, error) {
 // computed and leaves what it computes for the pipeline. Results go to a
 // scratch directory, never over the committed results/.
 func (p Paths) Options() (experiments.Options, error) {
-	store, err := cache.Open(p.Cache, 10*time.Minute, Progress())
+	store, err := cache.Open(p.Cache, cache.DefaultWait, Progress())
 	if err != nil {
 		return experiments.Options{}, err
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/routerdc-go/routerdc/pipeline/score"
@@ -310,13 +311,4 @@ func (s *Source) checker(qs []score.Query, mode answer.Mode, log io.Writer) (api
 	}
 }
 
-func indent(s string) string {
-	out := "  "
-	for _, c := range s {
-		out += string(c)
-		if c == '\n' {
-			out += "  "
-		}
-	}
-	return out
-}
+func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
