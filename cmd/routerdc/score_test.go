@@ -119,22 +119,32 @@ func TestScoreCLI(t *testing.T) {
 	}
 }
 
-// score api against a local OpenAI-style server: scores, resumes, and
-// refuses to mix in scores made with other settings.
-func TestScoreAPICLI(t *testing.T) {
-	bin := binary(t)
-	var calls atomic.Int64
-	lls := map[string]float64{" A": -2, " B": -0.5, " C": -3, " D": -4}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
+// echoServer answers /v1/completions echo requests the way vLLM does: the
+// prompt as two tokens, the context and the 2-byte option (" A"), with the
+// option's log-likelihood from ll (which also sees every request).
+func echoServer(t *testing.T, ll func(ctx, opt string) float64) *httptest.Server {
+	t.Helper()
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Prompt string `json:"prompt"`
 		}
 		json.NewDecoder(r.Body).Decode(&req)
 		ctx, opt := req.Prompt[:len(req.Prompt)-2], req.Prompt[len(req.Prompt)-2:]
 		fmt.Fprintf(w, `{"choices":[{"text":%q,"logprobs":{"tokens":[%q,%q],"token_logprobs":[null,%v],"text_offset":[0,%d]}}]}`,
-			req.Prompt, ctx, opt, lls[opt], len(ctx))
+			req.Prompt, ctx, opt, ll(ctx, opt), len(ctx))
 	}))
+}
+
+// score api against a local OpenAI-style server: scores, resumes, and
+// refuses to mix in scores made with other settings.
+func TestScoreAPICLI(t *testing.T) {
+	bin := binary(t)
+	var calls atomic.Int64
+	lls := map[string]float64{" A": -2, " B": -0.5, " C": -3, " D": -4}
+	srv := echoServer(t, func(ctx, opt string) float64 {
+		calls.Add(1)
+		return lls[opt]
+	})
 	defer srv.Close()
 	dir := t.TempDir()
 	rows := filepath.Join(dir, "rows.jsonl")
@@ -163,19 +173,13 @@ func TestScoreAPIKilled(t *testing.T) {
 	bin := binary(t)
 	var mu sync.Mutex
 	calls := map[string]int{} // by question
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Prompt string `json:"prompt"`
-		}
-		json.NewDecoder(r.Body).Decode(&req)
-		ctx, opt := req.Prompt[:len(req.Prompt)-2], req.Prompt[len(req.Prompt)-2:]
+	srv := echoServer(t, func(ctx, opt string) float64 {
 		mu.Lock()
 		calls[ctx]++
 		mu.Unlock()
 		time.Sleep(20 * time.Millisecond)
-		fmt.Fprintf(w, `{"choices":[{"text":%q,"logprobs":{"tokens":[%q,%q],"token_logprobs":[null,-1],"text_offset":[0,%d]}}]}`,
-			req.Prompt, ctx, opt, len(ctx))
-	}))
+		return -1
+	})
 	defer srv.Close()
 	dir := t.TempDir()
 	var rows strings.Builder
