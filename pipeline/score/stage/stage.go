@@ -251,7 +251,7 @@ func Run(ctx context.Context, d *Decl, o Options) (*Result, error) {
 		keys[i] = k
 		cached := o.Cache != nil && o.Cache.Has("score", k) && !o.Force
 		if o.DryRun {
-			fmt.Fprintf(o.DryRunOut, "  score %-40s %-10s %s  %s\n", s.LLM, s.Task, k[:12], map[bool]string{true: "cached", false: "would run"}[cached])
+			fmt.Fprintf(o.DryRunOut, "  score %-40s %-10s %s  %s\n", s.LLM, s.Task, k[:12], plan(cached))
 			continue
 		}
 		if cached {
@@ -333,7 +333,7 @@ func (d *Decl) merge(ds Dataset, keys []string, memo map[int][]score.Record, o O
 	out := filepath.Join(d.Dir, d.Out, ds.File)
 	cached := o.Cache != nil && o.Cache.Has("merge", k) && !o.Force
 	if o.DryRun {
-		fmt.Fprintf(o.DryRunOut, "  merge %-51s %s  %s -> %s\n", ds.File, k[:12], map[bool]string{true: "cached", false: "would run"}[cached], out)
+		fmt.Fprintf(o.DryRunOut, "  merge %-51s %s  %s -> %s\n", ds.File, k[:12], plan(cached), out)
 		return "", nil
 	}
 	if cached {
@@ -448,4 +448,12 @@ func writeRecords(path string, recs []score.Record) error {
 		return err
 	}
 	return atomicfile.Write(path, b.Bytes())
+}
+
+// plan is a --dry-run line's verdict.
+func plan(cached bool) string {
+	if cached {
+		return "cached"
+	}
+	return "would run"
 }
