@@ -17,9 +17,9 @@ import (
 
 	"github.com/routerdc-go/routerdc/pipeline/cache"
 	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/engine"
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 	"github.com/routerdc-go/routerdc/pipeline/experiments"
-	"github.com/routerdc-go/routerdc/pipeline/reproduce"
 	"github.com/routerdc-go/routerdc/pipeline/router"
 	"github.com/routerdc-go/routerdc/pipeline/score/stage"
 	"github.com/routerdc-go/routerdc/pipeline/serve"
@@ -409,7 +409,7 @@ func addRunFlags(fs *flag.FlagSet, out string) *runFlags {
 		noCache:  fs.Bool("no-cache", false, "neither read nor write the cache"),
 		force:    fs.Bool("force", false, "recompute every stage even when cached"),
 		dryRun:   fs.Bool("dry-run", false, "print what would run and why, run nothing"),
-		only:     fs.String("only", "", "run only this stage ("+strings.Join(reproduce.Stages, ", ")+"); earlier ones must be cached"),
+		only:     fs.String("only", "", "run only this stage ("+strings.Join(engine.Pipeline.Names(), ", ")+"); earlier ones must be cached"),
 	}
 	fs.Var(&c.sets, "set", "override a setting for every run, key=value (repeatable)")
 	return c
@@ -449,7 +449,7 @@ func runDecl(d *experiments.Decl, c *runFlags) error {
 		}
 	}
 	fmt.Fprintf(os.Stderr, "%s finished in %s", d.Name, time.Since(start).Round(time.Millisecond))
-	if line := stageLine(res.Stages); line != "" {
+	if line := engine.StatsLine(engine.Pipeline, res.Stages); line != "" {
 		fmt.Fprintf(os.Stderr, " (%s)", line)
 	}
 	fmt.Fprintln(os.Stderr)
@@ -496,14 +496,4 @@ func cmdValidate(args []string) error {
 		fmt.Fprintf(os.Stderr, "%-50s VAL %.2f ± %.2f over seeds %v (%.0fs)\n", cfg, res.Mean, res.Std, seeds, res.Seconds)
 	}
 	return nil
-}
-
-func stageLine(stages map[string]*reproduce.StageStats) string {
-	var parts []string
-	for _, st := range reproduce.Stages {
-		if s := stages[st]; s != nil {
-			parts = append(parts, fmt.Sprintf("%s: %d ran, %d cached", st, s.Ran, s.Cached))
-		}
-	}
-	return strings.Join(parts, "; ")
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
 	"github.com/routerdc-go/routerdc/pipeline/cache"
 	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/engine"
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 	"github.com/routerdc-go/routerdc/pipeline/figures"
 	"github.com/routerdc-go/routerdc/pipeline/report"
@@ -39,7 +40,7 @@ type Options struct {
 type Result struct {
 	Manifest *reproduce.Manifest // tables
 	Sweep    *SweepResult        // sweeps
-	Stages   map[string]*reproduce.StageStats
+	Stages   map[string]*engine.Stats
 	Written  []string // files written
 }
 
@@ -304,15 +305,15 @@ func drawSweep(path string, r *SweepResult) error {
 // the figure it holds this run's timings and cache hits, so it differs
 // between runs.
 type SweepManifest struct {
-	Declaration *Decl                            `json:"declaration"`
-	Settings    []string                         `json:"command_line_settings"`
-	Versions    serve.Versions                   `json:"versions"`
-	DataDir     string                           `json:"data_dir"`
-	Stages      map[string]*reproduce.StageStats `json:"stages"`
-	Seconds     float64                          `json:"seconds"`
+	Declaration *Decl                    `json:"declaration"`
+	Settings    []string                 `json:"command_line_settings"`
+	Versions    serve.Versions           `json:"versions"`
+	DataDir     string                   `json:"data_dir"`
+	Stages      map[string]*engine.Stats `json:"stages"`
+	Seconds     float64                  `json:"seconds"`
 }
 
-func writeManifest(path string, d *Decl, o Options, stats map[string]*reproduce.StageStats, start time.Time) error {
+func writeManifest(path string, d *Decl, o Options, stats map[string]*engine.Stats, start time.Time) error {
 	b, err := json.MarshalIndent(SweepManifest{Declaration: d, Settings: o.Settings, Versions: serve.CurrentVersions(),
 		DataDir: o.DataDir, Stages: stats, Seconds: time.Since(start).Seconds()}, "", "  ")
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
 	"github.com/routerdc-go/routerdc/pipeline/cache"
 	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/engine"
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 	"github.com/routerdc-go/routerdc/pipeline/report"
 	"github.com/routerdc-go/routerdc/pipeline/serve"
@@ -57,16 +58,16 @@ type Options struct {
 
 // Manifest records how the results were made.
 type Manifest struct {
-	Seeds     []int64                 `json:"seeds"`
-	Methods   []Method                `json:"methods"`
-	Settings  []string                `json:"settings"`
-	Versions  serve.Versions          `json:"versions"`
-	DataDir   string                  `json:"data_dir"`
-	Runs      map[string][]RunSummary `json:"runs"`
-	Timings   map[string]float64      `json:"timings_s"`
-	Stages    map[string]*StageStats  `json:"stages"`
-	Figures   []string                `json:"figures"`
-	Bootstrap *BootstrapResult        `json:"bootstrap,omitempty"`
+	Seeds     []int64                  `json:"seeds"`
+	Methods   []Method                 `json:"methods"`
+	Settings  []string                 `json:"settings"`
+	Versions  serve.Versions           `json:"versions"`
+	DataDir   string                   `json:"data_dir"`
+	Runs      map[string][]RunSummary  `json:"runs"`
+	Timings   map[string]float64       `json:"timings_s"`
+	Stages    map[string]*engine.Stats `json:"stages"`
+	Figures   []string                 `json:"figures"`
+	Bootstrap *BootstrapResult         `json:"bootstrap,omitempty"`
 }
 
 // RunSummary is one (method, seed) result.
@@ -100,7 +101,7 @@ func Run(opts Options) (*Manifest, error) {
 
 	man := &Manifest{Seeds: opts.Seeds, Methods: opts.Methods, Settings: opts.Settings,
 		Versions: serve.CurrentVersions(), DataDir: opts.DataDir,
-		Runs: map[string][]RunSummary{}, Timings: map[string]float64{}, Stages: run.stats}
+		Runs: map[string][]RunSummary{}, Timings: map[string]float64{}, Stages: run.eng.Stats}
 	credits := map[string][][]float64{} // method -> task -> per-query credit averaged over seeds
 	var baselineFirst *Outcome
 	complete := true
@@ -144,7 +145,7 @@ func Run(opts Options) (*Manifest, error) {
 		}
 		man.Timings[m.Name] = time.Since(mStart).Seconds()
 	}
-	if !complete || opts.DryRun || run.stopAfter("evaluate") {
+	if !complete || opts.DryRun || run.eng.StopAfter(engine.StageEvaluate) {
 		return man, nil
 	}
 	rStart := time.Now()
@@ -176,8 +177,8 @@ func Run(opts Options) (*Manifest, error) {
 	if err := report.WriteIndex(opts.Out); err != nil {
 		return nil, err
 	}
-	run.stat("report").Ran++
-	run.stat("report").Seconds += time.Since(rStart).Seconds()
+	run.eng.Stat(engine.StageReport).Ran++
+	run.eng.Stat(engine.StageReport).Seconds += time.Since(rStart).Seconds()
 	man.Timings["total"] = time.Since(start).Seconds()
 	// The manifest holds this run's timings and cache hits, so unlike the
 	// tables it differs from run to run.
@@ -190,8 +191,6 @@ func Run(opts Options) (*Manifest, error) {
 	}
 	return man, nil
 }
-
-func loadRouter(dir string) (trainedRouter, error) { return serve.Load(dir) }
 
 // summary is tables/summary.md, the headline numbers (ID/OOD averages,
 // ours beside the paper's, and the bootstrap) that results/README.md shows.

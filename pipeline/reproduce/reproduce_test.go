@@ -12,6 +12,7 @@ import (
 
 	"github.com/routerdc-go/routerdc/pipeline/cache"
 	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/engine"
 	"github.com/routerdc-go/routerdc/pipeline/report"
 )
 
@@ -176,6 +177,18 @@ func TestReproduceCache(t *testing.T) {
 	if entries, _ := os.ReadDir(dryOut); len(entries) != 0 || !strings.Contains(buf.String(), "cached") {
 		t.Errorf("dry run on a warm cache wrote %v / printed %q", entries, buf.String())
 	}
+	// The keys the plan prints are the keys of the entries the runs used.
+	for stage, n := range map[string]int{"embed": 1, "train": 3, "evaluate": 3} {
+		keys := engine.PlannedKeys(buf.String(), stage)
+		if len(keys) != n {
+			t.Errorf("plan names %d %s keys, want %d:\n%s", len(keys), stage, n, buf.String())
+		}
+		for _, k := range keys {
+			if m, _ := filepath.Glob(filepath.Join(c.Dir, stage, k[:2], k+"*", "entry.json")); len(m) != 1 {
+				t.Errorf("plan's %s key %s is not an entry of the run", stage, k)
+			}
+		}
+	}
 	if _, err := Run(Options{DataDir: dir, Out: t.TempDir(), Seeds: []int64{9}, Methods: methods, Cache: c, Only: "report"}); err == nil {
 		t.Error("--only report with nothing evaluated for seed 9 succeeded")
 	}
@@ -202,7 +215,7 @@ func TestGroupStage(t *testing.T) {
 	if stats["group"].Ran != 2 || stats["train"].Ran != 2 || outs["N=3"][0] == nil {
 		t.Errorf("stages: group %+v train %+v", stats["group"], stats["train"])
 	}
-	tsne, _ := filepath.Glob(filepath.Join(c.Dir, "group", "*", "*", "tsne.json"))
+	tsne, _ := filepath.Glob(filepath.Join(c.Dir, "tsne", "*", "*", "tsne.json"))
 	if len(tsne) != 1 {
 		t.Errorf("%d t-SNE entries, want 1 shared by both N", len(tsne))
 	}

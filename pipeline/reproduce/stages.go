@@ -6,48 +6,16 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
-	"time"
 
 	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
-	"github.com/routerdc-go/routerdc/pipeline/cache"
 	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/encode"
+	"github.com/routerdc-go/routerdc/pipeline/engine"
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 	"github.com/routerdc-go/routerdc/pipeline/group"
 	"github.com/routerdc-go/routerdc/pipeline/router"
 	"github.com/routerdc-go/routerdc/pipeline/serve"
 	"github.com/routerdc-go/routerdc/pipeline/train"
-)
-
-// Stages of the pipeline, in order. data verifies the released files; embed
-// fits the encoder; group computes our t-SNE + k-means groups (only for
-// group=ours); train fits a router (per method and seed); evaluate
-// routes the 8 test sets; report writes tables and figures.
-var Stages = []string{"data", "embed", "group", "train", "evaluate", "report"}
-
-// StageInfo describes a stage: what its cache key hashes and what it
-// writes. --dry-run prints it above the per-unit plan.
-type StageInfo struct{ Name, Inputs, Outputs string }
-
-// StageGraph is the pipeline's stages with their inputs and outputs.
-var StageGraph = []StageInfo{
-	{"data", "the 18 released files (their SHA256SUMS)", "verified data directory"},
-	{"embed", "data; encoder_bits, samples_per_task, val_fraction (and seed if > 0)", "embed/<key>/encoder.json (fitted encoder)"},
-	{"group", "embed; seed -> t-SNE (5-d); then clusters (N) -> k-means (only for group=ours with a sample-sample loss)", "group/<key>/tsne.json, group/<key>/groups.json (with ARI/NMI)"},
-	{"train", "data, embed, group; every setting but exclude_llm; seed; GoMLX version and backend", "train/<key>/router (router directory), report.json; partial/<key> while running (resume)"},
-	{"evaluate", "train; exclude_llm", "evaluate/<key>/outcome.json (per-task accuracy, picks, credits)"},
-	{"report", "every evaluate output of the declaration", "results/tables, results/ablations, results/figures, results/README.md, manifests"},
-}
-
-// Stage versions enter the cache keys: bump one when its code changes what
-// it computes, and every entry of that stage and the stages after it is
-// recomputed.
-const (
-	embedVersion    = "embed-1"
-	groupVersion    = "group-1"
-	trainVersion    = "train-2"
-	evaluateVersion = "evaluate-1"
 )
 
 // TaskOutcome is one test set's result, with the per-query picks and
@@ -80,50 +48,57 @@ type Outcome struct {
 	Settings map[string]any `json:"settings"`
 }
 
-// StageStats counts what each stage did in a run.
-type StageStats struct {
-	Cached  int     `json:"cached"`
-	Ran     int     `json:"ran"`
-	Seconds float64 `json:"seconds"`
-}
-
-// unitKeys are the cache keys of one (method, seed).
-type unitKeys struct {
-	embed, tsne, group, train, evaluate string
+// unit is one (method, seed) of a declaration: its nodes in the stage
+// graph, keyed from their declarations before anything runs.
+type unit struct {
+	label                                     string
+	data, embed, tsne, group, train, evaluate *engine.Node
 	// monitor: the training curve also tracks the ID test sets (the
 	// baseline's first seed, for the training-curves figure).
 	monitor  bool
 	settings map[string]any
 	params   router.Params
+	method   Method
+	// What the unit's stages returned, so that two stages reading one
+	// (train and evaluate both read the groups) do not compute it twice
+	// when nothing is cached.
+	enc    encode.Persistent
+	grp    *groupOut
+	grpSet bool
 }
 
-func dataKey() (string, error) { return cache.Key("data", data.Files()) }
+func dataNode() (*engine.Node, error) {
+	return engine.Pipeline.Node(engine.StageData, "released data", map[string]any{"files": data.Files()})
+}
 
-func keysFor(opts Options, m Method, seed int64) (*unitKeys, error) {
+func newUnit(opts Options, m Method, seed int64) (*unit, error) {
 	store := router.NewStore(seed)
 	if err := router.ApplySettings(store, opts.settingsFor(m)); err != nil {
 		return nil, fmt.Errorf("method %s: %w", m.Name, err)
 	}
 	p := router.ReadParams(store)
 	settings := train.Settings(store)
-	dk, err := dataKey()
-	if err != nil {
-		return nil, err
-	}
-	k := &unitKeys{settings: settings, params: p,
+	u := &unit{label: fmt.Sprintf("%s, seed %d", m.Name, seed), settings: settings, params: p, method: m,
 		monitor: m.Name == opts.Baseline && len(opts.Seeds) > 0 && seed == opts.Seeds[0] && router.IsGraphKind(p.Router)}
-	embedIn := map[string]any{"encoder_bits": p.EncoderBits, "samples_per_task": p.SamplesPerTask,
-		"val_fraction": p.ValFraction}
+	g := engine.Pipeline
+	var err error
+	if u.data, err = dataNode(); err != nil {
+		return nil, err
+	}
+	// The validation split, hence the fitted texts, depend on the seed
+	// only when there is one.
+	var embedSeed any
 	if p.ValFraction > 0 {
-		embedIn["seed"] = seed // the validation split, hence the fitted texts, depend on it
+		embedSeed = seed
 	}
-	if k.embed, err = cache.Key(embedVersion, dk, embedIn); err != nil {
+	if u.embed, err = g.Node(engine.StageEmbed, u.label, map[string]any{"encoder_bits": p.EncoderBits,
+		"samples_per_task": p.SamplesPerTask, "val_fraction": p.ValFraction, "seed": embedSeed}, u.data); err != nil {
 		return nil, err
 	}
-	if k.tsne, err = cache.Key(groupVersion, k.embed, seed); err != nil {
+	if u.tsne, err = g.Node(engine.StageTSNE, u.label, map[string]any{"seed": seed}, u.embed); err != nil {
 		return nil, err
 	}
-	if k.group, err = cache.Key(groupVersion, k.tsne, p.Clusters); err != nil {
+	if u.group, err = g.Node(engine.StageGroup, u.label, map[string]any{"clusters": p.Clusters, "seed": seed}, u.tsne); err != nil {
 		return nil, err
 	}
 	// exclude_llm acts at inference only: routers differing in it share
@@ -134,43 +109,33 @@ func keysFor(opts Options, m Method, seed int64) (*unitKeys, error) {
 			trainSettings[key] = v
 		}
 	}
-	// The groups are a training input (group=ours); the GoMLX version and
-	// the backend can change the numbers of GoMLX routers.
-	var upstream []any
-	upstream = append(upstream, k.embed)
+	deps := []*engine.Node{u.data, u.embed}
 	if router.UsesOurGroups(p) {
-		upstream = append(upstream, k.group)
+		deps = append(deps, u.group)
 	}
+	// The GoMLX version and the backend can change the numbers of GoMLX
+	// routers, not of host-side ones.
+	var gomlx, backend string
 	if router.IsGraphKind(p.Router) {
 		v := serve.CurrentVersions()
-		upstream = append(upstream, v.GoMLX, v.Backend)
+		gomlx, backend = v.GoMLX, v.Backend
 	}
-	if k.monitor {
-		upstream = append(upstream, "monitor-id-test")
-	}
-	if k.train, err = cache.Key(trainVersion, dk, trainSettings, upstream); err != nil {
+	if u.train, err = g.Node(engine.StageTrain, u.label, map[string]any{"settings": trainSettings,
+		"gomlx": gomlx, "backend": backend, "monitor": u.monitor}, deps...); err != nil {
 		return nil, err
 	}
-	if k.evaluate, err = cache.Key(evaluateVersion, k.train, p.ExcludeLLM); err != nil {
+	if u.evaluate, err = g.Node(engine.StageEvaluate, u.label, map[string]any{"exclude_llm": p.ExcludeLLM}, u.train); err != nil {
 		return nil, err
 	}
-	return k, nil
+	return u, nil
 }
 
 // newRunner checks the options and the data (the data stage).
 func newRunner(opts Options) (*runner, error) {
-	if opts.Only != "" && !slices.Contains(Stages, opts.Only) {
-		return nil, fmt.Errorf("--only %q: want one of %s", opts.Only, strings.Join(Stages, ", "))
-	}
-	if opts.DryRun && opts.DryRunOut == nil {
-		opts.DryRunOut = os.Stdout
-	}
-	if opts.DryRun {
-		fmt.Fprintln(opts.DryRunOut, "stages (a stage's cache key hashes its inputs and its code version):")
-		for _, st := range StageGraph {
-			fmt.Fprintf(opts.DryRunOut, "  %-9s inputs: %s\n  %-9s outputs: %s\n", st.Name, st.Inputs, "", st.Outputs)
-		}
-		fmt.Fprintln(opts.DryRunOut, "plan:")
+	eng, err := engine.New(engine.Pipeline, engine.Options{Cache: opts.Cache, Force: opts.Force, Only: opts.Only,
+		DryRun: opts.DryRun, DryRunOut: opts.DryRunOut, Progress: opts.Progress})
+	if err != nil {
+		return nil, err
 	}
 	if err := data.CheckDir(opts.DataDir); err != nil {
 		return nil, err
@@ -179,15 +144,14 @@ func newRunner(opts Options) (*runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{opts: opts, sets: sets, stats: map[string]*StageStats{}}
-	r.stat("data").Ran++
-	return r, nil
+	eng.Stat(engine.StageData).Ran++
+	return &runner{opts: opts, eng: eng, sets: sets}, nil
 }
 
 // Outcomes runs (or loads from the cache) every (method, seed) of opts and
 // returns the evaluated outcomes per method, without writing tables: what
 // sweeps build on. A nil outcome was not evaluated (--dry-run, --only).
-func Outcomes(opts Options) (map[string][]*Outcome, map[string]*StageStats, error) {
+func Outcomes(opts Options) (map[string][]*Outcome, map[string]*engine.Stats, error) {
 	r, err := newRunner(opts)
 	if err != nil {
 		return nil, nil, err
@@ -206,41 +170,14 @@ func Outcomes(opts Options) (map[string][]*Outcome, map[string]*StageStats, erro
 			out[m.Name] = append(out[m.Name], o)
 		}
 	}
-	return out, r.stats, nil
+	return out, r.eng.Stats, nil
 }
 
-// runner runs the stages of units, reusing and filling the cache.
+// runner runs the units of a declaration on the engine.
 type runner struct {
-	opts  Options
-	sets  []*data.Dataset
-	stats map[string]*StageStats
-}
-
-func (r *runner) stat(stage string) *StageStats {
-	if r.stats[stage] == nil {
-		r.stats[stage] = &StageStats{}
-	}
-	return r.stats[stage]
-}
-
-// stopAfter says whether --only excludes stages after stage.
-func (r *runner) stopAfter(stage string) bool {
-	return r.opts.Only != "" && slices.Index(Stages, stage) >= slices.Index(Stages, r.opts.Only)
-}
-
-// mustBeCached says whether --only forbids computing stage.
-func (r *runner) mustBeCached(stage string) bool {
-	return r.opts.Only != "" && slices.Index(Stages, stage) < slices.Index(Stages, r.opts.Only)
-}
-
-// cached says whether stage's entry can be used. --force recomputes every
-// stage, or with --only just that stage (the earlier ones must be cached).
-func (r *runner) cached(stage, key string) bool {
-	c := r.opts.Cache
-	if c == nil || !c.Has(stage, key) {
-		return false
-	}
-	return !r.opts.Force || r.mustBeCached(stage)
+	opts Options
+	eng  *engine.Engine
+	sets []*data.Dataset
 }
 
 func (r *runner) say(format string, args ...any) {
@@ -250,71 +187,50 @@ func (r *runner) say(format string, args ...any) {
 }
 
 // unit computes (or loads) the outcome of one method and seed; nil when
-// --only stops before the evaluate stage or on --dry-run.
+// --only stops before the evaluate stage or on --dry-run. Each stage pulls
+// the stages it reads only when it is not cached itself.
 func (r *runner) unit(m Method, seed int64) (*Outcome, error) {
-	k, err := keysFor(r.opts, m, seed)
+	u, err := newUnit(r.opts, m, seed)
 	if err != nil {
 		return nil, err
 	}
-	label := fmt.Sprintf("%s, seed %d", m.Name, seed)
-	if r.opts.DryRun {
-		r.dryRun(k, label)
+	e := r.eng
+	switch {
+	case r.opts.DryRun:
+		e.Plan(u.evaluate)
 		return nil, nil
-	}
-	if r.stopAfter("data") {
+	case e.StopAfter(engine.StageData):
 		return nil, nil
-	}
-	if r.cached("evaluate", k.evaluate) && !r.stopAfter("train") {
-		r.stat("evaluate").Cached++
-		var out Outcome
-		if err := r.opts.Cache.ReadJSON("evaluate", k.evaluate, "outcome.json", &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	enc, err := r.embed(k)
-	if err != nil || r.stopAfter("embed") {
+	case e.StopAfter(engine.StageEmbed):
+		_, err = r.embed(u)
+		return nil, err
+	case e.StopAfter(engine.StageGroup):
+		_, err = r.groups(u)
+		return nil, err
+	case e.StopAfter(engine.StageTrain):
+		_, err = r.train(u)
 		return nil, err
 	}
-	groups, err := r.group(k, enc)
-	if err != nil || r.stopAfter("group") {
-		return nil, err
-	}
-	trained, report, err := r.train(m, seed, k, enc, groups, label)
-	if err != nil || r.stopAfter("train") {
-		return nil, err
-	}
-	var align *Alignment
-	if groups != nil {
-		align = &groups.Alignment
-	}
-	return r.evaluate(k, trained, report, align, seed, label)
+	return r.evaluate(u)
 }
 
-func (r *runner) embed(k *unitKeys) (encode.Persistent, error) {
-	st := r.stat("embed")
-	if r.cached("embed", k.embed) {
-		st.Cached++
-		return encode.Load(filepath.Join(r.opts.Cache.Path("embed", k.embed), "encoder.json"))
+func (r *runner) embed(u *unit) (encode.Persistent, error) {
+	if u.enc != nil {
+		return u.enc, nil
 	}
-	if r.mustBeCached("embed") {
-		return nil, fmt.Errorf("--only %s: the embed stage of %s is not cached; run without --only first", r.opts.Only, k.embed[:12])
-	}
-	start := time.Now()
-	p := k.params
-	set, err := train.Prepare(r.opts.DataDir, data.Tasks, p.SamplesPerTask, p.ValFraction, p.Seed)
-	if err != nil {
-		return nil, err
-	}
-	enc := train.FitEncoder(set, p.EncoderBits)
-	st.Ran++
-	defer func() { st.Seconds += time.Since(start).Seconds() }()
-	if r.opts.Cache == nil {
-		return enc, nil
-	}
-	err = r.opts.Cache.Put("embed", k.embed, map[string]any{"encoder": enc.Name()}, func(dir string) error {
-		return enc.Save(filepath.Join(dir, "encoder.json"))
+	enc, err := engine.Do(r.eng, u.embed, engine.Step[encode.Persistent]{
+		Run: func() (encode.Persistent, error) {
+			p := u.params
+			set, err := train.Prepare(r.opts.DataDir, data.Tasks, p.SamplesPerTask, p.ValFraction, p.Seed)
+			if err != nil {
+				return nil, err
+			}
+			return train.FitEncoder(set, p.EncoderBits), nil
+		},
+		Save: func(dir string, enc encode.Persistent) error { return enc.Save(filepath.Join(dir, "encoder.json")) },
+		Load: func(dir string) (encode.Persistent, error) { return encode.Load(filepath.Join(dir, "encoder.json")) },
 	})
+	u.enc = enc
 	return enc, err
 }
 
@@ -329,181 +245,193 @@ type groupOut struct {
 	Alignment Alignment `json:"alignment"`
 }
 
-// dryRun prints what each stage of a unit would do and why.
-func (r *runner) dryRun(k *unitKeys, label string) {
-	type stageKey struct{ stage, key string }
-	stages := []stageKey{{"embed", k.embed}}
-	if router.UsesOurGroups(k.params) {
-		stages = append(stages, stageKey{"group", k.group})
-	}
-	stages = append(stages, stageKey{"train", k.train}, stageKey{"evaluate", k.evaluate})
-	for _, st := range stages {
-		why := "not cached: would run"
-		switch {
-		case r.cached(st.stage, st.key):
-			why = "cached"
-		case r.opts.Force && r.opts.Cache != nil && r.opts.Cache.Has(st.stage, st.key):
-			why = "cached, but --force: would run"
-		}
-		fmt.Fprintf(r.opts.DryRunOut, "%-9s %-45s %s  %s\n", st.stage, label, st.key[:12], why)
-	}
-}
-
-// group runs the grouping stage for group=ours (nil otherwise).
-func (r *runner) group(k *unitKeys, enc encode.Persistent) (*groupOut, error) {
-	p := k.params
-	if !router.UsesOurGroups(p) {
-		return nil, nil
-	}
-	st := r.stat("group")
-	if r.cached("group", k.group) {
-		st.Cached++
-		var g groupOut
-		return &g, r.opts.Cache.ReadJSON("group", k.group, "groups.json", &g)
-	}
-	if r.mustBeCached("group") {
-		return nil, fmt.Errorf("--only %s: the group stage %s is not cached; run without --only first", r.opts.Only, k.group[:12])
-	}
-	start := time.Now()
+// trainingRows are the unit's training rows, as the embed stage saw them.
+func (r *runner) trainingRows(u *unit, enc encode.Persistent) (*train.Set, *router.Examples, error) {
+	p := u.params
 	set, err := train.Prepare(r.opts.DataDir, data.Tasks, p.SamplesPerTask, p.ValFraction, p.Seed)
 	if err != nil {
-		return nil, err
-	}
-	ex, err := train.Examples(enc, set.Train)
-	if err != nil {
-		return nil, err
-	}
-	// The t-SNE embedding is shared by every number of groups.
-	var emb [][]float64
-	if r.cached("group", k.tsne) {
-		if err := r.opts.Cache.ReadJSON("group", k.tsne, "tsne.json", &emb); err != nil {
-			return nil, err
-		}
-	} else {
-		r.say("grouping stage: t-SNE of %d training queries to 5 dimensions (seed %d)", len(ex.X), p.Seed)
-		if emb, err = train.TSNE(ex.X, p.Seed, r.opts.Progress); err != nil {
-			return nil, err
-		}
-		if r.opts.Cache != nil {
-			if err := r.opts.Cache.Put("group", k.tsne, map[string]any{"embed": k.embed, "seed": p.Seed},
-				func(dir string) error { return writeJSON(filepath.Join(dir, "tsne.json"), emb) }); err != nil {
-				return nil, err
-			}
-		}
-	}
-	assign, err := train.GroupsFromTSNE(emb, p)
-	if err != nil {
-		return nil, err
-	}
-	released := make([]int, len(set.Train))
-	tasks := make([]int, len(set.Train))
-	for i, row := range set.Train {
-		released[i], tasks[i] = row.Cluster, row.Task
-	}
-	g := &groupOut{Assign: assign, Alignment: Alignment{Groups: p.Clusters,
-		ARIReleased: group.ARI(assign, released), NMIReleased: group.NMI(assign, released),
-		ARITask: group.ARI(assign, tasks), NMITask: group.NMI(assign, tasks)}}
-	st.Ran++
-	st.Seconds += time.Since(start).Seconds()
-	if r.opts.Cache == nil {
-		return g, nil
-	}
-	return g, r.opts.Cache.Put("group", k.group, map[string]any{"tsne": k.tsne, "clusters": p.Clusters},
-		func(dir string) error { return writeJSON(filepath.Join(dir, "groups.json"), g) })
-}
-
-func (r *runner) train(m Method, seed int64, k *unitKeys, enc encode.Persistent, g *groupOut, label string) (trainedRouter, *train.Report, error) {
-	var groups []int
-	if g != nil {
-		groups = g.Assign
-	}
-	st := r.stat("train")
-	if r.cached("train", k.train) {
-		st.Cached++
-		dir := filepath.Join(r.opts.Cache.Path("train", k.train), "router")
-		tr, err := loadRouter(dir)
-		if err != nil {
-			return nil, nil, err
-		}
-		var rep train.Report
-		if err := r.opts.Cache.ReadJSON("train", k.train, "report.json", &rep); err != nil {
-			return nil, nil, err
-		}
-		return tr, &rep, nil
-	}
-	if r.mustBeCached("train") {
-		return nil, nil, fmt.Errorf("--only %s: %s is not trained yet; run without --only first", r.opts.Only, label)
-	}
-	r.say("%s", label)
-	start := time.Now()
-	store := router.NewStore(seed)
-	if err := router.ApplySettings(store, r.opts.settingsFor(m)); err != nil {
 		return nil, nil, err
 	}
-	store.SetParam(router.ParamExcludeLLM, "") // applied by the evaluate stage
-	var resumeDir string
-	if r.opts.Cache != nil {
-		// A killed run resumes from its last checkpoint evaluation.
-		resumeDir = filepath.Join(r.opts.Cache.Dir, "partial", k.train)
-		if r.opts.Force {
-			os.RemoveAll(resumeDir) // recompute from scratch
-		}
-	}
-	o := train.Options{Encoder: enc, Groups: groups, ResumeDir: resumeDir}
-	if k.monitor {
-		o.Monitor = r.monitorRows()
-	}
-	tr, err := train.RunWithOptions(r.opts.DataDir, store, o, r.opts.Progress)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", label, err)
-	}
-	// With llms=k the router knows the first k LLMs of the test files.
-	if len(tr.Meta.LLMs) > len(r.sets[0].LLMs) || !slices.Equal(tr.Meta.LLMs, r.sets[0].LLMs[:len(tr.Meta.LLMs)]) {
-		return nil, nil, fmt.Errorf("training files' LLMs %v differ from the test files' %v", tr.Meta.LLMs, r.sets[0].LLMs)
-	}
-	rep := tr.Meta.Training.(*train.Report)
-	st.Ran++
-	st.Seconds += time.Since(start).Seconds()
-	if r.opts.Cache != nil {
-		err = r.opts.Cache.Put("train", k.train, map[string]any{"settings": k.settings, "embed": k.embed}, func(dir string) error {
-			if err := tr.Save(filepath.Join(dir, "router")); err != nil {
-				return err
-			}
-			return writeJSON(filepath.Join(dir, "report.json"), rep)
-		})
-		if err == nil {
-			os.RemoveAll(resumeDir)
-		}
-	}
-	return tr, rep, err
+	ex, err := train.Examples(enc, set.Train)
+	return set, ex, err
 }
 
-func (r *runner) evaluate(k *unitKeys, tr trainedRouter, rep *train.Report, align *Alignment, seed int64, label string) (*Outcome, error) {
-	if r.mustBeCached("evaluate") {
-		return nil, fmt.Errorf("--only %s: %s is not evaluated yet; run without --only first", r.opts.Only, label)
+// tsne is the first half of the grouping stage, shared by every number of
+// groups.
+func (r *runner) tsne(u *unit) ([][]float64, error) {
+	return engine.Do(r.eng, u.tsne, engine.Step[[][]float64]{
+		Run: func() ([][]float64, error) {
+			enc, err := r.embed(u)
+			if err != nil {
+				return nil, err
+			}
+			_, ex, err := r.trainingRows(u, enc)
+			if err != nil {
+				return nil, err
+			}
+			r.say("grouping stage: t-SNE of %d training queries to 5 dimensions (seed %d)", len(ex.X), u.params.Seed)
+			return train.TSNE(ex.X, u.params.Seed, r.opts.Progress)
+		},
+		Save: func(dir string, emb [][]float64) error { return writeJSON(filepath.Join(dir, "tsne.json"), emb) },
+		Load: func(dir string) ([][]float64, error) {
+			var emb [][]float64
+			return emb, readJSON(dir, "tsne.json", &emb)
+		},
+	})
+}
+
+// groups runs the grouping stage (group=ours with a sample-sample loss).
+func (r *runner) groups(u *unit) (*groupOut, error) {
+	if !router.UsesOurGroups(u.params) || u.grpSet {
+		return u.grp, nil
 	}
-	st := r.stat("evaluate")
-	start := time.Now()
-	var scorer evaluate.Scorer = tr
-	if ex := k.params.ExcludeLLM; ex != "" {
-		scorer = masked{tr, r.sets[0].LLMs, ex}
-	}
-	res, err := evaluate.Tasks(scorer, data.Tasks, r.sets)
+	g, err := engine.Do(r.eng, u.group, engine.Step[*groupOut]{
+		Run: func() (*groupOut, error) {
+			emb, err := r.tsne(u)
+			if err != nil {
+				return nil, err
+			}
+			p := u.params
+			set, err := train.Prepare(r.opts.DataDir, data.Tasks, p.SamplesPerTask, p.ValFraction, p.Seed)
+			if err != nil {
+				return nil, err
+			}
+			assign, err := train.GroupsFromTSNE(emb, p)
+			if err != nil {
+				return nil, err
+			}
+			if len(assign) != len(set.Train) {
+				return nil, fmt.Errorf("%s: %d t-SNE points for %d training queries", u.label, len(assign), len(set.Train))
+			}
+			released := make([]int, len(set.Train))
+			tasks := make([]int, len(set.Train))
+			for i, row := range set.Train {
+				released[i], tasks[i] = row.Cluster, row.Task
+			}
+			return &groupOut{Assign: assign, Alignment: Alignment{Groups: p.Clusters,
+				ARIReleased: group.ARI(assign, released), NMIReleased: group.NMI(assign, released),
+				ARITask: group.ARI(assign, tasks), NMITask: group.NMI(assign, tasks)}}, nil
+		},
+		Save: func(dir string, g *groupOut) error { return writeJSON(filepath.Join(dir, "groups.json"), g) },
+		Load: func(dir string) (*groupOut, error) {
+			var g groupOut
+			return &g, readJSON(dir, "groups.json", &g)
+		},
+	})
+	u.grp, u.grpSet = g, err == nil
+	return g, err
+}
+
+// trained is the train stage's output.
+type trained struct {
+	router *serve.Router
+	report *train.Report
+}
+
+func (r *runner) train(u *unit) (*trained, error) {
+	return engine.Do(r.eng, u.train, engine.Step[*trained]{
+		Run: func() (*trained, error) {
+			enc, err := r.embed(u)
+			if err != nil {
+				return nil, err
+			}
+			g, err := r.groups(u)
+			if err != nil {
+				return nil, err
+			}
+			var groups []int
+			if g != nil {
+				groups = g.Assign
+			}
+			r.say("%s", u.label)
+			store := router.NewStore(u.params.Seed)
+			if err := router.ApplySettings(store, r.opts.settingsFor(u.method)); err != nil {
+				return nil, err
+			}
+			store.SetParam(router.ParamExcludeLLM, "") // applied by the evaluate stage
+			o := train.Options{Encoder: enc, Groups: groups}
+			if r.opts.Cache != nil { // a killed run resumes from its last checkpoint evaluation
+				if o.ResumeDir, err = r.eng.Partial(u.train); err != nil {
+					return nil, err
+				}
+			}
+			if u.monitor {
+				o.Monitor = r.monitorRows()
+			}
+			tr, err := train.RunWithOptions(r.opts.DataDir, store, o, r.opts.Progress)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", u.label, err)
+			}
+			// With llms=k the router knows the first k LLMs of the test files.
+			if len(tr.Meta.LLMs) > len(r.sets[0].LLMs) || !slices.Equal(tr.Meta.LLMs, r.sets[0].LLMs[:len(tr.Meta.LLMs)]) {
+				return nil, fmt.Errorf("training files' LLMs %v differ from the test files' %v", tr.Meta.LLMs, r.sets[0].LLMs)
+			}
+			return &trained{router: tr, report: tr.Meta.Training.(*train.Report)}, nil
+		},
+		Save: func(dir string, t *trained) error {
+			if err := t.router.Save(filepath.Join(dir, "router")); err != nil {
+				return err
+			}
+			return writeJSON(filepath.Join(dir, "report.json"), t.report)
+		},
+		Load: func(dir string) (*trained, error) {
+			tr, err := serve.Load(filepath.Join(dir, "router"))
+			if err != nil {
+				return nil, err
+			}
+			var rep train.Report
+			if err := readJSON(dir, "report.json", &rep); err != nil {
+				return nil, err
+			}
+			return &trained{router: tr, report: &rep}, nil
+		},
+	})
+}
+
+func (r *runner) evaluate(u *unit) (*Outcome, error) {
+	return engine.Do(r.eng, u.evaluate, engine.Step[*Outcome]{
+		Run: func() (*Outcome, error) {
+			t, err := r.train(u)
+			if err != nil {
+				return nil, err
+			}
+			var align *Alignment
+			if g, err := r.groups(u); err != nil {
+				return nil, err
+			} else if g != nil {
+				align = &g.Alignment
+			}
+			var scorer evaluate.Scorer = t.router
+			if ex := u.params.ExcludeLLM; ex != "" {
+				scorer = masked{t.router, r.sets[0].LLMs, ex}
+			}
+			res, err := evaluate.Tasks(scorer, data.Tasks, r.sets)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", u.label, err)
+			}
+			out := &Outcome{Seed: u.params.Seed, Training: t.report, Settings: u.settings, Groups: align}
+			for _, t := range res {
+				out.Tasks = append(out.Tasks, TaskOutcome{Task: t.Task, OOD: t.OOD, N: t.N, Accuracy: t.Accuracy, Picks: t.Picks, Credits: t.Credits})
+			}
+			return out, nil
+		},
+		Save: func(dir string, o *Outcome) error { return writeJSON(filepath.Join(dir, "outcome.json"), o) },
+		Load: func(dir string) (*Outcome, error) {
+			var o Outcome
+			return &o, readJSON(dir, "outcome.json", &o)
+		},
+	})
+}
+
+func readJSON(dir, name string, v any) error {
+	b, err := os.ReadFile(filepath.Join(dir, name))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", label, err)
+		return err
 	}
-	out := &Outcome{Seed: seed, Training: rep, Settings: k.settings, Groups: align}
-	for _, t := range res {
-		out.Tasks = append(out.Tasks, TaskOutcome{Task: t.Task, OOD: t.OOD, N: t.N, Accuracy: t.Accuracy, Picks: t.Picks, Credits: t.Credits})
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	st.Ran++
-	st.Seconds += time.Since(start).Seconds()
-	if r.opts.Cache != nil {
-		err = r.opts.Cache.Put("evaluate", k.evaluate, map[string]any{"train": k.train}, func(dir string) error {
-			return writeJSON(filepath.Join(dir, "outcome.json"), out)
-		})
-	}
-	return out, err
+	return nil
 }
 
 func writeJSON(path string, v any) error {
@@ -551,43 +479,22 @@ func (m masked) Scores(texts []string) ([][]float64, error) {
 	return serve.MaskLLM(s, m.llms, m.exclude), nil
 }
 
-// grouped runs (or loads) the embed and group stages of one method and seed.
-func grouped(opts Options, m Method, seed int64) (*runner, *unitKeys, encode.Persistent, *groupOut, error) {
-	r, err := newRunner(opts)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	k, err := keysFor(opts, m, seed)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	enc, err := r.embed(k)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	g, err := r.group(k, enc)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	return r, k, enc, g, nil
-}
-
 // Trained runs (or loads from the cache) the embed, group and train stages
 // of one method and seed and returns the trained router.
 func Trained(opts Options, m Method, seed int64) (*serve.Router, error) {
-	r, k, enc, groups, err := grouped(opts, m, seed)
+	r, err := newRunner(opts)
 	if err != nil {
 		return nil, err
 	}
-	tr, _, err := r.train(m, seed, k, enc, groups, fmt.Sprintf("%s, seed %d", m.Name, seed))
+	u, err := newUnit(opts, m, seed)
 	if err != nil {
 		return nil, err
 	}
-	sr, ok := tr.(*serve.Router)
-	if !ok {
-		return nil, fmt.Errorf("%s: not a trained router", m.Name)
+	t, err := r.train(u)
+	if err != nil {
+		return nil, err
 	}
-	return sr, nil
+	return t.router, nil
 }
 
 // GroupView is the grouping stage's output for one method and seed, with
@@ -604,18 +511,23 @@ type GroupView struct {
 // method and seed. The method must use our groups (group=ours with a
 // sample-sample loss).
 func Groups(opts Options, m Method, seed int64) (*GroupView, error) {
-	k, err := keysFor(opts, m, seed)
+	r, err := newRunner(opts)
 	if err != nil {
 		return nil, err
 	}
-	if !router.UsesOurGroups(k.params) {
+	u, err := newUnit(opts, m, seed)
+	if err != nil {
+		return nil, err
+	}
+	if !router.UsesOurGroups(u.params) {
 		return nil, fmt.Errorf("%s: does not use our groups (needs group=ours and lambda > 0)", m.Name)
 	}
-	_, _, _, g, err := grouped(opts, m, seed)
+	g, err := r.groups(u)
 	if err != nil {
 		return nil, err
 	}
-	set, err := train.Prepare(opts.DataDir, data.Tasks, k.params.SamplesPerTask, k.params.ValFraction, k.params.Seed)
+	p := u.params
+	set, err := train.Prepare(opts.DataDir, data.Tasks, p.SamplesPerTask, p.ValFraction, p.Seed)
 	if err != nil {
 		return nil, err
 	}

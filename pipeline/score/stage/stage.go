@@ -18,6 +18,7 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
 	"github.com/routerdc-go/routerdc/pipeline/cache"
 	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/engine"
 	"github.com/routerdc-go/routerdc/pipeline/score"
 	"github.com/routerdc-go/routerdc/pipeline/score/answer"
 	"github.com/routerdc-go/routerdc/pipeline/score/questions"
@@ -26,13 +27,6 @@ import (
 
 // Kind is the declaration kind of a scoring declaration.
 const Kind = "scores"
-
-// Versions of the stage's code enter the cache keys: bump one when what it
-// computes changes.
-const (
-	scoreVersion = "score-1"
-	mergeVersion = "merge-1"
-)
 
 // Decl declares a scoring run: where each LLM's scores come from and which
 // datasets to merge them into.
@@ -222,64 +216,39 @@ type Result struct {
 	Cached  int // sources taken from the cache
 }
 
-// StageGraph describes the scoring steps for --dry-run.
-const StageGraph = `score: one entry per source, keyed by the source's settings and the SHA256 of every file it reads -> records.jsonl
-merge: one entry per dataset, keyed by the score entries it joins, the LLM order and the hole policy -> the RouterDC dataset, copied to out/`
-
 // Run scores every source (or takes it from the cache) and writes every
-// dataset.
+// dataset, on the pipeline's engine (stages score and merge).
 func Run(ctx context.Context, d *Decl, o Options) (*Result, error) {
 	log := o.Log
 	if log == nil {
 		log = io.Discard
 	}
-	if o.DryRun && o.DryRunOut == nil {
-		o.DryRunOut = os.Stdout
+	e, err := engine.New(engine.Pipeline, engine.Options{Cache: o.Cache, Force: o.Force, DryRun: o.DryRun,
+		DryRunOut: o.DryRunOut, Progress: o.Progress})
+	if err != nil {
+		return nil, err
 	}
-	res := &Result{}
-	keys := make([]string, len(d.Sources))
-	memo := map[int][]score.Record{} // without a cache, the records go straight to the merge
-	if o.DryRun {
-		fmt.Fprintf(o.DryRunOut, "%s (%s)\n%s\n", d.Name, Kind, StageGraph)
-	}
+	nodes := make([]*engine.Node, len(d.Sources))
 	for i, raw := range d.Sources {
 		s := d.resolved(raw)
-		k, err := Key(s)
-		if err != nil {
+		if nodes[i], err = node(s); err != nil {
 			return nil, fmt.Errorf("sources[%d] (%s on %s): %w", i, s.LLM, s.Task, err)
-		}
-		keys[i] = k
-		cached := o.Cache != nil && o.Cache.Has("score", k) && !o.Force
-		if o.DryRun {
-			fmt.Fprintf(o.DryRunOut, "  score %-40s %-10s %s  %s\n", s.LLM, s.Task, k[:12], plan(cached))
-			continue
-		}
-		if cached {
-			res.Cached++
-			continue
-		}
-		fmt.Fprintf(log, "scoring %s on %s (%s)\n", s.LLM, s.Task, s.From)
-		recs, partial, err := scoreSource(ctx, s, k, o)
-		if err != nil {
-			return nil, fmt.Errorf("sources[%d] (%s on %s): %w", i, s.LLM, s.Task, err)
-		}
-		res.Scored++
-		if o.Cache != nil {
-			if err := o.Cache.Put("score", k, map[string]any{"source": s}, func(dir string) error {
-				return writeRecords(filepath.Join(dir, "records.jsonl"), recs)
-			}); err != nil {
-				return nil, err
-			}
-		} else {
-			memo[i] = recs
-		}
-		// Only now are the API results safe elsewhere.
-		if partial != "" {
-			os.RemoveAll(partial)
 		}
 	}
+	res := &Result{}
+	recs := make([]*records, len(d.Sources))
+	if !o.DryRun {
+		for i, raw := range d.Sources {
+			s := d.resolved(raw)
+			if recs[i], err = scoreSource(ctx, e, nodes[i], s, log); err != nil {
+				return nil, fmt.Errorf("sources[%d] (%s on %s): %w", i, s.LLM, s.Task, err)
+			}
+		}
+		st := e.Stat(engine.StageScore)
+		res.Scored, res.Cached = st.Ran, st.Cached
+	}
 	for _, ds := range d.Datasets {
-		path, err := d.merge(ds, keys, memo, o, log)
+		path, err := d.merge(e, ds, nodes, recs, log)
 		if err != nil {
 			return nil, err
 		}
@@ -290,99 +259,121 @@ func Run(ctx context.Context, d *Decl, o Options) (*Result, error) {
 	return res, nil
 }
 
-// scoreSource scores one source. An API source's results file lives in a
-// directory named by the source's key (in the cache's partial area, or the
-// temp dir without a cache) so that a killed run resumes it and changed
-// settings start afresh; the caller removes it once the records are safe.
-func scoreSource(ctx context.Context, s Source, key string, o Options) ([]score.Record, string, error) {
-	r := RunOptions{Progress: o.Progress, Log: o.Log, Fingerprint: key}
-	if s.From != FromAPI {
-		recs, err := s.Records(ctx, r)
-		return recs, "", err
-	}
-	dir := filepath.Join(os.TempDir(), "routerdc-score-"+key[:16])
-	if o.Cache != nil {
-		dir = filepath.Join(o.Cache.Dir, "partial", "score-"+key[:16])
-	}
-	if o.Force {
-		os.RemoveAll(dir)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, "", err
-	}
-	r.Out = filepath.Join(dir, "results.jsonl")
-	recs, err := s.Records(ctx, r)
-	if err != nil {
-		return nil, "", fmt.Errorf("%w (scored queries are kept in %s; a rerun resumes)", err, r.Out)
-	}
-	return recs, dir, nil
+// records are a score node's output: in memory when just scored, else the
+// file of its cache entry, read only if a merge needs it.
+type records struct {
+	recs []score.Record
+	path string
 }
 
-func (d *Decl) merge(ds Dataset, keys []string, memo map[int][]score.Record, o Options, log io.Writer) (string, error) {
+func (r *records) read() ([]score.Record, error) {
+	if r.path == "" {
+		return r.recs, nil
+	}
+	return score.ReadRecords(r.path)
+}
+
+// scoreSource scores one source. An API source's results file lives in
+// the node's resume directory (engine.Partial) so that a killed run
+// resumes it and changed settings start afresh; the engine removes it once
+// the records are safe.
+func scoreSource(ctx context.Context, e *engine.Engine, n *engine.Node, s Source, log io.Writer) (*records, error) {
+	return engine.Do(e, n, engine.Step[*records]{
+		Run: func() (*records, error) {
+			fmt.Fprintf(log, "scoring %s on %s (%s)\n", s.LLM, s.Task, s.From)
+			r := RunOptions{Progress: e.Progress, Log: log, Fingerprint: n.Key}
+			if s.From == FromAPI {
+				dir, err := e.Partial(n)
+				if err != nil {
+					return nil, err
+				}
+				r.Out = filepath.Join(dir, "results.jsonl")
+			}
+			recs, err := s.Records(ctx, r)
+			if err != nil && r.Out != "" {
+				return nil, fmt.Errorf("%w (scored queries are kept in %s; a rerun resumes)", err, r.Out)
+			}
+			return &records{recs: recs}, err
+		},
+		Save: func(dir string, r *records) error { return writeRecords(filepath.Join(dir, "records.jsonl"), r.recs) },
+		Load: func(dir string) (*records, error) { return &records{path: filepath.Join(dir, "records.jsonl")}, nil },
+	})
+}
+
+// merged is a merge node's output: the dataset just merged, or the file of
+// its cache entry.
+type merged struct {
+	m    *score.Merged
+	path string
+}
+
+func (d *Decl) merge(e *engine.Engine, ds Dataset, nodes []*engine.Node, recs []*records, log io.Writer) (string, error) {
 	t, _ := questions.Resolve(ds.Task)
-	var inputs []string // score keys, LLM by LLM in the declared order
+	var deps []*engine.Node // LLM by LLM in the declared order
 	for _, llm := range d.LLMs {
 		for _, i := range d.sourcesOf(llm, t.Name) {
-			inputs = append(inputs, keys[i])
+			deps = append(deps, nodes[i])
 		}
-	}
-	k, err := cache.Key(mergeVersion, inputs, d.LLMs, t.Name, ds.Fill, ds.DropIncomplete)
-	if err != nil {
-		return "", err
 	}
 	out := filepath.Join(d.Dir, d.Out, ds.File)
-	cached := o.Cache != nil && o.Cache.Has("merge", k) && !o.Force
-	if o.DryRun {
-		fmt.Fprintf(o.DryRunOut, "  merge %-51s %s  %s -> %s\n", ds.File, k[:12], plan(cached), out)
+	n, err := engine.Pipeline.Node(engine.StageMerge, ds.File+" -> "+out, map[string]any{"llms": d.LLMs, "task": t.Name,
+		"fill": ds.Fill, "drop_incomplete": ds.DropIncomplete}, deps...)
+	if err != nil {
+		return "", err
+	}
+	if e.DryRun {
+		e.Plan(n)
 		return "", nil
 	}
-	if cached {
-		return out, d.publish(o.Cache, k, out)
-	}
-	tmp, err := os.MkdirTemp("", "routerdc-merge-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	// One input per LLM: the records of all its sources on this task.
-	var in []score.Input
-	for n, llm := range d.LLMs {
-		var recs []score.Record
-		for _, i := range d.sourcesOf(llm, t.Name) {
-			part := memo[i]
-			if o.Cache != nil {
-				if part, err = score.ReadRecords(filepath.Join(o.Cache.Path("score", keys[i]), "records.jsonl")); err != nil {
-					return "", err
-				}
+	res, err := engine.Do(e, n, engine.Step[*merged]{
+		Run: func() (*merged, error) {
+			tmp, err := os.MkdirTemp("", "routerdc-merge-")
+			if err != nil {
+				return nil, err
 			}
-			recs = append(recs, part...)
-		}
-		path := filepath.Join(tmp, fmt.Sprintf("%d.jsonl", n))
-		if err := writeRecords(path, recs); err != nil {
-			return "", err
-		}
-		in = append(in, score.Input{Path: path, LLM: llm})
-	}
-	m, err := score.Merge(in, score.MergeOptions{LLMOrder: d.LLMs, Fill: ds.Fill, DropIncomplete: ds.DropIncomplete, Task: t.Name})
+			defer os.RemoveAll(tmp)
+			// One input per LLM: the records of all its sources on this
+			// task, written to a file so that Merge's errors name lines.
+			var in []score.Input
+			for k, llm := range d.LLMs {
+				var all []score.Record
+				for _, i := range d.sourcesOf(llm, t.Name) {
+					part, err := recs[i].read()
+					if err != nil {
+						return nil, err
+					}
+					all = append(all, part...)
+				}
+				path := filepath.Join(tmp, fmt.Sprintf("%d.jsonl", k))
+				if err := writeRecords(path, all); err != nil {
+					return nil, err
+				}
+				in = append(in, score.Input{Path: path, LLM: llm})
+			}
+			m, err := score.Merge(in, score.MergeOptions{LLMOrder: d.LLMs, Fill: ds.Fill, DropIncomplete: ds.DropIncomplete, Task: t.Name})
+			if err != nil {
+				return nil, fmt.Errorf("datasets %s: %w", ds.File, err)
+			}
+			if m.Filled > 0 || m.Dropped > 0 {
+				fmt.Fprintf(log, "%s: %d scores filled, %d queries dropped\n", ds.File, m.Filled, m.Dropped)
+			}
+			return &merged{m: m}, nil
+		},
+		Save: func(dir string, v *merged) error { return v.m.WriteDataset(filepath.Join(dir, "dataset.json")) },
+		Load: func(dir string) (*merged, error) { return &merged{path: filepath.Join(dir, "dataset.json")}, nil },
+	})
 	if err != nil {
-		return "", fmt.Errorf("datasets %s: %w", ds.File, err)
-	}
-	if m.Filled > 0 || m.Dropped > 0 {
-		fmt.Fprintf(log, "%s: %d scores filled, %d queries dropped\n", ds.File, m.Filled, m.Dropped)
-	}
-	if o.Cache == nil {
-		return out, m.WriteDataset(out)
-	}
-	if err := o.Cache.Put("merge", k, map[string]any{"scores": inputs, "llms": d.LLMs, "task": t.Name},
-		func(dir string) error { return m.WriteDataset(filepath.Join(dir, "dataset.json")) }); err != nil {
 		return "", err
 	}
-	return out, d.publish(o.Cache, k, out)
+	if res.path == "" {
+		return out, res.m.WriteDataset(out)
+	}
+	return out, publish(res.path, out)
 }
 
 // publish copies a cached dataset to out, unless out already holds it.
-func (d *Decl) publish(c *cache.Store, key, out string) error {
-	b, err := os.ReadFile(filepath.Join(c.Path("merge", key), "dataset.json"))
+func publish(cached, out string) error {
+	b, err := os.ReadFile(cached)
 	if err != nil {
 		return err
 	}
@@ -399,21 +390,31 @@ func (d *Decl) publish(c *cache.Store, key, out string) error {
 // endpoint is left out (the model name identifies the model; a server moved
 // to another port keeps its scores), as are concurrency and the API key.
 func Key(s Source) (string, error) {
+	n, err := node(s)
+	if err != nil {
+		return "", err
+	}
+	return n.Key, nil
+}
+
+// node is a source's unit of the score stage.
+func node(s Source) (*engine.Node, error) {
+	label := s.LLM + " on " + s.Task
 	var sums []string
 	for _, p := range s.inputs() {
 		sum, err := data.FileSHA256(p)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		sums = append(sums, sum)
 	}
 	t, err := questions.Resolve(s.Task)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	mode, err := answer.ParseMode(s.Mode)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	s.Task, s.Mode = t.Name+"/"+t.Subtask, string(mode)
 	if s.Mode == "" {
@@ -439,7 +440,7 @@ func Key(s Source) (string, error) {
 		}
 	}
 	s.Sandbox = cmp.Or(s.Sandbox, "auto")
-	return cache.Key(scoreVersion, s, sums)
+	return engine.Pipeline.Node(engine.StageScore, label, map[string]any{"source": s, "files_sha256": sums})
 }
 
 func writeRecords(path string, recs []score.Record) error {
@@ -448,12 +449,4 @@ func writeRecords(path string, recs []score.Record) error {
 		return err
 	}
 	return atomicfile.Write(path, b.Bytes())
-}
-
-// plan is a --dry-run line's verdict.
-func plan(cached bool) string {
-	if cached {
-		return "cached"
-	}
-	return "would run"
 }

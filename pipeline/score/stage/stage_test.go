@@ -17,6 +17,7 @@ import (
 
 	"github.com/routerdc-go/routerdc/pipeline/cache"
 	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/engine"
 )
 
 // mcLog writes an lm-eval v0.4.0-0.4.2 log (one JSON array) of two MMLU
@@ -148,6 +149,18 @@ func TestDeclaredStage(t *testing.T) {
 	}
 	if strings.Count(plan.String(), "cached") != 3 || strings.Contains(plan.String(), "would run") {
 		t.Errorf("dry run plan:\n%s", plan.String())
+	}
+	// The keys the plan prints are the keys of the entries the run used.
+	for stage, n := range map[string]int{"score": 2, "merge": 1} {
+		keys := engine.PlannedKeys(plan.String(), stage)
+		if len(keys) != n {
+			t.Errorf("plan names %d %s keys, want %d:\n%s", len(keys), stage, n, plan.String())
+		}
+		for _, k := range keys {
+			if m, _ := filepath.Glob(filepath.Join(store.Dir, stage, k[:2], k+"*", "entry.json")); len(m) != 1 {
+				t.Errorf("plan's %s key %s is not an entry of the run", stage, k)
+			}
+		}
 	}
 }
 
