@@ -174,25 +174,35 @@ func (s *Store) verify(stage, key string) error {
 		// they are recomputed like a damaged one.
 		return damaged(metaFile, "written by an older version without content hashes")
 	}
-	got, err := hashFiles(dir)
+	got, err := HashDir(dir, metaFile)
 	if err != nil {
 		return damaged("", err.Error())
 	}
-	for _, name := range sortedKeys(e.Files) {
+	if file, why := Compare(e.Files, got); file != "" {
+		return damaged(file, why)
+	}
+	return nil
+}
+
+// Compare checks the hashes of a directory's files (got) against the ones
+// recorded when it was written (want): the first file, in sorted order,
+// that is missing, changed or added, and which; "", "" when they match.
+func Compare(want, got map[string]string) (file, why string) {
+	for _, name := range sortedKeys(want) {
 		h, ok := got[name]
 		switch {
 		case !ok:
-			return damaged(name, "file missing")
-		case h != e.Files[name]:
-			return damaged(name, "content changed since it was written")
+			return name, "file missing"
+		case h != want[name]:
+			return name, "content changed since it was written"
 		}
 	}
 	for _, name := range sortedKeys(got) {
-		if _, ok := e.Files[name]; !ok {
-			return damaged(name, "file added since it was written")
+		if _, ok := want[name]; !ok {
+			return name, "file added since it was written"
 		}
 	}
-	return nil
+	return "", ""
 }
 
 // DamagedError is an entry that no longer holds what was written.
@@ -216,9 +226,10 @@ func (e *DamagedError) Error() string {
 	return e.What() + "; rerun with --force to recompute it (or delete " + e.Dir + ")"
 }
 
-// hashFiles returns the hex SHA-256 of every file under dir but the entry
-// record, by slash-separated path relative to dir.
-func hashFiles(dir string) (map[string]string, error) {
+// HashDir returns the hex SHA-256 of every file under dir but skip (a
+// slash-separated path relative to dir; "": none), by slash-separated path
+// relative to dir.
+func HashDir(dir, skip string) (map[string]string, error) {
 	out := map[string]string{}
 	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -228,7 +239,8 @@ func hashFiles(dir string) (map[string]string, error) {
 		if err != nil {
 			return err
 		}
-		if rel == metaFile {
+		rel = filepath.ToSlash(rel)
+		if rel == skip {
 			return nil
 		}
 		if !d.Type().IsRegular() {
@@ -238,7 +250,7 @@ func hashFiles(dir string) (map[string]string, error) {
 		if err != nil {
 			return err
 		}
-		out[filepath.ToSlash(rel)] = h
+		out[rel] = h
 		return nil
 	})
 	return out, err
@@ -297,7 +309,7 @@ func (s *Store) Put(stage, key string, inputs any, write func(dir string) error)
 		return fmt.Errorf("%s stage: %w", stage, err)
 	}
 	seconds := time.Since(start).Seconds()
-	files, err := hashFiles(tmp)
+	files, err := HashDir(tmp, metaFile)
 	if err != nil {
 		return fmt.Errorf("%s stage: %w", stage, err)
 	}
