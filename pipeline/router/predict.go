@@ -2,6 +2,7 @@ package router
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/gomlx/compute"
@@ -13,42 +14,101 @@ import (
 // Predictor runs the router's logits graph. Inputs are padded to a few fixed
 // batch sizes so the graph compiles a handful of times, not once per size.
 type Predictor struct {
-	mu   sync.Mutex
-	exec *model.Exec
-	T    int
+	mu      sync.Mutex
+	backend compute.Backend
+	store   *model.Store
+	exec    *model.Exec // nil: not built, or freed when the predictor was evicted
+	T       int
 }
+
+// maxPredictors bounds the predictors kept: each holds its compiled graphs
+// and keeps its store (weights and optimizer state) alive, and an ablation
+// run trains hundreds of routers in one process, each used for a while and
+// then never again. A few cover the routers in use at once (training,
+// evaluation, a served one).
+const maxPredictors = 4
 
 var (
 	predictorsMu sync.Mutex
-	predictors   = map[*model.Store]*Predictor{}
+	predictors   []*Predictor // least recently used first
 )
 
-// PredictorFor returns the cached predictor of a store.
+// PredictorFor returns the cached predictor of a store, building it if
+// needed and evicting the least recently used one beyond maxPredictors.
 func PredictorFor(backend compute.Backend, store *model.Store, T int) (*Predictor, error) {
 	predictorsMu.Lock()
-	defer predictorsMu.Unlock()
-	if p, ok := predictors[store]; ok && p.T == T {
-		return p, nil
+	var p *Predictor
+	var evicted []*Predictor
+	if i := slices.IndexFunc(predictors, func(p *Predictor) bool { return p.store == store }); i >= 0 {
+		p = predictors[i]
+		predictors = slices.Delete(predictors, i, i+1)
+		if p.T != T || p.backend != backend {
+			evicted, p = append(evicted, p), nil
+		}
 	}
-	exec, err := model.NewExec(backend, store, func(scope *model.Scope, x *Node) *Node {
-		logits, _ := Logits(scope.In(ScopeName), x, T)
+	if p == nil {
+		p = &Predictor{backend: backend, store: store, T: T}
+	}
+	predictors = append(predictors, p)
+	if n := len(predictors) - maxPredictors; n > 0 {
+		evicted = append(evicted, predictors[:n]...)
+		predictors = slices.Delete(predictors, 0, n)
+	}
+	predictorsMu.Unlock()
+	// Freed outside predictorsMu: an evicted predictor may be computing.
+	for _, e := range evicted {
+		e.free()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.build(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// build compiles the graph unless it is there; p.mu is held.
+func (p *Predictor) build() error {
+	if p.exec != nil {
+		return nil
+	}
+	exec, err := model.NewExec(p.backend, p.store, func(scope *model.Scope, x *Node) *Node {
+		logits, _ := Logits(scope.In(ScopeName), x, p.T)
 		return logits
 	})
 	if err != nil {
-		return nil, fmt.Errorf("building the router's inference graph: %w", err)
+		return fmt.Errorf("building the router's inference graph: %w", err)
 	}
 	exec.SetMaxCache(16)
-	p := &Predictor{exec: exec, T: T}
-	predictors[store] = p
-	return p, nil
+	p.exec = exec
+	return nil
+}
+
+// free releases the compiled graphs; a caller still holding p rebuilds
+// them on its next use.
+func (p *Predictor) free() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.exec != nil {
+		p.exec.Finalize()
+		p.exec = nil
+	}
 }
 
 // Forget drops the cached predictor of a store (after its weights are
 // replaced wholesale, or to free memory).
 func Forget(store *model.Store) {
 	predictorsMu.Lock()
-	defer predictorsMu.Unlock()
-	delete(predictors, store)
+	i := slices.IndexFunc(predictors, func(p *Predictor) bool { return p.store == store })
+	var p *Predictor
+	if i >= 0 {
+		p = predictors[i]
+		predictors = slices.Delete(predictors, i, i+1)
+	}
+	predictorsMu.Unlock()
+	if p != nil {
+		p.free()
+	}
 }
 
 var padSizes = []int{1, 8, 64, 512}
@@ -57,6 +117,9 @@ var padSizes = []int{1, 8, 64, 512}
 func (p *Predictor) Logits(x [][]float32) ([][]float32, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if err := p.build(); err != nil {
+		return nil, err
+	}
 	out := make([][]float32, 0, len(x))
 	if len(x) == 0 {
 		return out, nil

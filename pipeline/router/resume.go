@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/gomlx/core/tensors"
@@ -13,6 +14,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model/checkpoint"
 
 	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
+	"github.com/routerdc-go/routerdc/pipeline/cache"
 )
 
 // Resume makes training restartable: with Dir set, Train saves its state
@@ -37,9 +39,23 @@ var ErrStopped = errors.New("training stopped early (Resume.StopAfter)")
 type resumeState struct {
 	Step int          `json:"step"`
 	Res  *TrainResult `json:"result"`
+	// Files are the SHA-256 of the saved variables' files, by path in the
+	// step directory: a changed weight would otherwise be trained on.
+	Files map[string]string `json:"files"`
 }
 
-const latestFile = "latest"
+const (
+	latestFile = "latest"
+	stateFile  = "state.json"
+)
+
+// damagedState is the error for a resume state that cannot be used: the
+// run cannot fix it (the state is all it has of the finished steps), so it
+// says how to start over.
+func damagedState(dir, what string, err error) error {
+	return fmt.Errorf("the saved training state in %s is damaged (%s: %v): delete %s, or rerun with --force, to train from the start",
+		dir, what, err, dir)
+}
 
 // saveState writes the state of step into a fresh directory, then points
 // "latest" at it: a run killed mid-save leaves the previous state intact.
@@ -53,8 +69,14 @@ func saveState(dir string, store *model.Store, step int, res *TrainResult, best 
 		return err
 	}
 	bestStore := model.NewStore()
-	for path, t := range best {
-		c, err := t.LocalClone()
+	// Sorted, so the same state gives the same files.
+	paths := make([]string, 0, len(best))
+	for path := range best {
+		paths = append(paths, path)
+	}
+	slices.Sort(paths)
+	for _, path := range paths {
+		c, err := best[path].LocalClone()
 		if err != nil {
 			return err
 		}
@@ -65,11 +87,15 @@ func saveState(dir string, store *model.Store, step int, res *TrainResult, best 
 	if err := saveStore(bestStore, filepath.Join(sd, "best")); err != nil {
 		return err
 	}
-	b, err := json.Marshal(resumeState{Step: step, Res: res})
+	files, err := cache.HashDir(sd, "")
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.Write(filepath.Join(sd, "state.json"), b); err != nil {
+	b, err := json.Marshal(resumeState{Step: step, Res: res, Files: files})
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(sd, stateFile), b); err != nil {
 		return err
 	}
 	if err := atomicfile.Write(filepath.Join(dir, latestFile), []byte(name)); err != nil {
@@ -93,29 +119,43 @@ func saveStore(store *model.Store, dir string) error {
 }
 
 // loadState restores the last saved state into store; ok is false when
-// there is none.
+// there is none, or when it was saved by a version that recorded no file
+// hashes (it cannot be checked, so training starts over; its files are
+// replaced at the first checkpoint). A state that fails its checks is an
+// error saying how to start over.
 func loadState(dir string, store *model.Store) (st resumeState, best map[string]*tensors.Tensor, ok bool, err error) {
 	name, err := os.ReadFile(filepath.Join(dir, latestFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return st, nil, false, nil
 	}
 	if err != nil {
-		return st, nil, false, err
+		return st, nil, false, damagedState(dir, latestFile, err)
 	}
-	sd := filepath.Join(dir, strings.TrimSpace(string(name)))
-	b, err := os.ReadFile(filepath.Join(sd, "state.json"))
+	step := strings.TrimSpace(string(name))
+	sd := filepath.Join(dir, step)
+	b, err := os.ReadFile(filepath.Join(sd, stateFile))
 	if err != nil {
-		return st, nil, false, err
+		return st, nil, false, damagedState(dir, filepath.Join(step, stateFile), err)
 	}
 	if err := json.Unmarshal(b, &st); err != nil {
-		return st, nil, false, fmt.Errorf("%s: %w", sd, err)
+		return st, nil, false, damagedState(dir, filepath.Join(step, stateFile), err)
+	}
+	if st.Files == nil {
+		return resumeState{}, nil, false, nil
+	}
+	got, err := cache.HashDir(sd, stateFile)
+	if err != nil {
+		return st, nil, false, damagedState(dir, step, err)
+	}
+	if file, why := cache.Compare(st.Files, got); file != "" {
+		return st, nil, false, damagedState(dir, filepath.Join(step, filepath.FromSlash(file)), errors.New(why))
 	}
 	if _, err := checkpoint.Load(store).Dir(filepath.Join(sd, "vars")).Immediate().Done(); err != nil {
-		return st, nil, false, fmt.Errorf("resuming from %s: %w", sd, err)
+		return st, nil, false, damagedState(dir, filepath.Join(step, "vars"), err)
 	}
 	bestStore := model.NewStore()
 	if _, err := checkpoint.Load(bestStore).Dir(filepath.Join(sd, "best")).Immediate().Done(); err != nil {
-		return st, nil, false, fmt.Errorf("resuming from %s: %w", sd, err)
+		return st, nil, false, damagedState(dir, filepath.Join(step, "best"), err)
 	}
 	best = map[string]*tensors.Tensor{}
 	for v := range bestStore.IterVariables() {

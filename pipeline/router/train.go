@@ -40,7 +40,10 @@ type CurvePoint struct {
 	MonitorAcc float64 `json:"monitor_acc,omitempty"`
 }
 
-// TrainResult says what training did.
+// TrainResult says what training did. Seconds is the time spent training,
+// summed over the runs of a resumed training (replaying finished steps is
+// not counted), and StepsPerS is the steps over that time: a run resumed
+// after its last step keeps the rate of the run that trained.
 type TrainResult struct {
 	BestStep  int          `json:"best_step"`
 	BestAcc   float64      `json:"best_select_acc"`
@@ -126,7 +129,14 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 	pos := 0
 
 	bar := newBar(progress, p.Steps, "training "+p.Router)
-	start := time.Now()
+	prior := res.Seconds // the earlier runs' training time
+	var start time.Time  // the first step trained by this run
+	trainedSeconds := func() float64 {
+		if start.IsZero() {
+			return prior
+		}
+		return prior + time.Since(start).Seconds()
+	}
 	D := len(trainSet.X[0])
 	xs := make([]float32, p.BatchSize*D)
 	bScores := make([][]float64, p.BatchSize)
@@ -153,6 +163,9 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 				_ = bar.Add(1)
 			}
 			continue
+		}
+		if start.IsZero() {
+			start = time.Now()
 		}
 		B, K := p.BatchSize, l.KPos
 		batch := train.Batch{
@@ -206,6 +219,7 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 				}
 			}
 			if rs.Dir != "" {
+				res.Seconds = trainedSeconds()
 				if err := saveState(rs.Dir, store, step, res, best); err != nil {
 					return nil, fmt.Errorf("saving the training state: %w", err)
 				}
@@ -221,8 +235,16 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 	if bar != nil {
 		_ = bar.Finish()
 	}
-	res.Seconds = time.Since(start).Seconds()
-	res.StepsPerS = float64(p.Steps-firstStep+1) / res.Seconds // steps trained in this process
+	res.Seconds = trainedSeconds()
+	timed := p.Steps
+	if firstStep > 1 && prior == 0 {
+		// The state of an older version has no time: this run's rate.
+		timed = p.Steps - firstStep + 1
+	}
+	res.StepsPerS = 0
+	if res.Seconds > 0 {
+		res.StepsPerS = float64(timed) / res.Seconds
+	}
 	if err := restore(store, best); err != nil {
 		return nil, err
 	}

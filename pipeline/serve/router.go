@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"strings"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/ml/model"
@@ -229,13 +230,18 @@ func (r *Router) Save(dir string) error {
 }
 
 // saveWeights checkpoints only the router's variables and settings (not the
-// optimizer's moments) with GoMLX's checkpoint format.
+// optimizer's moments) with GoMLX's checkpoint format. The variables are
+// written sorted by path: the checkpoint keeps the store's creation order,
+// which for a resumed run is the map order its state was loaded in, and the
+// same weights must give the same bytes (parameters are already sorted).
 func saveWeights(store *model.Store, dir string) error {
 	clean := model.NewStore()
 	for k, v := range store.IterParams() {
 		clean.SetParam(k, v)
 	}
-	for v := range store.Scope("/" + router.ScopeName).IterVariables() {
+	vars := slices.Collect(store.Scope("/" + router.ScopeName).IterVariables())
+	slices.SortFunc(vars, func(a, b *model.Variable) int { return strings.Compare(a.Path(), b.Path()) })
+	for _, v := range vars {
 		if _, err := v.CloneToStore(clean); err != nil {
 			return fmt.Errorf("copying %s: %w", v.Path(), err)
 		}
