@@ -313,9 +313,14 @@ type Step[T any] struct {
 func Do[T any](e *Engine, n *Node, s Step[T]) (T, error) {
 	var zero T
 	st := e.Stat(n.Stage.Name)
+	// reusable checks the entry's content against its recorded hashes: a
+	// changed entry reads as absent (the cache says so) and is recomputed.
 	if e.reusable(n) {
-		dir, err := e.Cache.Open(n.Stage.Name, n.Key)
-		if err == nil {
+		dir, ok, err := e.Cache.Verified(n.Stage.Name, n.Key)
+		if err != nil {
+			return zero, err
+		}
+		if ok {
 			v, err := s.Load(dir)
 			if err != nil {
 				return zero, fmt.Errorf("cache entry %s/%s (%s): %w; rerun with --force to recompute it",
@@ -323,12 +328,6 @@ func Do[T any](e *Engine, n *Node, s Step[T]) (T, error) {
 			}
 			st.Cached++
 			return v, nil
-		}
-		if !errors.Is(err, cache.ErrChanged) {
-			return zero, err
-		}
-		if e.Progress != nil {
-			fmt.Fprintf(e.Progress, "%v; recomputing\n", err)
 		}
 	}
 	if e.mustBeCached(n.Stage.Name) {

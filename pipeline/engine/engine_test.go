@@ -78,7 +78,10 @@ func run(t *testing.T, o Options, x, y int) (*Engine, string) {
 	}
 	text := Step[string]{
 		Save: func(dir, v string) error { return os.WriteFile(filepath.Join(dir, "out.txt"), []byte(v), 0o644) },
-		Load: func(dir string) (string, error) { b, err := os.ReadFile(filepath.Join(dir, "out.txt")); return string(b), err },
+		Load: func(dir string) (string, error) {
+			b, err := os.ReadFile(filepath.Join(dir, "out.txt"))
+			return string(b), err
+		},
 	}
 	stepA, stepB := text, text
 	stepA.Run = func() (string, error) { return strings.Repeat("a", x), nil }
