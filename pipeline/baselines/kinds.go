@@ -8,7 +8,6 @@ import (
 
 // Keys of the host kinds' own settings.
 const (
-	SettingKNN         = "knn_k"
 	SettingPriorLambda = "prior_lambda"
 	SettingPriorIters  = "prior_iters"
 	SettingPriorAlpha  = "prior_alpha"
@@ -16,13 +15,7 @@ const (
 	SettingPriorTemp   = "prior_task_temp"
 )
 
-// settingKNN is shared by knn and prior (its neighbour count).
-var settingKNN = routers.Int(SettingKNN, 20, routers.Ours, "neighbours of the kNN router (and of prior's shrunk kNN)", routers.AtLeast(1))
-
 func init() {
-	register(hostKind{name: "knn", fileKind: kindKNN, settings: []routers.Setting{settingKNN},
-		empty: func() Router { return &KNN{} },
-		fit:   func(v routers.Values, _ int64) Router { return NewKNN(v.Int(SettingKNN)) }})
 	register(hostKind{name: "task", fileKind: kindTaskLevel,
 		empty: func() Router { return &TaskLevel{} },
 		fit:   func(routers.Values, int64) Router { return NewTaskLevel() }})
