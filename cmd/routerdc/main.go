@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/routerdc-go/routerdc/pipeline/cache"
@@ -21,6 +22,7 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 	"github.com/routerdc-go/routerdc/pipeline/experiments"
 	"github.com/routerdc-go/routerdc/pipeline/router"
+	"github.com/routerdc-go/routerdc/pipeline/routers"
 	"github.com/routerdc-go/routerdc/pipeline/score/stage"
 	"github.com/routerdc-go/routerdc/pipeline/serve"
 	"github.com/routerdc-go/routerdc/pipeline/train"
@@ -31,7 +33,8 @@ const usage = `routerdc: query-based LLM routing (RouterDC, NeurIPS 2024) in Go.
 Commands:
   data       [--data DIR] [--check]                 download the released datasets and verify SHA256
   train      [--data DIR] --out DIR [--seed N] [--set key=value ...]
-                                                    train a router (RouterDC, or --set router=zooter ...)
+                                                    train a router (RouterDC; --set router=KIND for another:
+                                                    "routerdc settings" lists the kinds and every setting)
   eval       --router DIR --data FILE --metric probability|multi_attempt
                                                     print {"accuracy": %, "n": queries} for any RouterDC-format file
   route      --router DIR [QUERY ...]               route queries (stdin lines when none given)
@@ -135,12 +138,26 @@ func cmdData(args []string) error {
 	return nil
 }
 
+// cmdSettings lists every declared setting: key, default, whose choice the
+// default is (the paper's or ours), the kinds that read it, what it does.
 func cmdSettings() error {
-	d := router.DefaultParams()
-	for _, k := range router.ParamNames() {
-		fmt.Printf("%-18s %v\n", k, d[k])
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "SETTING\tDEFAULT\tFROM\tKINDS\tDESCRIPTION")
+	for _, s := range routers.Settings() {
+		kinds := strings.Join(routers.UsedBy(s.Key), ",")
+		if kinds == "" {
+			kinds = "common"
+		}
+		doc := s.Doc
+		if s.Key == router.ParamRouter {
+			doc += ": " + strings.Join(routers.Names(), ", ")
+		}
+		if s.Want != "" {
+			doc += " (" + s.Want + ")"
+		}
+		fmt.Fprintf(w, "%s\t%v\t%s\t%s\t%s\n", s.Key, s.Default, s.Origin, kinds, doc)
 	}
-	return nil
+	return w.Flush()
 }
 
 func cmdTrain(args []string) error {

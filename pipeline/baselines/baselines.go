@@ -63,7 +63,7 @@ func argmax(row []float64) int {
 	return best
 }
 
-// Load reads any router written by Save, dispatching on its kind.
+// Load reads any router written by Save, by the kind its file names.
 func Load(path string) (Router, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -73,20 +73,24 @@ func Load(path string) (Router, error) {
 	if err := json.Unmarshal(data, &h); err != nil {
 		return nil, fmt.Errorf("baselines: %s: %w", path, err)
 	}
-	var r Router
-	switch h.Kind {
-	case kindKNN:
-		r = &KNN{}
-	case kindTaskLevel:
-		r = &TaskLevel{}
-	case kindLora:
-		r = &LoraRetriever{}
-	case kindPrior:
-		r = &TaskPrior{}
-	default:
+	empty, ok := fileKinds[h.Kind]
+	if !ok {
 		return nil, fmt.Errorf("baselines: %s: unknown router kind %q", path, h.Kind)
 	}
+	r := empty()
 	if err := decode(path, data, h.Kind, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// loadFile reads a router file of one kind into r.
+func loadFile(path, kind string, r Router) (Router, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := decode(path, data, kind, r); err != nil {
 		return nil, err
 	}
 	return r, nil

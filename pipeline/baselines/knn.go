@@ -6,12 +6,26 @@ import (
 	"math"
 
 	"github.com/routerdc-go/routerdc/pipeline/parallel"
+	"github.com/routerdc-go/routerdc/pipeline/routers"
 )
 
 // DefaultK is the KNN neighbour count used when K <= 0.
 const DefaultK = 20
 
+// kindKNN is both the router kind ("router=knn") and its file's kind.
 const kindKNN = "knn"
+
+// SettingKNN is the neighbour count; prior reads it too.
+const SettingKNN = "knn_k"
+
+var settingKNN = routers.Int(SettingKNN, DefaultK, routers.Ours, "neighbours of the kNN router (and of prior's shrunk kNN)",
+	routers.AtLeast(1))
+
+func init() {
+	register(hostKind{name: kindKNN, fileKind: kindKNN, settings: []routers.Setting{settingKNN},
+		empty: func() Router { return &KNN{} },
+		fit:   func(v routers.Values, _ int64) Router { return NewKNN(v.Int(SettingKNN)) }})
+}
 
 // KNN routes by the k most cosine-similar training queries: the predicted
 // value of each LLM is the similarity-weighted mean of those neighbours'

@@ -80,7 +80,7 @@ func MakeLabels(p Params, scores [][]float64, groups []int, rng, tieRng *rand.Ra
 // softmax(scores / zooter_temp).
 func targetRow(p Params, s []float64, rng *rand.Rand) []float64 {
 	out := make([]float64, len(s))
-	if p.Router == KindCosine {
+	if k := graphKindOf(p.Router); k != nil && k.oneHot {
 		out[SortDesc(s, rng)[0]] = 1
 		return out
 	}

@@ -11,15 +11,8 @@ import (
 	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
-)
 
-// Model kinds (the "router" setting) trained with this package.
-const (
-	KindRouterDC = "routerdc"
-	// KindCosine is the paper's CosineClassifier: cross-entropy on the argmax LLM.
-	KindCosine = "cosine"
-	// KindZooter is ZOOTER: KL between softmax(logits) and softmax(scores).
-	KindZooter = "zooter"
+	"github.com/routerdc-go/routerdc/pipeline/routers"
 )
 
 // ScopeName is where the model's variables live in the store.
@@ -140,18 +133,21 @@ func CrossEntropyLoss(logits, target *Node) *Node {
 
 // LossFn returns the training loss for the store's router kind.
 func LossFn(scope *model.Scope) func(labels, predictions []*Node) *Node {
-	kind := model.GetParamOr(scope, ParamRouter, KindRouterDC)
-	lambda := model.GetParamOr(scope, ParamLambda, 1.0)
+	k := graphKindOf(model.GetParamOr(scope, ParamRouter, KindRouterDC))
+	crossEntropy := k != nil && k.crossEntropy
+	ssWeight := ParamLambda
+	if k != nil {
+		ssWeight = k.ssWeight
+	}
+	lambda := model.GetParamOr(scope, ssWeight, routers.Default(ssWeight).(float64))
 	return func(labels, predictions []*Node) *Node {
 		logits, emb := predictions[0], predictions[1]
 		var loss *Node
-		switch kind {
-		case KindCosine, KindZooter:
+		if crossEntropy {
 			// The baselines take the sample-sample loss only when asked
 			// (baseline_lambda > 0: the paper's Tables 11-12).
 			loss = CrossEntropyLoss(logits, labels[LabelTarget])
-			lambda = model.GetParamOr(scope, ParamBaselineLambda, 0.0)
-		default:
+		} else {
 			loss = SampleLLMLoss(logits, labels[LabelPosOneHot], labels[LabelPosMask], labels[LabelNegMask])
 		}
 		if lambda != 0 {

@@ -13,22 +13,12 @@ import (
 	"github.com/gomlx/gomlx/ml/train"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/routerdc-go/routerdc/pipeline/routers"
 )
 
 // Examples are encoded queries with their scores.
-type Examples struct {
-	X [][]float32
-	// Scores are the raw per-LLM scores, in the dataset's LLM order.
-	Scores [][]float64
-	// Credit marks probability-metric queries (credit = score > 0); the
-	// others are multi-attempt (credit = score).
-	Credit []bool
-	Task   []int // index into the task list
-	Group  []int // released cluster id (or our own grouping)
-}
-
-// Len is the number of examples.
-func (e *Examples) Len() int { return len(e.X) }
+type Examples = routers.Examples
 
 // CurvePoint is one checkpoint evaluation.
 type CurvePoint struct {
@@ -89,13 +79,17 @@ func Train(backend compute.Backend, store *model.Store, trainSet, selectSet *Exa
 // TrainWith is Train with a resumable state directory (see Resume).
 func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet *Examples, progress io.Writer, rs Resume) (*TrainResult, error) {
 	p := ReadParams(store)
-	if !IsGraphKind(p.Router) {
+	kind := graphKindOf(p.Router)
+	if kind == nil {
 		return nil, fmt.Errorf("router %q is not trained with GoMLX", p.Router)
 	}
 	if trainSet.Len() < p.BatchSize {
 		return nil, fmt.Errorf("training set has %d queries, fewer than batch_size=%d", trainSet.Len(), p.BatchSize)
 	}
 	T := len(trainSet.Scores[0])
+	if err := kind.Check(p.Values, T); err != nil {
+		return nil, err
+	}
 	groups := trainSet.Group
 	if p.Group == "task" {
 		groups = trainSet.Task

@@ -11,24 +11,24 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
-	"strings"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/model/checkpoint"
 
 	"github.com/routerdc-go/routerdc/pipeline/backend"
 	"github.com/routerdc-go/routerdc/pipeline/baselines"
 	"github.com/routerdc-go/routerdc/pipeline/encode"
 	"github.com/routerdc-go/routerdc/pipeline/router"
+	"github.com/routerdc-go/routerdc/pipeline/routers"
 )
 
-// File names inside a router directory.
+// File names inside a router directory (the kinds' own files are theirs
+// to name; these two are kept for readers of old directories).
 const (
 	MetaFile     = "router.json"
 	EncoderFile  = "encoder.json"
-	BaselineFile = "baseline.json"
-	WeightsDir   = "weights"
+	BaselineFile = baselines.File
+	WeightsDir   = router.WeightsDir
 )
 
 // Meta describes a trained router: enough to rebuild and to audit it.
@@ -74,21 +74,35 @@ type HostRouter = baselines.Router
 type Router struct {
 	Meta    Meta
 	Encoder encode.Persistent
+	Model   routers.Model
+	kind    routers.Kind
+}
 
-	// Exactly one of Store (GoMLX kinds) or Host is set.
-	Store   *model.Store
-	Host    HostRouter
-	backend compute.Backend
+// New wraps a fitted model of the kind Meta.Kind names.
+func New(meta Meta, enc encode.Persistent, m routers.Model) (*Router, error) {
+	k, err := routers.Lookup(meta.Kind)
+	if err != nil {
+		return nil, err
+	}
+	return &Router{Meta: meta, Encoder: enc, Model: m, kind: k}, nil
 }
 
 // NewGraphRouter wraps a trained GoMLX store.
 func NewGraphRouter(meta Meta, enc encode.Persistent, store *model.Store, b compute.Backend) *Router {
-	return &Router{Meta: meta, Encoder: enc, Store: store, backend: b}
+	return mustNew(meta, enc, &router.GraphModel{Store: store, Backend: b, NumLLMs: len(meta.LLMs)})
 }
 
 // NewHostRouter wraps a host-side router.
 func NewHostRouter(meta Meta, enc encode.Persistent, h HostRouter) *Router {
-	return &Router{Meta: meta, Encoder: enc, Host: h}
+	return mustNew(meta, enc, baselines.Model(h))
+}
+
+func mustNew(meta Meta, enc encode.Persistent, m routers.Model) *Router {
+	r, err := New(meta, enc, m)
+	if err != nil {
+		panic(err)
+	}
+	return r
 }
 
 // ScoresFromFeatures returns one value per LLM per encoded query: logits for
@@ -115,23 +129,7 @@ func MaskLLM(scores [][]float64, llms []string, name string) [][]float64 {
 	return scores
 }
 
-func (r *Router) rawScores(x [][]float32) ([][]float64, error) {
-	if r.Host != nil {
-		return r.Host.Scores(x), nil
-	}
-	logits, err := router.Predict(r.backend, r.Store, x, len(r.Meta.LLMs))
-	if err != nil {
-		return nil, err
-	}
-	out := make([][]float64, len(logits))
-	for i, row := range logits {
-		out[i] = make([]float64, len(row))
-		for t, v := range row {
-			out[i][t] = float64(v)
-		}
-	}
-	return out, nil
-}
+func (r *Router) rawScores(x [][]float32) ([][]float64, error) { return r.Model.Scores(x) }
 
 // Scores encodes texts and scores them.
 func (r *Router) Scores(texts []string) ([][]float64, error) {
@@ -146,7 +144,7 @@ func (r *Router) Scores(texts []string) ([][]float64, error) {
 // logits for GoMLX routers; host routers' values normalised to sum 1.
 func (r *Router) Probabilities(scores []float64) []float64 {
 	out := make([]float64, len(scores))
-	if r.Host != nil {
+	if !r.kind.GoMLX() {
 		var sum float64
 		for _, v := range scores {
 			sum += math.Max(v, 0)
@@ -202,12 +200,8 @@ func (r *Router) Save(dir string) error {
 	if err := r.Encoder.Save(filepath.Join(tmp, EncoderFile)); err != nil {
 		return err
 	}
-	if r.Host != nil {
-		if err := r.Host.Save(filepath.Join(tmp, BaselineFile)); err != nil {
-			return fmt.Errorf("saving %s router: %w", r.Meta.Kind, err)
-		}
-	} else if err := saveWeights(r.Store, filepath.Join(tmp, WeightsDir)); err != nil {
-		return err
+	if err := r.Model.Save(tmp); err != nil {
+		return fmt.Errorf("saving %s router: %w", r.Meta.Kind, err)
 	}
 	meta, err := json.MarshalIndent(r.Meta, "", "  ")
 	if err != nil {
@@ -227,33 +221,6 @@ func (r *Router) Save(dir string) error {
 		return err
 	}
 	return os.RemoveAll(old)
-}
-
-// saveWeights checkpoints only the router's variables and settings (not the
-// optimizer's moments) with GoMLX's checkpoint format. The variables are
-// written sorted by path: the checkpoint keeps the store's creation order,
-// which for a resumed run is the map order its state was loaded in, and the
-// same weights must give the same bytes (parameters are already sorted).
-func saveWeights(store *model.Store, dir string) error {
-	clean := model.NewStore()
-	for k, v := range store.IterParams() {
-		clean.SetParam(k, v)
-	}
-	vars := slices.Collect(store.Scope("/" + router.ScopeName).IterVariables())
-	slices.SortFunc(vars, func(a, b *model.Variable) int { return strings.Compare(a.Path(), b.Path()) })
-	for _, v := range vars {
-		if _, err := v.CloneToStore(clean); err != nil {
-			return fmt.Errorf("copying %s: %w", v.Path(), err)
-		}
-	}
-	h, err := checkpoint.Build(clean).Dir(dir).Keep(1).Done()
-	if err != nil {
-		return fmt.Errorf("checkpoint %s: %w", dir, err)
-	}
-	if err := h.Save(); err != nil {
-		return fmt.Errorf("checkpoint %s: %w", dir, err)
-	}
-	return nil
 }
 
 // Load reads a router directory.
@@ -276,32 +243,31 @@ func Load(dir string) (*Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !router.IsGraphKind(meta.Kind) {
-		h, err := baselines.Load(filepath.Join(dir, BaselineFile))
-		if err != nil {
-			return nil, err
-		}
-		return NewHostRouter(meta, enc, h), nil
+	kind, err := routers.Lookup(meta.Kind)
+	if err != nil {
+		return nil, fmt.Errorf("%s: field \"kind\": %w", filepath.Join(dir, MetaFile), err)
 	}
-	b2, err := backend.New()
+	m, err := kind.Load(dir, len(meta.LLMs))
 	if err != nil {
 		return nil, err
 	}
-	store := model.NewStore()
-	if _, err := checkpoint.Load(store).Dir(filepath.Join(dir, WeightsDir)).Immediate().Done(); err != nil {
-		return nil, fmt.Errorf("loading weights from %s: %w", filepath.Join(dir, WeightsDir), err)
-	}
-	return NewGraphRouter(meta, enc, store, b2), nil
+	return &Router{Meta: meta, Encoder: enc, Model: m, kind: kind}, nil
 }
 
-// Embeddings returns the GoMLX router's query embeddings of texts.
+// Embedder is a model with learned query embeddings (the GoMLX kinds).
+type Embedder interface {
+	Embeddings(x [][]float32) ([][]float32, error)
+}
+
+// Embeddings returns the router's learned query embeddings of texts.
 func (r *Router) Embeddings(texts []string) ([][]float32, error) {
-	if r.Store == nil {
+	e, ok := r.Model.(Embedder)
+	if !ok {
 		return nil, fmt.Errorf("router %s has no learned query embeddings", r.Meta.Kind)
 	}
 	x, err := r.Encoder.Encode(texts)
 	if err != nil {
 		return nil, err
 	}
-	return router.Embeddings(r.backend, r.Store, x)
+	return e.Embeddings(x)
 }

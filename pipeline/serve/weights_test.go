@@ -34,10 +34,11 @@ func TestResumedWeightsByteIdentical(t *testing.T) {
 		if _, err := router.TrainWith(b, store, ex, ex, nil, rs); err != nil {
 			return nil, err
 		}
-		dir := filepath.Join(t.TempDir(), "weights")
-		if err := saveWeights(store, dir); err != nil {
+		parent := t.TempDir()
+		if err := (&router.GraphModel{Store: store, Backend: b}).Save(parent); err != nil {
 			t.Fatal(err)
 		}
+		dir := filepath.Join(parent, router.WeightsDir)
 		files := map[string][]byte{}
 		for _, ext := range []string{".json", ".bin"} {
 			found, _ := filepath.Glob(filepath.Join(dir, "*"+ext))

@@ -11,12 +11,11 @@ import (
 
 	"github.com/gomlx/gomlx/ml/model"
 
-	"github.com/routerdc-go/routerdc/pipeline/backend"
-	"github.com/routerdc-go/routerdc/pipeline/baselines"
 	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/encode"
 	"github.com/routerdc-go/routerdc/pipeline/group"
 	"github.com/routerdc-go/routerdc/pipeline/router"
+	"github.com/routerdc-go/routerdc/pipeline/routers"
 	"github.com/routerdc-go/routerdc/pipeline/serve"
 )
 
@@ -105,11 +104,25 @@ func RunWithOptions(dir string, store *model.Store, o Options, progress io.Write
 		return nil, err
 	}
 	p := router.ReadParams(store)
+	kind, err := routers.Lookup(p.Router)
+	if err != nil {
+		return nil, err
+	}
 	set, err := Prepare(dir, data.Tasks, p.SamplesPerTask, p.ValFraction, p.Seed)
 	if err != nil {
 		return nil, err
 	}
 	if err := restrictLLMs(set, p); err != nil {
+		return nil, err
+	}
+	if err := kind.Check(p.Values, len(set.LLMs)); err != nil {
+		return nil, err
+	}
+	width := 1 << p.EncoderBits
+	if enc != nil {
+		width = enc.Dim()
+	}
+	if err := checkFeatureMemory(len(set.Train)+len(set.Val)+len(o.Monitor), width); err != nil {
 		return nil, err
 	}
 	rep := &Report{NumTrain: len(set.Train), NumVal: len(set.Val)}
@@ -143,46 +156,39 @@ func RunWithOptions(dir string, store *model.Store, o Options, progress io.Write
 	}
 
 	t1 := time.Now()
-	var r *serve.Router
-	if router.IsGraphKind(p.Router) {
-		b, err := backend.New()
-		if err != nil {
-			return nil, err
-		}
-		sel := trainEx
-		if p.Select == "val" {
-			sel = valEx
-		}
-		if router.UsesOurGroups(p) {
-			groups := o.Groups
-			if groups == nil {
-				if groups, err = OurGroups(trainEx.X, p, progress); err != nil {
-					return nil, err
-				}
-			}
-			if len(groups) != trainEx.Len() {
-				return nil, fmt.Errorf("%d group ids for %d training rows", len(groups), trainEx.Len())
-			}
-			trainEx.Group = groups
-		}
-		rs := router.Resume{Dir: o.ResumeDir}
-		if len(o.Monitor) > 0 {
-			if rs.Monitor, err = Examples(enc, o.Monitor); err != nil {
+	in := routers.FitInput{Store: store, Values: p.Values, Seed: p.Seed, Train: trainEx, Select: trainEx,
+		ResumeDir: o.ResumeDir, Progress: progress}
+	if p.Select == "val" {
+		in.Select = valEx
+	}
+	if router.UsesOurGroups(p) {
+		groups := o.Groups
+		if groups == nil {
+			if groups, err = OurGroups(trainEx.X, p, progress); err != nil {
 				return nil, err
 			}
 		}
-		res, err := router.TrainWith(b, store, trainEx, sel, progress, rs)
-		if err != nil {
+		if len(groups) != trainEx.Len() {
+			return nil, fmt.Errorf("%d group ids for %d training rows", len(groups), trainEx.Len())
+		}
+		trainEx.Group = groups
+	}
+	in.Targets = router.TargetScores(p, trainEx)
+	if len(o.Monitor) > 0 {
+		if in.Monitor, err = Examples(enc, o.Monitor); err != nil {
 			return nil, err
 		}
-		rep.Train = res
-		r = serve.NewGraphRouter(meta, enc, store, b)
-	} else {
-		h, err := FitHost(p, trainEx)
-		if err != nil {
-			return nil, err
-		}
-		r = serve.NewHostRouter(meta, enc, h)
+	}
+	m, err := kind.Fit(in)
+	if err != nil {
+		return nil, fmt.Errorf("fitting %s: %w", p.Router, err)
+	}
+	if g, ok := m.(*router.GraphModel); ok {
+		rep.Train = g.Result
+	}
+	r, err := serve.New(meta, enc, m)
+	if err != nil {
+		return nil, err
 	}
 	rep.Timing.FitS = time.Since(t1).Seconds()
 	if valEx.Len() > 0 {
@@ -207,6 +213,9 @@ func Examples(enc encode.Encoder, rows []Row) (*router.Examples, error) {
 	ex := &router.Examples{}
 	if len(rows) == 0 {
 		return ex, nil
+	}
+	if err := checkFeatureMemory(len(rows), enc.Dim()); err != nil {
+		return nil, err
 	}
 	x, err := enc.Encode(Questions(rows))
 	if err != nil {
@@ -241,28 +250,6 @@ func Settings(store *model.Store) map[string]any {
 		out[strings.TrimPrefix(k, "/")] = v
 	}
 	return out
-}
-
-// FitHost fits a host-side router kind on the training targets.
-func FitHost(p router.Params, ex *router.Examples) (serve.HostRouter, error) {
-	var h serve.HostRouter
-	switch p.Router {
-	case router.KindKNN:
-		h = baselines.NewKNN(p.KNN)
-	case router.KindTask:
-		h = baselines.NewTaskLevel()
-	case router.KindLora:
-		h = baselines.NewLoraRetriever(p.Clusters, p.Seed)
-	case router.KindPrior:
-		h = &baselines.TaskPrior{K: p.KNN, Alpha: p.PriorAlpha, TaskTemp: p.PriorTaskTemp, Power: p.PriorPower,
-			Lambda: p.PriorLambda, Iters: p.PriorIters}
-	default:
-		return nil, fmt.Errorf("router %q is not a host-side router", p.Router)
-	}
-	if err := h.Fit(ex.X, router.TargetScores(p, ex), ex.Task); err != nil {
-		return nil, fmt.Errorf("fitting %s: %w", p.Router, err)
-	}
-	return h, nil
 }
 
 // restrictLLMs keeps the first `llms` LLMs of the file order (paper Table
