@@ -15,6 +15,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
 	"github.com/routerdc-go/routerdc/pipeline/router"
 	"github.com/routerdc-go/routerdc/pipeline/serve"
 	"github.com/routerdc-go/routerdc/pipeline/train"
@@ -29,7 +30,7 @@ var (
 // trainedRouter trains (once) the default RouterDC used by the routing
 // benchmarks.
 func trainedRouter(b *testing.B) *serve.Router {
-	dir := data.RequireTestDir(b)
+	dir := datatest.RequireDir(b)
 	trainedOnce.Do(func() {
 		trained, trainedErr = train.Run(dir, paperStore(1), nil)
 	})
@@ -40,7 +41,7 @@ func trainedRouter(b *testing.B) *serve.Router {
 }
 
 func testQueries(b *testing.B) []string {
-	ds, err := data.Load(filepath.Join(data.RequireTestDir(b), "split2_model7", "mmlu_test.json"))
+	ds, err := data.Load(filepath.Join(datatest.RequireDir(b), "split2_model7", "mmlu_test.json"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func paperStore(seed int64) *model.Store {
 // BenchmarkTrainRouterDC: the `routerdc train` path (1000 steps, batch 64):
 // data, encoder fit, features, training. Target: <= 60 s wall on 2 cores.
 func BenchmarkTrainRouterDC(b *testing.B) {
-	dir := data.RequireTestDir(b)
+	dir := datatest.RequireDir(b)
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
 		r, err := train.Run(dir, paperStore(int64(i+1)), nil)
@@ -80,7 +81,7 @@ func BenchmarkTrainRouterDC(b *testing.B) {
 // BenchmarkGroupingStage: t-SNE of the 5000 training queries to 5
 // dimensions plus k-means (computed once per seed and cached).
 func BenchmarkGroupingStage(b *testing.B) {
-	dir := data.RequireTestDir(b)
+	dir := datatest.RequireDir(b)
 	p := router.ReadParams(router.NewStore(1))
 	set, err := train.Prepare(dir, data.Tasks, p.SamplesPerTask, 0, 1)
 	if err != nil {
