@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
+	"github.com/routerdc-go/routerdc/pipeline/encode"
 	"github.com/routerdc-go/routerdc/pipeline/router"
 	"github.com/routerdc-go/routerdc/pipeline/serve"
 	"github.com/routerdc-go/routerdc/pipeline/train"
@@ -140,6 +142,43 @@ func BenchmarkRouteSingle(b *testing.B) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
+}
+
+// BenchmarkHashedEncode: the default hashed n-gram encoder (fitted on the
+// training queries) over every released query, in batches of 1024 as
+// `routerdc eval` encodes. No target; it was a log line in a test before.
+func BenchmarkHashedEncode(b *testing.B) {
+	dir := datatest.RequireDir(b)
+	var train, all []string
+	for _, f := range data.Files() {
+		ds, err := data.Load(filepath.Join(dir, filepath.FromSlash(f.Path)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if strings.HasPrefix(f.Path, "split2_model7_cluster/") {
+			continue // the same questions as split2_model7's training files
+		}
+		for _, q := range ds.Queries {
+			all = append(all, q.Question)
+			if strings.HasSuffix(f.Path, "train.json") {
+				train = append(train, q.Question)
+			}
+		}
+	}
+	enc := encode.NewHashed(encode.HashedConfig{})
+	start := time.Now()
+	enc.Fit(train)
+	b.ReportMetric(float64(len(train))/time.Since(start).Seconds(), "fit_queries/s")
+	b.ResetTimer()
+	start = time.Now()
+	for i := 0; i < b.N; i++ {
+		for lo := 0; lo < len(all); lo += 1024 {
+			if _, err := enc.Encode(all[lo:min(lo+1024, len(all))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(len(all)*b.N)/time.Since(start).Seconds(), "queries/s")
 }
 
 func TestMain(m *testing.M) {
