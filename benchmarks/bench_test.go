@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,8 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
+	"github.com/routerdc-go/routerdc/pipeline/encode"
 	"github.com/routerdc-go/routerdc/pipeline/router"
 	"github.com/routerdc-go/routerdc/pipeline/serve"
 	"github.com/routerdc-go/routerdc/pipeline/train"
@@ -29,7 +32,7 @@ var (
 // trainedRouter trains (once) the default RouterDC used by the routing
 // benchmarks.
 func trainedRouter(b *testing.B) *serve.Router {
-	dir := data.RequireTestDir(b)
+	dir := datatest.RequireDir(b)
 	trainedOnce.Do(func() {
 		trained, trainedErr = train.Run(dir, paperStore(1), nil)
 	})
@@ -40,7 +43,7 @@ func trainedRouter(b *testing.B) *serve.Router {
 }
 
 func testQueries(b *testing.B) []string {
-	ds, err := data.Load(filepath.Join(data.RequireTestDir(b), "split2_model7", "mmlu_test.json"))
+	ds, err := data.Load(filepath.Join(datatest.RequireDir(b), "split2_model7", "mmlu_test.json"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -63,7 +66,7 @@ func paperStore(seed int64) *model.Store {
 // BenchmarkTrainRouterDC: the `routerdc train` path (1000 steps, batch 64):
 // data, encoder fit, features, training. Target: <= 60 s wall on 2 cores.
 func BenchmarkTrainRouterDC(b *testing.B) {
-	dir := data.RequireTestDir(b)
+	dir := datatest.RequireDir(b)
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
 		r, err := train.Run(dir, paperStore(int64(i+1)), nil)
@@ -80,7 +83,7 @@ func BenchmarkTrainRouterDC(b *testing.B) {
 // BenchmarkGroupingStage: t-SNE of the 5000 training queries to 5
 // dimensions plus k-means (computed once per seed and cached).
 func BenchmarkGroupingStage(b *testing.B) {
-	dir := data.RequireTestDir(b)
+	dir := datatest.RequireDir(b)
 	p := router.ReadParams(router.NewStore(1))
 	set, err := train.Prepare(dir, data.Tasks, p.SamplesPerTask, 0, 1)
 	if err != nil {
@@ -139,6 +142,43 @@ func BenchmarkRouteSingle(b *testing.B) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
+}
+
+// BenchmarkHashedEncode: the default hashed n-gram encoder (fitted on the
+// training queries) over every released query, in batches of 1024 as
+// `routerdc eval` encodes. No target; it was a log line in a test before.
+func BenchmarkHashedEncode(b *testing.B) {
+	dir := datatest.RequireDir(b)
+	var train, all []string
+	for _, f := range data.Files() {
+		ds, err := data.Load(filepath.Join(dir, filepath.FromSlash(f.Path)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if strings.HasPrefix(f.Path, "split2_model7_cluster/") {
+			continue // the same questions as split2_model7's training files
+		}
+		for _, q := range ds.Queries {
+			all = append(all, q.Question)
+			if strings.HasSuffix(f.Path, "train.json") {
+				train = append(train, q.Question)
+			}
+		}
+	}
+	enc := encode.NewHashed(encode.HashedConfig{})
+	start := time.Now()
+	enc.Fit(train)
+	b.ReportMetric(float64(len(train))/time.Since(start).Seconds(), "fit_queries/s")
+	b.ResetTimer()
+	start = time.Now()
+	for i := 0; i < b.N; i++ {
+		for lo := 0; lo < len(all); lo += 1024 {
+			if _, err := enc.Encode(all[lo:min(lo+1024, len(all))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(len(all)*b.N)/time.Since(start).Seconds(), "queries/s")
 }
 
 func TestMain(m *testing.M) {

@@ -37,7 +37,8 @@ Commands:
                                                     "routerdc settings" lists the kinds and every setting)
   eval       --router DIR --data FILE --metric probability|multi_attempt
                                                     print {"accuracy": %, "n": queries} for any RouterDC-format file
-  route      --router DIR [QUERY ...]               route queries (stdin lines when none given)
+  route      --router DIR [QUERY ...]               route queries (else one per stdin line; a line over
+                                                    16 MiB is an error naming its line number)
   validate   [--data DIR] [--seeds 1,2,3] CONFIG ...   compare settings on validation splits of the TRAINING
                                                     files (never the test sets); CONFIG is "key=value;key=value"
   reproduce  [--data DIR] [--out results] [--seeds 1,2,3,4,5] [--set key=value ...] [CACHE FLAGS]
@@ -251,9 +252,29 @@ func round(v float64, digits int) float64 {
 	return f
 }
 
+// maxRouteLine bounds one stdin query of `routerdc route`, so that a file
+// piped by mistake (or one without newlines) cannot take all the memory.
+const maxRouteLine = 16 << 20
+
+// routeBatch is how many stdin queries are routed (and answered) at a time.
+const routeBatch = 256
+
 func cmdRoute(args []string) error {
 	fs := newFlags("route")
 	rdir := fs.String("router", "", "router directory (from `routerdc train`)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), `Usage: routerdc route --router DIR [QUERY ...]
+
+Routes each QUERY, or else each non-blank line of stdin (one query per line,
+trailing CR/LF removed), and prints one JSON line per query:
+{"query": ..., "llm": ..., "probabilities": {llm: p, ...}}.
+Stdin queries are answered in batches of %d as they are read. A line over
+%d MiB is an error that gives its line number; the answers to the lines
+before it are printed first.
+
+`, routeBatch, maxRouteLine>>20)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -287,25 +308,77 @@ func cmdRoute(args []string) error {
 	if fs.NArg() > 0 {
 		return emit(fs.Args())
 	}
-	sc := bufio.NewScanner(os.Stdin)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	return routeLines(os.Stdin, emit)
+}
+
+// routeLines passes the non-blank lines of in to emit in batches of
+// routeBatch. Whatever stops it (a line over maxRouteLine, a read error),
+// the lines read before are emitted first: their answers are never lost.
+func routeLines(in io.Reader, emit func([]string) error) error {
+	br := bufio.NewReader(in)
 	var batch []string
-	for sc.Scan() {
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
 		}
-		batch = append(batch, sc.Text())
-		if len(batch) == 256 {
-			if err := emit(batch); err != nil {
-				return err
-			}
-			batch = batch[:0]
-		}
-	}
-	if err := sc.Err(); err != nil {
+		err := emit(batch)
+		batch = batch[:0]
 		return err
 	}
-	return emit(batch)
+	for line := 1; ; line++ {
+		text, err := readLine(br, maxRouteLine)
+		if errors.Is(err, errLineTooLong) {
+			if err := flush(); err != nil {
+				return err
+			}
+			return fmt.Errorf("stdin line %d is over %d MiB (one query per line, each at most %d MiB); "+
+				"the queries before it were routed", line, maxRouteLine>>20, maxRouteLine>>20)
+		}
+		if err != nil && err != io.EOF { // text may be cut short: not routed
+			if ferr := flush(); ferr != nil {
+				return ferr
+			}
+			return fmt.Errorf("reading stdin line %d: %w", line, err)
+		}
+		if strings.TrimSpace(text) != "" {
+			batch = append(batch, text)
+		}
+		if err == io.EOF {
+			return flush()
+		}
+		if len(batch) == routeBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+var errLineTooLong = errors.New("line too long")
+
+// readLine reads one line of at most max bytes, without its "\n" or "\r\n"
+// (as bufio.ScanLines). The last line may lack a newline: it comes with
+// io.EOF. A longer line gives errLineTooLong once max+1 bytes are read, so
+// memory stays bounded.
+func readLine(br *bufio.Reader, max int) (string, error) {
+	var buf []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		buf = append(buf, chunk...)
+		content := len(buf)
+		if err == nil {
+			content-- // the newline
+		}
+		if content > max {
+			return "", errLineTooLong
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		line := strings.TrimSuffix(string(buf), "\n")
+		line = strings.TrimSuffix(line, "\r")
+		return line, err
+	}
 }
 
 type kv struct {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
 )
 
 // binary builds the CLI once per test run.
@@ -35,7 +35,7 @@ func run(t *testing.T, bin string, stdin string, args ...string) (stdout, stderr
 }
 
 func TestCLI(t *testing.T) {
-	dir := data.RequireTestDir(t)
+	dir := datatest.RequireDir(t)
 	bin := binary(t)
 	rdir := filepath.Join(t.TempDir(), "r")
 	_, stderr, err := run(t, bin, "", "train", "--data", dir, "--out", rdir, "--seed", "3",

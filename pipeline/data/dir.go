@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"testing"
 )
 
 // EnvVar names the environment variable that points at the data directory.
@@ -89,10 +88,12 @@ func HasAnyFile(dir string) bool {
 	return false
 }
 
-// TestDir is for tests that need the real data. It returns the data dir, or
-// skip != "" when the data was simply never fetched (ROUTERDC_DATA unset and
-// no file in the default dir), or err when the data is expected but broken
-// (ROUTERDC_DATA set, or the default dir partly filled): that must fail.
+// TestDir is for tests that need the real data (datatest.RequireDir wraps it
+// for testing.TB, so that this package does not link testing into the
+// binary). It returns the data dir, or skip != "" when the data was simply
+// never fetched (ROUTERDC_DATA unset and no file in the default dir), or err
+// when the data is expected but broken (ROUTERDC_DATA set, or the default
+// dir partly filled): that must fail.
 func TestDir() (dir, skip string, err error) {
 	dir = Dir("")
 	_, explicit := os.LookupEnv(EnvVar)
@@ -117,18 +118,4 @@ func FileSHA256(path string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// RequireTestDir is TestDir for tests and benchmarks: it returns the data
-// directory, skips when no data is set up and fails when it is set up wrong.
-func RequireTestDir(t testing.TB) string {
-	t.Helper()
-	dir, skip, err := TestDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if skip != "" {
-		t.Skip(skip)
-	}
-	return dir
 }

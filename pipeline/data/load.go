@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // ValidationError is what Load returns for a file whose content is not a valid
@@ -38,6 +39,13 @@ func (e *ValidationError) Error() string {
 // {"question": str, "scores": {llm: number, ...}, "cluster_id"?: int}.
 // Dataset.LLMs keeps the order of the first record's scores, because the
 // official code indexes LLMs by that order; every record must repeat it.
+//
+// The file must be UTF-8 (a leading byte order mark is skipped); text that
+// is not valid UTF-8 is an error, not silently turned into U+FFFD. The same
+// question may appear in several records (see parser.record).
+//
+// The file is read into memory once and decoded token by token: live memory
+// is the file's bytes plus the parsed records, linear in the file size.
 func Load(path string) (*Dataset, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -91,7 +99,8 @@ func diffLLMs(want, got []string) string {
 // survives (a Go map would lose it) and every error knows where it happened.
 type parser struct {
 	file  string
-	data  []byte
+	data  []byte // the file after any byte order mark
+	base  int    // bytes of byte order mark skipped, added to reported positions
 	dec   *json.Decoder
 	rec   int
 	field string
@@ -102,7 +111,16 @@ type parser struct {
 // Parse is Load on a file's content; path names it in errors.
 func Parse(path string, b []byte) (*Dataset, error) {
 	p := &parser{file: path, data: b, rec: -1, ds: &Dataset{Path: path}}
-	p.dec = json.NewDecoder(bytes.NewReader(b))
+	switch {
+	case bytes.HasPrefix(b, utf8BOM):
+		// Windows editors and PowerShell write one; it carries no content,
+		// and JSON decoders (Python's included) differ only in whether they
+		// refuse it.
+		p.data, p.base = b[len(utf8BOM):], len(utf8BOM)
+	case bytes.HasPrefix(b, []byte{0xff, 0xfe}), bytes.HasPrefix(b, []byte{0xfe, 0xff}):
+		return nil, p.fail("the file is UTF-16 (it starts with the byte order mark %x); save it as UTF-8", b[:2])
+	}
+	p.dec = json.NewDecoder(bytes.NewReader(p.data))
 	p.dec.UseNumber()
 	if err := p.run(); err != nil {
 		return nil, err
@@ -119,6 +137,15 @@ func (p *parser) token() (json.Token, error) {
 	start := p.dec.InputOffset()
 	t, err := p.dec.Token()
 	if err == nil {
+		if _, ok := t.(string); ok {
+			// encoding/json replaces invalid UTF-8 with U+FFFD without a
+			// word, so check the raw bytes of every string.
+			raw := p.data[start:p.dec.InputOffset()]
+			if i := invalidUTF8(raw); i >= 0 {
+				pos := p.base + int(start) + i
+				return nil, p.fail("text is not valid UTF-8 (byte 0x%02x at byte %d); save the file as UTF-8", raw[i], pos)
+			}
+		}
 		return t, nil
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -131,7 +158,7 @@ func (p *parser) token() (json.Token, error) {
 	// SyntaxError.Offset is not a file position when decoding token by
 	// token, so locate the bad token from where this one started.
 	rest := bytes.TrimLeft(p.data[start:], " \t\r\n:,")
-	pos := int64(len(p.data) - len(rest))
+	pos := p.base + len(p.data) - len(rest)
 	// Python's json.dump writes NaN and Infinity bare; name them, since
 	// "invalid character 'N'" does not say what went wrong upstream.
 	for _, lit := range []string{"NaN", "Infinity", "-Infinity"} {
@@ -234,6 +261,11 @@ func (p *parser) record() error {
 		p.field = "scores"
 		return p.fail("missing")
 	}
+	// A question that is already in the file is kept, as a record of its
+	// own with its own scores, deliberately: the released test sets hold
+	// such records legitimately (8 MMLU questions twice, 5 of them with
+	// different scores; one C-Eval and one MBPP question twice), so
+	// rejecting or merging them would change the paper's test sets.
 	p.ds.Queries = append(p.ds.Queries, q)
 	return nil
 }
@@ -344,6 +376,24 @@ func (p *parser) clusterID(v json.Token) (int, error) {
 		return 0, p.fail("%d is negative, want a non-negative integer", id)
 	}
 	return id, nil
+}
+
+var utf8BOM = []byte{0xef, 0xbb, 0xbf}
+
+// invalidUTF8 is the index of the first byte of b that is not part of a
+// valid UTF-8 sequence, or -1.
+func invalidUTF8(b []byte) int {
+	if utf8.Valid(b) {
+		return -1
+	}
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
 }
 
 // describe names a JSON token's kind for error messages.

@@ -170,10 +170,18 @@ func TestLoadConsistent(t *testing.T) {
 	}
 }
 
-// realDir returns the released data dir, skipping when it was never fetched.
-func realDir(t *testing.T) string {
+// realDir is datatest.RequireDir, which this package's tests cannot import
+// (datatest imports data): the released data dir, skipping when it was never
+// fetched and failing when it is set up wrong.
+func realDir(t testing.TB) string {
 	t.Helper()
-	dir := RequireTestDir(t)
+	dir, skip, err := TestDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if skip != "" {
+		t.Skip(skip)
+	}
 	return dir
 }
 
@@ -235,7 +243,7 @@ func TestLoadIsFast(t *testing.T) {
 }
 
 func BenchmarkLoadMMLUTest(b *testing.B) {
-	dir := RequireTestDir(b)
+	dir := realDir(b)
 	for b.Loop() {
 		if _, err := Load(filepath.Join(dir, "split2_model7/mmlu_test.json")); err != nil {
 			b.Fatal(err)

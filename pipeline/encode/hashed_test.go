@@ -1,13 +1,14 @@
 package encode
 
 import (
-	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
-	"time"
+
+	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
 )
 
 func cosine(a, b []float32) float64 {
@@ -248,31 +249,17 @@ func TestHashedConfig(t *testing.T) {
 	}
 }
 
-// ---- real data (skipped when the released files are absent) ----
-
-type record struct {
-	Question string `json:"question"`
-}
-
-func dataDir() string {
-	if d := os.Getenv("ROUTERDC_DATA"); d != "" {
-		return d
-	}
-	return "../../../shared/routerdc-data"
-}
+// ---- real data: skipped when it was never set up, failing when
+// ROUTERDC_DATA points at a directory without it ----
 
 func readQuestions(t testing.TB, rel string) []string {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(dataDir(), rel))
+	ds, err := data.Load(filepath.Join(datatest.RequireDir(t), filepath.FromSlash(rel)))
 	if err != nil {
-		t.Skipf("released data not available: %v", err)
-	}
-	var recs []record
-	if err := json.Unmarshal(raw, &recs); err != nil {
 		t.Fatal(err)
 	}
-	q := make([]string, len(recs))
-	for i, r := range recs {
+	q := make([]string, len(ds.Queries))
+	for i, r := range ds.Queries {
 		q[i] = r.Question
 	}
 	return q
@@ -284,36 +271,44 @@ var (
 	oodFiles   = []string{"MATH_prealgebra", "mbpp", "ceval"}
 )
 
-func allQuestions(t testing.TB) []string {
-	var all []string
-	for _, group := range [][]string{trainFiles, testFiles, oodFiles} {
-		for _, f := range group {
-			all = append(all, readQuestions(t, "split2_model7/"+f+".json")...)
-		}
-	}
-	return all
-}
-
-// TestHashedThroughput encodes every released query and reports queries/s.
-func TestHashedThroughput(t *testing.T) {
+// TestHashedRealBatchMatchesOneByOne: on every released query (English,
+// Chinese, code, long prompts), encoding in parallel batches gives exactly
+// the vectors of encoding one text at a time, each unit length. (The
+// encoding speed is BenchmarkHashedEncode in benchmarks/.)
+func TestHashedRealBatchMatchesOneByOne(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	all := allQuestions(t)
-	h := NewHashed(HashedConfig{})
-	start := time.Now()
-	h.Fit(all)
-	fit := time.Since(start)
-	start = time.Now()
-	v := mustEncode(t, h, all)
-	enc := time.Since(start)
-	nnz := 0
-	for _, x := range v {
-		nnz += nonZero(x)
+	var train, all []string
+	for _, group := range [][]string{trainFiles, testFiles, oodFiles} {
+		for _, f := range group {
+			q := readQuestions(t, "split2_model7/"+f+".json")
+			if group[0] == trainFiles[0] {
+				train = append(train, q...)
+			}
+			all = append(all, q...)
+		}
 	}
-	t.Logf("%d queries, GOMAXPROCS %d: Fit %v (%.0f q/s), Encode %v (%.0f q/s), mean non-zero %.0f of %d",
-		len(all), runtime.GOMAXPROCS(0), fit, float64(len(all))/fit.Seconds(), enc,
-		float64(len(all))/enc.Seconds(), float64(nnz)/float64(len(all)), h.Dim())
+	h := NewHashed(HashedConfig{})
+	h.Fit(train)
+	// Batches of 512 still run on several goroutines, without holding the
+	// features of all queries (8192 float32s each) at once.
+	const batch = 512
+	for start := 0; start < len(all); start += batch {
+		texts := all[start:min(start+batch, len(all))]
+		v := mustEncode(t, h, texts)
+		for i, text := range texts {
+			one := mustEncode(t, h, []string{text})[0]
+			for j := range one {
+				if v[i][j] != one[j] {
+					t.Fatalf("query %d bucket %d: %v in a batch, %v alone", start+i, j, v[i][j], one[j])
+				}
+			}
+			if n := cosine(v[i], v[i]); math.Abs(n-1) > 1e-5 {
+				t.Fatalf("query %d (%.40q): squared norm %v, want 1", start+i, text, n)
+			}
+		}
+	}
 }
 
 // TestHashedTaskSeparation: nearest-centroid task classification of the 5

@@ -2,9 +2,12 @@ package evaluate
 
 import (
 	"math"
+	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
 )
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
@@ -112,4 +115,21 @@ func equal(a, b []float64) bool {
 		}
 	}
 	return true
+}
+
+// The metrics reproduce a number of the paper's Table 1 from the released
+// scores: dolphin-2.9-llama3-8b alone on MMLU scores 59.46. No router is
+// involved, so reading the test set here selects nothing.
+func TestMetricMatchesPaper(t *testing.T) {
+	ds, err := data.Load(filepath.Join(datatest.RequireDir(t), "split2_model7", "mmlu_test.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	llm := slices.Index(ds.LLMs, "cognitivecomputations/dolphin-2.9-llama3-8b")
+	if llm < 0 {
+		t.Fatalf("%s has no dolphin-2.9-llama3-8b scores: %v", ds.Path, ds.LLMs)
+	}
+	if acc := LLMAccuracy(ds, data.Probability, llm); acc < 59.455 || acc >= 59.465 {
+		t.Errorf("dolphin-2.9-llama3-8b on MMLU: %.3f, the paper's Table 1 says 59.46", acc)
+	}
 }

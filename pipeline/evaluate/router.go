@@ -42,22 +42,37 @@ func TestSets(dir string, tasks []data.Task, llms []string) ([]*data.Dataset, er
 	return sets, nil
 }
 
+// scoreBatch is how many queries Dataset encodes and scores at a time: the
+// features of a whole big file at once would need gigabytes (8192 float32s
+// per query). A multiple of the router's inference chunk (512) and every
+// scorer being row by row make the picks those of one call over the file.
+const scoreBatch = 1024
+
 // Dataset routes every query of ds and scores the picks with metric m.
 func Dataset(s Scorer, ds *data.Dataset, m data.Metric) (*TaskResult, error) {
-	texts := make([]string, len(ds.Queries))
-	for i, q := range ds.Queries {
-		texts[i] = q.Question
-	}
-	scores, err := s.Scores(texts)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", ds.Path, err)
-	}
-	picks := make([]int, len(scores))
-	for i, row := range scores {
-		for t := range row {
-			if row[t] > row[picks[i]] {
-				picks[i] = t
+	picks := make([]int, 0, len(ds.Queries))
+	texts := make([]string, 0, min(scoreBatch, len(ds.Queries)))
+	for start := 0; start < len(ds.Queries); start += scoreBatch {
+		texts = texts[:0]
+		for _, q := range ds.Queries[start:min(start+scoreBatch, len(ds.Queries))] {
+			texts = append(texts, q.Question)
+		}
+		scores, err := s.Scores(texts)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", ds.Path, err)
+		}
+		if len(scores) != len(texts) {
+			return nil, fmt.Errorf("%s: the router gave %d rows for %d queries (records %d..%d)",
+				ds.Path, len(scores), len(texts), start, start+len(texts)-1)
+		}
+		for _, row := range scores {
+			best := 0
+			for t := range row {
+				if row[t] > row[best] {
+					best = t
+				}
 			}
+			picks = append(picks, best)
 		}
 	}
 	credits := Credits(ds, m, picks)

@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"github.com/routerdc-go/routerdc/pipeline/cache"
-	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
 )
 
 // TestSweepRun runs a small declared sweep twice: the CSV has one row per
 // cell with seeds and averages, and the second run is served from the cache.
 func TestSweepRun(t *testing.T) {
-	dir := data.RequireTestDir(t)
+	dir := datatest.RequireDir(t)
 	d, err := Parse("tiny.yaml", []byte(`
 name: tiny
 kind: sweep

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
 )
 
 // checkPNG decodes path and checks its pixel size and that it is not blank.
@@ -140,7 +141,7 @@ func TestTopTwoGaps(t *testing.T) {
 // TestScoreGapRealData reports the share of training queries with a small
 // top-2 gap; the paper says 64%.
 func TestScoreGapRealData(t *testing.T) {
-	dir := data.RequireTestDir(t)
+	dir := datatest.RequireDir(t)
 	var paths []string
 	for _, task := range data.IDTasks() {
 		paths = append(paths, filepath.Join(dir, task.Train))

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 	"github.com/routerdc-go/routerdc/pipeline/report"
 )
@@ -123,7 +124,7 @@ func TestCommittedResults(t *testing.T) {
 }
 
 func TestDataFrames(t *testing.T) {
-	dir := data.RequireTestDir(t)
+	dir := datatest.RequireDir(t)
 	df, err := LLMAccuracy(dir)
 	if err != nil {
 		t.Fatal(err)

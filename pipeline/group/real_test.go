@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
 	"github.com/routerdc-go/routerdc/pipeline/encode"
 	"github.com/routerdc-go/routerdc/pipeline/group"
 	"github.com/routerdc-go/routerdc/pipeline/train"
@@ -18,7 +19,7 @@ func TestGroupsRealData(t *testing.T) {
 	if os.Getenv("ROUTERDC_TSNE_REAL") == "" {
 		t.Skip("set ROUTERDC_TSNE_REAL=1 to run the 5000-query t-SNE")
 	}
-	dir := data.RequireTestDir(t)
+	dir := datatest.RequireDir(t)
 	set, err := train.Prepare(dir, data.Tasks, 1000, 0, 1)
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 )
 
@@ -62,7 +63,7 @@ func TestPaperAvgIsMeanOfTasks(t *testing.T) {
 
 func loadTests(t *testing.T) map[string]*data.Dataset {
 	t.Helper()
-	dir := data.RequireTestDir(t)
+	dir := datatest.RequireDir(t)
 	out := map[string]*data.Dataset{}
 	for _, task := range data.Tasks {
 		ds, err := data.Load(filepath.Join(dir, task.Test))

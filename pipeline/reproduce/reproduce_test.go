@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/routerdc-go/routerdc/pipeline/cache"
-	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
 	"github.com/routerdc-go/routerdc/pipeline/engine"
 	"github.com/routerdc-go/routerdc/pipeline/report"
 )
@@ -33,7 +33,7 @@ func readCSV(t *testing.T, path string) [][]string {
 // TestReproduceShort is the integration test: a short RouterDC and a
 // LoraRetriever on the real data, written as the paper's tables.
 func TestReproduceShort(t *testing.T) {
-	dir := data.RequireTestDir(t)
+	dir := datatest.RequireDir(t)
 	out := t.TempDir()
 	methods := []Method{
 		{Name: "RouterDC", Kind: report.KindRouterDC, Settings: []string{"router=routerdc;steps=150;eval_every=50;group=cluster"}},
@@ -110,7 +110,7 @@ func TestReproduceShort(t *testing.T) {
 // TestReproduceCache: a second run reuses every stage and writes the same
 // bytes; a changed setting reruns only the units that depend on it.
 func TestReproduceCache(t *testing.T) {
-	dir := data.RequireTestDir(t)
+	dir := datatest.RequireDir(t)
 	c, err := cache.Open(t.TempDir(), time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +197,7 @@ func TestReproduceCache(t *testing.T) {
 // TestGroupStage: group=ours runs t-SNE once per seed and k-means per N,
 // and a resumable training state is left only while training runs.
 func TestGroupStage(t *testing.T) {
-	dir := data.RequireTestDir(t)
+	dir := datatest.RequireDir(t)
 	c, err := cache.Open(t.TempDir(), time.Second, nil)
 	if err != nil {
 		t.Fatal(err)

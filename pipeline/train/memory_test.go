@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
 	"github.com/routerdc-go/routerdc/pipeline/router"
 )
 
@@ -24,7 +24,7 @@ func TestEncoderBitsBoundedByMemory(t *testing.T) {
 	}
 
 	// Through a training run: a limit below what 60 rows per task need.
-	dir := data.RequireTestDir(t)
+	dir := datatest.RequireDir(t)
 	featureMemoryLimit = 1 << 20
 	store := router.NewStore(1)
 	if err := router.ApplySettings(store, []string{"router=task;samples_per_task=60;encoder_bits=12"}); err != nil {

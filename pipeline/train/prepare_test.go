@@ -4,11 +4,12 @@ import (
 	"testing"
 
 	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
 	"github.com/routerdc-go/routerdc/pipeline/router"
 )
 
 func TestPreparePaperSampling(t *testing.T) {
-	dir := data.RequireTestDir(t)
+	dir := datatest.RequireDir(t)
 	s, err := Prepare(dir, data.Tasks, 1000, 0, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +42,7 @@ func TestPreparePaperSampling(t *testing.T) {
 }
 
 func TestPrepareValidationSplit(t *testing.T) {
-	dir := data.RequireTestDir(t)
+	dir := datatest.RequireDir(t)
 	s, err := Prepare(dir, data.Tasks, 0, 0.2, 7)
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +76,7 @@ func TestPrepareValidationSplit(t *testing.T) {
 }
 
 func TestPrepareErrors(t *testing.T) {
-	dir := data.RequireTestDir(t)
+	dir := datatest.RequireDir(t)
 	if _, err := Prepare(dir, data.OODTasks(), 1000, 0, 1); err == nil {
 		t.Error("OOD tasks (no training files) accepted")
 	}
@@ -85,7 +86,7 @@ func TestPrepareErrors(t *testing.T) {
 }
 
 func TestRestrictLLMs(t *testing.T) {
-	dir := data.RequireTestDir(t)
+	dir := datatest.RequireDir(t)
 	s, err := Prepare(dir, data.Tasks, 100, 0, 1)
 	if err != nil {
 		t.Fatal(err)

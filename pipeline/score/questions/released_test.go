@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
 )
 
 // releasedQuestions reads the "question" fields of a released file.
@@ -54,7 +55,7 @@ func splitOptions(s string) (stem string, options []string, ok bool) {
 // separators, the suffixes and what is (not) stripped, for every record of
 // every file. Skipped when the released data is not set up.
 func TestReleasedFormats(t *testing.T) {
-	dir := data.RequireTestDir(t)
+	dir := datatest.RequireDir(t)
 	toRow := map[string]func(q string) (map[string]any, bool){
 		MMLU: func(q string) (map[string]any, bool) {
 			stem, opts, ok := splitOptions(q)
@@ -134,7 +135,7 @@ func TestReleasedFormats(t *testing.T) {
 // released first C-Eval/CMMLU/ARC/MMLU/MATH questions) produce questions that
 // are in the released files, byte for byte.
 func TestReleasedKnownRows(t *testing.T) {
-	dir := data.RequireTestDir(t)
+	dir := datatest.RequireDir(t)
 	tests := []struct {
 		fixture, task string
 		files         []string
