@@ -9,7 +9,7 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/figures"
 	"github.com/routerdc-go/routerdc/pipeline/group"
 	"github.com/routerdc-go/routerdc/pipeline/report"
-	"github.com/routerdc-go/routerdc/pipeline/reproduce"
+	"github.com/routerdc-go/routerdc/pipeline/stages"
 )
 
 // embeddingQueries is how many test queries per in-distribution task the
@@ -41,7 +41,7 @@ func EmbeddingMaps(d *Decl, o Options) (*Embeddings, error) {
 	if d.Kind != "embeddings" {
 		return nil, fmt.Errorf("%s: kind %q, want embeddings", d.Name, d.Kind)
 	}
-	ro := o.reproduce(d)
+	ro := o.stages(d)
 	e := &Embeddings{Seed: d.Seeds[0], PerTaskMax: embeddingQueries}
 	var texts []string
 	for ti, t := range data.IDTasks() {
@@ -56,7 +56,7 @@ func EmbeddingMaps(d *Decl, o Options) (*Embeddings, error) {
 		}
 	}
 	for _, m := range d.Methods {
-		r, err := reproduce.Trained(ro, reproduce.Method{Name: m.Name, Kind: m.Kind, Settings: []string{m.Settings}}, e.Seed)
+		r, err := stages.Trained(ro, stages.Method{Name: m.Name, Kind: m.Kind, Settings: []string{m.Settings}}, e.Seed)
 		if err != nil {
 			return nil, err
 		}

@@ -18,8 +18,8 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 	"github.com/routerdc-go/routerdc/pipeline/figures"
 	"github.com/routerdc-go/routerdc/pipeline/report"
-	"github.com/routerdc-go/routerdc/pipeline/reproduce"
 	"github.com/routerdc-go/routerdc/pipeline/serve"
+	"github.com/routerdc-go/routerdc/pipeline/stages"
 )
 
 // Options of a run; Out is the results directory (tables under
@@ -38,14 +38,14 @@ type Options struct {
 
 // Result is what a run produced.
 type Result struct {
-	Manifest *reproduce.Manifest // tables
-	Sweep    *SweepResult        // sweeps
+	Manifest *report.Manifest // tables
+	Sweep    *SweepResult     // sweeps
 	Stages   map[string]*engine.Stats
 	Written  []string // files written
 }
 
-func (o Options) reproduce(d *Decl) reproduce.Options {
-	return reproduce.Options{
+func (o Options) stages(d *Decl) stages.Options {
+	return stages.Options{
 		DataDir: o.DataDir, Out: o.Out, Seeds: d.Seeds, Progress: o.Progress,
 		Settings: []string{d.Settings}, Overrides: o.Settings,
 		Cache: o.Cache, Force: o.Force, DryRun: o.DryRun, DryRunOut: o.DryRunOut, Only: o.Only,
@@ -55,12 +55,12 @@ func (o Options) reproduce(d *Decl) reproduce.Options {
 
 // Run runs a declaration.
 func Run(d *Decl, o Options) (*Result, error) {
-	ro := o.reproduce(d)
+	ro := o.stages(d)
 	if d.Kind == "tables" {
 		for _, m := range d.Methods {
-			ro.Methods = append(ro.Methods, reproduce.Method{Name: m.Name, Kind: m.Kind, Settings: []string{m.Settings}, SeedFree: m.SeedFree})
+			ro.Methods = append(ro.Methods, stages.Method{Name: m.Name, Kind: m.Kind, Settings: []string{m.Settings}, SeedFree: m.SeedFree})
 		}
-		man, err := reproduce.Run(ro)
+		man, err := report.RunTables(ro)
 		if err != nil {
 			return nil, err
 		}
@@ -83,28 +83,28 @@ func Trained(d *Decl, o Options, method string, seed int64) (*serve.Router, erro
 	if err != nil {
 		return nil, err
 	}
-	return reproduce.Trained(o.reproduce(d), m, seed)
+	return stages.Trained(o.stages(d), m, seed)
 }
 
 // Groups runs (or loads from the cache) the embed and group stages of one of
 // a declaration's methods for one seed.
-func Groups(d *Decl, o Options, method string, seed int64) (*reproduce.GroupView, error) {
+func Groups(d *Decl, o Options, method string, seed int64) (*stages.GroupView, error) {
 	m, err := d.method(method)
 	if err != nil {
 		return nil, err
 	}
-	return reproduce.Groups(o.reproduce(d), m, seed)
+	return stages.Groups(o.stages(d), m, seed)
 }
 
-func (d *Decl) method(name string) (reproduce.Method, error) {
+func (d *Decl) method(name string) (stages.Method, error) {
 	var names []string
 	for _, m := range d.Methods {
 		if m.Name == name {
-			return reproduce.Method{Name: m.Name, Kind: m.Kind, Settings: []string{m.Settings}, SeedFree: m.SeedFree}, nil
+			return stages.Method{Name: m.Name, Kind: m.Kind, Settings: []string{m.Settings}, SeedFree: m.SeedFree}, nil
 		}
 		names = append(names, m.Name)
 	}
-	return reproduce.Method{}, fmt.Errorf("%s: no method %q (methods: %s)", d.Name, name, strings.Join(names, "; "))
+	return stages.Method{}, fmt.Errorf("%s: no method %q (methods: %s)", d.Name, name, strings.Join(names, "; "))
 }
 
 // SweepPoint is one cell of a sweep: the settings' values and the outcome
@@ -130,7 +130,7 @@ func cellName(s *SweepDecl, v, v2 string) string {
 	return name
 }
 
-func runSweep(d *Decl, o Options, ro reproduce.Options) (*Result, error) {
+func runSweep(d *Decl, o Options, ro stages.Options) (*Result, error) {
 	start := time.Now()
 	s := d.Sweep
 	for _, set := range o.Settings {
@@ -148,10 +148,10 @@ func runSweep(d *Decl, o Options, ro reproduce.Options) (*Result, error) {
 	for _, v := range s.Values {
 		for _, v2 := range values2 {
 			name := cellName(s, v, v2)
-			ro.Methods = append(ro.Methods, reproduce.Method{Name: name, Kind: "sweep", Settings: []string{name}})
+			ro.Methods = append(ro.Methods, stages.Method{Name: name, Kind: "sweep", Settings: []string{name}})
 		}
 	}
-	outs, stats, err := reproduce.Outcomes(ro)
+	outs, stats, err := stages.Outcomes(ro)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package reproduce
+package report
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/figures"
+	"github.com/routerdc-go/routerdc/pipeline/stages"
 	"github.com/routerdc-go/routerdc/pipeline/train"
 )
 
@@ -17,7 +18,7 @@ const SmallGap = 0.1
 // writeFigures draws the report stage's figures into out/figures: the score
 // analysis (from the training data) and, for the baseline router's first
 // seed, the routing heatmap and the training curves.
-func writeFigures(out string, dataDir string, baseline string, first *Outcome, testSets []*data.Dataset) ([]string, error) {
+func writeFigures(out string, dataDir string, baseline string, first *stages.Outcome, testSets []*data.Dataset) ([]string, error) {
 	dir := filepath.Join(out, "figures")
 	var trainSets []*data.Dataset
 	for _, t := range data.IDTasks() {

@@ -1,4 +1,4 @@
-package reproduce
+package report
 
 import (
 	"encoding/csv"
@@ -13,7 +13,7 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/cache"
 	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
 	"github.com/routerdc-go/routerdc/pipeline/engine"
-	"github.com/routerdc-go/routerdc/pipeline/report"
+	"github.com/routerdc-go/routerdc/pipeline/stages"
 )
 
 func readCSV(t *testing.T, path string) [][]string {
@@ -35,11 +35,11 @@ func readCSV(t *testing.T, path string) [][]string {
 func TestReproduceShort(t *testing.T) {
 	dir := datatest.RequireDir(t)
 	out := t.TempDir()
-	methods := []Method{
-		{Name: "RouterDC", Kind: report.KindRouterDC, Settings: []string{"router=routerdc;steps=150;eval_every=50;group=cluster"}},
-		{Name: "LoraRetriever (clustering)", Kind: report.KindBaseline, Settings: []string{"router=lora"}},
+	methods := []stages.Method{
+		{Name: "RouterDC", Kind: KindRouterDC, Settings: []string{"router=routerdc;steps=150;eval_every=50;group=cluster"}},
+		{Name: "LoraRetriever (clustering)", Kind: KindBaseline, Settings: []string{"router=lora"}},
 	}
-	man, err := Run(Options{DataDir: dir, Out: out, Seeds: []int64{1}, Methods: methods})
+	man, err := RunTables(stages.Options{DataDir: dir, Out: out, Seeds: []int64{1}, Methods: methods})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestReproduceShort(t *testing.T) {
 		"table1": "method,MMLU,GSM8K,CMMLU,ARC-C,HumanEval,Avg",
 		"table2": "method,PreAlgebra,MBPP,C-EVAL,Avg",
 	}
-	for name, paper := range map[string]report.PaperTable{"table1": report.PaperTable1, "table2": report.PaperTable2} {
+	for name, paper := range map[string]PaperTable{"table1": PaperTable1, "table2": PaperTable2} {
 		recs := readCSV(t, filepath.Join(out, "tables", name+".csv"))
 		if got := strings.Join(recs[0], ","); got != headers[name] {
 			t.Errorf("%s header %q, want %q", name, got, headers[name])
@@ -60,7 +60,7 @@ func TestReproduceShort(t *testing.T) {
 		// Every candidate-LLM row is computed from the data and must equal
 		// the paper's published value.
 		for _, pr := range paper.Rows {
-			if pr.Kind != report.KindLLM {
+			if pr.Kind != KindLLM {
 				continue
 			}
 			r, ok := rows[pr.Method]
@@ -116,17 +116,17 @@ func TestReproduceCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	methods := []Method{
-		{Name: "RouterDC", Kind: report.KindRouterDC, Settings: []string{"router=routerdc;steps=40;eval_every=20;group=cluster"}},
+	methods := []stages.Method{
+		{Name: "RouterDC", Kind: KindRouterDC, Settings: []string{"router=routerdc;steps=40;eval_every=20;group=cluster"}},
 		{Name: "Task-level router", Kind: "ours", Settings: []string{"router=task;target=credit"}, SeedFree: true},
 	}
-	run := func(out string, ms []Method, mod func(*Options)) *Manifest {
+	run := func(out string, ms []stages.Method, mod func(*stages.Options)) *Manifest {
 		t.Helper()
-		opts := Options{DataDir: dir, Out: out, Seeds: []int64{1, 2}, Methods: ms, Cache: c, Baseline: "RouterDC"}
+		opts := stages.Options{DataDir: dir, Out: out, Seeds: []int64{1, 2}, Methods: ms, Cache: c, Baseline: "RouterDC"}
 		if mod != nil {
 			mod(&opts)
 		}
-		man, err := Run(opts)
+		man, err := RunTables(opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,8 +150,8 @@ func TestReproduceCache(t *testing.T) {
 		}
 	}
 	var buf strings.Builder
-	changed := []Method{methods[0], {Name: methods[1].Name, Kind: "ours", Settings: []string{"router=task;target=score"}, SeedFree: true}}
-	run(t.TempDir(), changed, func(o *Options) { o.DryRun, o.DryRunOut = true, &buf })
+	changed := []stages.Method{methods[0], {Name: methods[1].Name, Kind: "ours", Settings: []string{"router=task;target=score"}, SeedFree: true}}
+	run(t.TempDir(), changed, func(o *stages.Options) { o.DryRun, o.DryRunOut = true, &buf })
 	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
 		changed := strings.Contains(line, "Task-level router") && !strings.HasPrefix(line, "embed")
 		if changed != strings.Contains(line, "not cached: would run") {
@@ -164,7 +164,7 @@ func TestReproduceCache(t *testing.T) {
 	}
 	// --only evaluate --force recomputes just the evaluations from the
 	// cached routers; a dry run on a warm cache writes nothing.
-	only, err := Run(Options{DataDir: dir, Out: t.TempDir(), Seeds: []int64{1}, Methods: methods, Cache: c, Only: "evaluate", Force: true, Baseline: "RouterDC"})
+	only, err := RunTables(stages.Options{DataDir: dir, Out: t.TempDir(), Seeds: []int64{1}, Methods: methods, Cache: c, Only: "evaluate", Force: true, Baseline: "RouterDC"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestReproduceCache(t *testing.T) {
 	}
 	dryOut := t.TempDir()
 	buf.Reset()
-	run(dryOut, methods, func(o *Options) { o.DryRun, o.DryRunOut = true, &buf })
+	run(dryOut, methods, func(o *stages.Options) { o.DryRun, o.DryRunOut = true, &buf })
 	if entries, _ := os.ReadDir(dryOut); len(entries) != 0 || !strings.Contains(buf.String(), "cached") {
 		t.Errorf("dry run on a warm cache wrote %v / printed %q", entries, buf.String())
 	}
@@ -189,38 +189,7 @@ func TestReproduceCache(t *testing.T) {
 			}
 		}
 	}
-	if _, err := Run(Options{DataDir: dir, Out: t.TempDir(), Seeds: []int64{9}, Methods: methods, Cache: c, Only: "report"}); err == nil {
+	if _, err := RunTables(stages.Options{DataDir: dir, Out: t.TempDir(), Seeds: []int64{9}, Methods: methods, Cache: c, Only: "report"}); err == nil {
 		t.Error("--only report with nothing evaluated for seed 9 succeeded")
-	}
-}
-
-// TestGroupStage: group=ours runs t-SNE once per seed and k-means per N,
-// and a resumable training state is left only while training runs.
-func TestGroupStage(t *testing.T) {
-	dir := datatest.RequireDir(t)
-	c, err := cache.Open(t.TempDir(), time.Second, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	base := "router=routerdc;group=ours;samples_per_task=80;steps=20;eval_every=10"
-	methods := []Method{
-		{Name: "N=3", Kind: "sweep", Settings: []string{base + ";clusters=3"}},
-		{Name: "N=5", Kind: "sweep", Settings: []string{base + ";clusters=5"}},
-	}
-	outs, stats, err := Outcomes(Options{DataDir: dir, Seeds: []int64{1}, Methods: methods, Cache: c})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if stats["group"].Ran != 2 || stats["train"].Ran != 2 || outs["N=3"][0] == nil {
-		t.Errorf("stages: group %+v train %+v", stats["group"], stats["train"])
-	}
-	tsne, _ := filepath.Glob(filepath.Join(c.Dir, "tsne", "*", "*", "tsne.json"))
-	if len(tsne) != 1 {
-		t.Errorf("%d t-SNE entries, want 1 shared by both N", len(tsne))
-	}
-	partial, _ := filepath.Glob(filepath.Join(c.Dir, "partial", "*"))
-	if len(partial) != 0 {
-		t.Errorf("resume state left behind after training finished: %v", partial)
 	}
 }

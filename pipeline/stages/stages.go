@@ -1,13 +1,15 @@
-package reproduce
+package stages
 
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 
 	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
+	"github.com/routerdc-go/routerdc/pipeline/cache"
 	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/encode"
 	"github.com/routerdc-go/routerdc/pipeline/engine"
@@ -46,6 +48,40 @@ type Outcome struct {
 	Tasks    []TaskOutcome  `json:"tasks"`
 	Training *train.Report  `json:"training"`
 	Settings map[string]any `json:"settings"`
+}
+
+// Method is one router row: a name and its settings.
+type Method struct {
+	Name     string   `json:"name"`
+	Kind     string   `json:"kind"` // report kind: baseline, routerdc, ours
+	Settings []string `json:"settings"`
+	// SeedFree routers ignore the seed (kNN, task-level): trained once.
+	SeedFree bool `json:"seed_free,omitempty"`
+}
+
+// Options of a reproduction.
+type Options struct {
+	DataDir  string
+	Out      string
+	Seeds    []int64
+	Methods  []Method
+	Settings []string // applied to every method before its own
+	// Overrides are applied after every method's own settings (--set).
+	Overrides []string
+	Progress  io.Writer
+
+	// Cache, when set, keeps every stage's output and reuses it.
+	Cache *cache.Store
+	// Force recomputes every stage even when cached.
+	Force bool
+	// DryRun prints to DryRunOut what would run and why, and runs nothing.
+	DryRun    bool
+	DryRunOut io.Writer
+	// Only runs just this stage (one of Stages); the stages before it must
+	// be cached.
+	Only string
+	// Best is bootstrapped against Baseline when both are methods.
+	Best, Baseline string
 }
 
 // unit is one (method, seed) of a declaration: its nodes in the stage
@@ -130,8 +166,8 @@ func newUnit(opts Options, m Method, seed int64) (*unit, error) {
 	return u, nil
 }
 
-// newRunner checks the options and the data (the data stage).
-func newRunner(opts Options) (*runner, error) {
+// NewRunner checks the options and the data (the data stage).
+func NewRunner(opts Options) (*Runner, error) {
 	eng, err := engine.New(engine.Pipeline, engine.Options{Cache: opts.Cache, Force: opts.Force, Only: opts.Only,
 		DryRun: opts.DryRun, DryRunOut: opts.DryRunOut, Progress: opts.Progress})
 	if err != nil {
@@ -145,14 +181,14 @@ func newRunner(opts Options) (*runner, error) {
 		return nil, err
 	}
 	eng.Stat(engine.StageData).Ran++
-	return &runner{opts: opts, eng: eng, sets: sets}, nil
+	return &Runner{opts: opts, Engine: eng, TestSets: sets}, nil
 }
 
 // Outcomes runs (or loads from the cache) every (method, seed) of opts and
 // returns the evaluated outcomes per method, without writing tables: what
 // sweeps build on. A nil outcome was not evaluated (--dry-run, --only).
 func Outcomes(opts Options) (map[string][]*Outcome, map[string]*engine.Stats, error) {
-	r, err := newRunner(opts)
+	r, err := NewRunner(opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -163,38 +199,38 @@ func Outcomes(opts Options) (map[string][]*Outcome, map[string]*engine.Stats, er
 			seeds = seeds[:1]
 		}
 		for _, seed := range seeds {
-			o, err := r.unit(m, seed)
+			o, err := r.Unit(m, seed)
 			if err != nil {
 				return nil, nil, err
 			}
 			out[m.Name] = append(out[m.Name], o)
 		}
 	}
-	return out, r.eng.Stats, nil
+	return out, r.Engine.Stats, nil
 }
 
-// runner runs the units of a declaration on the engine.
-type runner struct {
-	opts Options
-	eng  *engine.Engine
-	sets []*data.Dataset
+// Runner runs the units of a declaration on the engine.
+type Runner struct {
+	opts     Options
+	Engine   *engine.Engine
+	TestSets []*data.Dataset // in data.Tasks order
 }
 
-func (r *runner) say(format string, args ...any) {
+func (r *Runner) say(format string, args ...any) {
 	if r.opts.Progress != nil {
 		fmt.Fprintf(r.opts.Progress, format+"\n", args...)
 	}
 }
 
-// unit computes (or loads) the outcome of one method and seed; nil when
+// Unit computes (or loads) the outcome of one method and seed; nil when
 // --only stops before the evaluate stage or on --dry-run. Each stage pulls
 // the stages it reads only when it is not cached itself.
-func (r *runner) unit(m Method, seed int64) (*Outcome, error) {
+func (r *Runner) Unit(m Method, seed int64) (*Outcome, error) {
 	u, err := newUnit(r.opts, m, seed)
 	if err != nil {
 		return nil, err
 	}
-	e := r.eng
+	e := r.Engine
 	switch {
 	case r.opts.DryRun:
 		e.Plan(u.evaluate)
@@ -214,11 +250,11 @@ func (r *runner) unit(m Method, seed int64) (*Outcome, error) {
 	return r.evaluate(u)
 }
 
-func (r *runner) embed(u *unit) (encode.Persistent, error) {
+func (r *Runner) embed(u *unit) (encode.Persistent, error) {
 	if u.enc != nil {
 		return u.enc, nil
 	}
-	enc, err := engine.Do(r.eng, u.embed, engine.Step[encode.Persistent]{
+	enc, err := engine.Do(r.Engine, u.embed, engine.Step[encode.Persistent]{
 		Run: func() (encode.Persistent, error) {
 			p := u.params
 			set, err := train.Prepare(r.opts.DataDir, data.Tasks, p.SamplesPerTask, p.ValFraction, p.Seed)
@@ -246,7 +282,7 @@ type groupOut struct {
 }
 
 // trainingRows are the unit's training rows, as the embed stage saw them.
-func (r *runner) trainingRows(u *unit, enc encode.Persistent) (*train.Set, *router.Examples, error) {
+func (r *Runner) trainingRows(u *unit, enc encode.Persistent) (*train.Set, *router.Examples, error) {
 	p := u.params
 	set, err := train.Prepare(r.opts.DataDir, data.Tasks, p.SamplesPerTask, p.ValFraction, p.Seed)
 	if err != nil {
@@ -258,8 +294,8 @@ func (r *runner) trainingRows(u *unit, enc encode.Persistent) (*train.Set, *rout
 
 // tsne is the first half of the grouping stage, shared by every number of
 // groups.
-func (r *runner) tsne(u *unit) ([][]float64, error) {
-	return engine.Do(r.eng, u.tsne, engine.Step[[][]float64]{
+func (r *Runner) tsne(u *unit) ([][]float64, error) {
+	return engine.Do(r.Engine, u.tsne, engine.Step[[][]float64]{
 		Run: func() ([][]float64, error) {
 			enc, err := r.embed(u)
 			if err != nil {
@@ -281,11 +317,11 @@ func (r *runner) tsne(u *unit) ([][]float64, error) {
 }
 
 // groups runs the grouping stage (group=ours with a sample-sample loss).
-func (r *runner) groups(u *unit) (*groupOut, error) {
+func (r *Runner) groups(u *unit) (*groupOut, error) {
 	if !router.UsesOurGroups(u.params) || u.grpSet {
 		return u.grp, nil
 	}
-	g, err := engine.Do(r.eng, u.group, engine.Step[*groupOut]{
+	g, err := engine.Do(r.Engine, u.group, engine.Step[*groupOut]{
 		Run: func() (*groupOut, error) {
 			emb, err := r.tsne(u)
 			if err != nil {
@@ -328,8 +364,8 @@ type trained struct {
 	report *train.Report
 }
 
-func (r *runner) train(u *unit) (*trained, error) {
-	return engine.Do(r.eng, u.train, engine.Step[*trained]{
+func (r *Runner) train(u *unit) (*trained, error) {
+	return engine.Do(r.Engine, u.train, engine.Step[*trained]{
 		Run: func() (*trained, error) {
 			enc, err := r.embed(u)
 			if err != nil {
@@ -351,7 +387,7 @@ func (r *runner) train(u *unit) (*trained, error) {
 			store.SetParam(router.ParamExcludeLLM, "") // applied by the evaluate stage
 			o := train.Options{Encoder: enc, Groups: groups}
 			if r.opts.Cache != nil { // a killed run resumes from its last checkpoint evaluation
-				if o.ResumeDir, err = r.eng.Partial(u.train); err != nil {
+				if o.ResumeDir, err = r.Engine.Partial(u.train); err != nil {
 					return nil, err
 				}
 			}
@@ -363,8 +399,8 @@ func (r *runner) train(u *unit) (*trained, error) {
 				return nil, fmt.Errorf("%s: %w", u.label, err)
 			}
 			// With llms=k the router knows the first k LLMs of the test files.
-			if len(tr.Meta.LLMs) > len(r.sets[0].LLMs) || !slices.Equal(tr.Meta.LLMs, r.sets[0].LLMs[:len(tr.Meta.LLMs)]) {
-				return nil, fmt.Errorf("training files' LLMs %v differ from the test files' %v", tr.Meta.LLMs, r.sets[0].LLMs)
+			if len(tr.Meta.LLMs) > len(r.TestSets[0].LLMs) || !slices.Equal(tr.Meta.LLMs, r.TestSets[0].LLMs[:len(tr.Meta.LLMs)]) {
+				return nil, fmt.Errorf("training files' LLMs %v differ from the test files' %v", tr.Meta.LLMs, r.TestSets[0].LLMs)
 			}
 			return &trained{router: tr, report: tr.Meta.Training.(*train.Report)}, nil
 		},
@@ -388,8 +424,8 @@ func (r *runner) train(u *unit) (*trained, error) {
 	})
 }
 
-func (r *runner) evaluate(u *unit) (*Outcome, error) {
-	return engine.Do(r.eng, u.evaluate, engine.Step[*Outcome]{
+func (r *Runner) evaluate(u *unit) (*Outcome, error) {
+	return engine.Do(r.Engine, u.evaluate, engine.Step[*Outcome]{
 		Run: func() (*Outcome, error) {
 			t, err := r.train(u)
 			if err != nil {
@@ -403,9 +439,9 @@ func (r *runner) evaluate(u *unit) (*Outcome, error) {
 			}
 			var scorer evaluate.Scorer = t.router
 			if ex := u.params.ExcludeLLM; ex != "" {
-				scorer = masked{t.router, r.sets[0].LLMs, ex}
+				scorer = masked{t.router, r.TestSets[0].LLMs, ex}
 			}
-			res, err := evaluate.Tasks(scorer, data.Tasks, r.sets)
+			res, err := evaluate.Tasks(scorer, data.Tasks, r.TestSets)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", u.label, err)
 			}
@@ -482,7 +518,7 @@ func (m masked) Scores(texts []string) ([][]float64, error) {
 // Trained runs (or loads from the cache) the embed, group and train stages
 // of one method and seed and returns the trained router.
 func Trained(opts Options, m Method, seed int64) (*serve.Router, error) {
-	r, err := newRunner(opts)
+	r, err := NewRunner(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -511,7 +547,7 @@ type GroupView struct {
 // method and seed. The method must use our groups (group=ours with a
 // sample-sample loss).
 func Groups(opts Options, m Method, seed int64) (*GroupView, error) {
-	r, err := newRunner(opts)
+	r, err := NewRunner(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -552,13 +588,13 @@ func (o Options) settingsFor(m Method) []string {
 
 // monitorRows are the ID test queries, for the training curve's test
 // accuracy.
-func (r *runner) monitorRows() []train.Row {
+func (r *Runner) monitorRows() []train.Row {
 	var rows []train.Row
 	for i, t := range data.Tasks {
 		if t.OOD {
 			continue
 		}
-		for _, q := range r.sets[i].Queries {
+		for _, q := range r.TestSets[i].Queries {
 			rows = append(rows, train.Row{Question: q.Question, Scores: q.Scores, Task: i, Cluster: q.ClusterID,
 				Credit: t.Metric == data.Probability})
 		}

@@ -1,65 +1,26 @@
-// Package reproduce computes the paper's Tables 1 and 2: reference rows
-// from the data, and every router trained over several seeds and evaluated
-// on the 8 test sets.
-package reproduce
+package report
 
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
-	"github.com/routerdc-go/routerdc/pipeline/cache"
 	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/engine"
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
-	"github.com/routerdc-go/routerdc/pipeline/report"
 	"github.com/routerdc-go/routerdc/pipeline/serve"
+	"github.com/routerdc-go/routerdc/pipeline/stages"
 	"github.com/routerdc-go/routerdc/pipeline/train"
 )
-
-// Method is one router row: a name and its settings.
-type Method struct {
-	Name     string   `json:"name"`
-	Kind     string   `json:"kind"` // report kind: baseline, routerdc, ours
-	Settings []string `json:"settings"`
-	// SeedFree routers ignore the seed (kNN, task-level): trained once.
-	SeedFree bool `json:"seed_free,omitempty"`
-}
-
-// Options of a reproduction.
-type Options struct {
-	DataDir  string
-	Out      string
-	Seeds    []int64
-	Methods  []Method
-	Settings []string // applied to every method before its own
-	// Overrides are applied after every method's own settings (--set).
-	Overrides []string
-	Progress  io.Writer
-
-	// Cache, when set, keeps every stage's output and reuses it.
-	Cache *cache.Store
-	// Force recomputes every stage even when cached.
-	Force bool
-	// DryRun prints to DryRunOut what would run and why, and runs nothing.
-	DryRun    bool
-	DryRunOut io.Writer
-	// Only runs just this stage (one of Stages); the stages before it must
-	// be cached.
-	Only string
-	// Best is bootstrapped against Baseline when both are methods.
-	Best, Baseline string
-}
 
 // Manifest records how the results were made.
 type Manifest struct {
 	Seeds     []int64                  `json:"seeds"`
-	Methods   []Method                 `json:"methods"`
+	Methods   []stages.Method          `json:"methods"`
 	Settings  []string                 `json:"settings"`
 	Versions  serve.Versions           `json:"versions"`
 	DataDir   string                   `json:"data_dir"`
@@ -77,7 +38,7 @@ type RunSummary struct {
 	IDAvg    float64            `json:"id_avg"`
 	OODAvg   float64            `json:"ood_avg"`
 	Training *train.Report      `json:"training"`
-	Groups   *Alignment         `json:"groups,omitempty"`
+	Groups   *stages.Alignment  `json:"groups,omitempty"`
 }
 
 // BootstrapResult is a paired bootstrap of a router against RouterDC on the
@@ -88,22 +49,25 @@ type BootstrapResult struct {
 	Iterations int
 }
 
-// Run does the reproduction and writes the tables under opts.Out.
-func Run(opts Options) (*Manifest, error) {
+// RunTables runs a tables declaration (the paper's Tables 1 and 2 for
+// paper.yaml): reference rows from the data, and every router trained over
+// the seeds and evaluated on the 8 test sets; it writes the tables, the
+// summary, the report figures, the results index and the manifest.
+func RunTables(opts stages.Options) (*Manifest, error) {
 	start := time.Now()
-	run, err := newRunner(opts)
+	run, err := stages.NewRunner(opts)
 	if err != nil {
 		return nil, err
 	}
-	opts, tasks, sets := run.opts, data.Tasks, run.sets
-	t1, t2 := report.Table1(), report.Table2()
+	tasks, sets := data.Tasks, run.TestSets
+	t1, t2 := Table1(), Table2()
 	addRef(t1, t2, tasks, sets)
 
 	man := &Manifest{Seeds: opts.Seeds, Methods: opts.Methods, Settings: opts.Settings,
 		Versions: serve.CurrentVersions(), DataDir: opts.DataDir,
-		Runs: map[string][]RunSummary{}, Timings: map[string]float64{}, Stages: run.eng.Stats}
+		Runs: map[string][]RunSummary{}, Timings: map[string]float64{}, Stages: run.Engine.Stats}
 	credits := map[string][][]float64{} // method -> task -> per-query credit averaged over seeds
-	var baselineFirst *Outcome
+	var baselineFirst *stages.Outcome
 	complete := true
 	for _, m := range opts.Methods {
 		mStart := time.Now()
@@ -113,7 +77,7 @@ func Run(opts Options) (*Manifest, error) {
 			seeds = seeds[:1]
 		}
 		for _, seed := range seeds {
-			out, err := run.unit(m, seed)
+			out, err := run.Unit(m, seed)
 			if err != nil {
 				return nil, err
 			}
@@ -145,7 +109,7 @@ func Run(opts Options) (*Manifest, error) {
 		}
 		man.Timings[m.Name] = time.Since(mStart).Seconds()
 	}
-	if !complete || opts.DryRun || run.eng.StopAfter(engine.StageEvaluate) {
+	if !complete || opts.DryRun || run.Engine.StopAfter(engine.StageEvaluate) {
 		return man, nil
 	}
 	rStart := time.Now()
@@ -174,11 +138,11 @@ func Run(opts Options) (*Manifest, error) {
 	if err := atomicfile.Write(filepath.Join(tdir, "summary.md"), summary(man, t1, t2)); err != nil {
 		return nil, err
 	}
-	if err := report.WriteIndex(opts.Out); err != nil {
+	if err := WriteIndex(opts.Out); err != nil {
 		return nil, err
 	}
-	run.eng.Stat(engine.StageReport).Ran++
-	run.eng.Stat(engine.StageReport).Seconds += time.Since(rStart).Seconds()
+	run.Engine.Stat(engine.StageReport).Ran++
+	run.Engine.Stat(engine.StageReport).Seconds += time.Since(rStart).Seconds()
 	man.Timings["total"] = time.Since(start).Seconds()
 	// The manifest holds this run's timings and cache hits, so unlike the
 	// tables it differs from run to run.
@@ -194,19 +158,19 @@ func Run(opts Options) (*Manifest, error) {
 
 // summary is tables/summary.md, the headline numbers (ID/OOD averages,
 // ours beside the paper's, and the bootstrap) that results/README.md shows.
-func summary(man *Manifest, t1, t2 *report.Table) []byte {
+func summary(man *Manifest, t1, t2 *Table) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Averages (mean over seeds %v; paper values are the published numbers)\n\n", man.Seeds)
 	b.WriteString("| method | ID avg | paper ID | OOD avg | paper OOD |\n|---|---|---|---|---|\n")
 	for i, r := range t1.Rows {
 		r2 := t2.Rows[i]
-		cell := func(t *report.Table, row report.Row) (string, string) {
-			ours := fmt.Sprintf("%.2f", row.Mean[report.AvgColumn])
+		cell := func(t *Table, row Row) (string, string) {
+			ours := fmt.Sprintf("%.2f", row.Mean[AvgColumn])
 			if row.Seeds > 1 {
-				ours += fmt.Sprintf(" ± %.2f", row.Std[report.AvgColumn])
+				ours += fmt.Sprintf(" ± %.2f", row.Std[AvgColumn])
 			}
 			paper := "—"
-			if v, ok := t.Paper.Value(row.Method, report.AvgColumn); ok {
+			if v, ok := t.Paper.Value(row.Method, AvgColumn); ok {
 				paper = fmt.Sprintf("%.2f", v)
 			}
 			return ours, paper
@@ -247,7 +211,7 @@ func summary(man *Manifest, t1, t2 *report.Table) []byte {
 // addRef adds the rows computed from the data alone: the candidate LLMs in
 // the paper's row order, the per-query oracle, the best LLM per task and
 // random choice.
-func addRef(t1, t2 *report.Table, tasks []data.Task, sets []*data.Dataset) {
+func addRef(t1, t2 *Table, tasks []data.Task, sets []*data.Dataset) {
 	llms := sets[0].LLMs
 	one := func(f func(i int) float64) []map[string]float64 {
 		m := map[string]float64{}
@@ -256,15 +220,15 @@ func addRef(t1, t2 *report.Table, tasks []data.Task, sets []*data.Dataset) {
 		}
 		return []map[string]float64{m}
 	}
-	for _, paperRow := range report.PaperTable1.Rows {
-		if paperRow.Kind != report.KindLLM {
+	for _, paperRow := range PaperTable1.Rows {
+		if paperRow.Kind != KindLLM {
 			continue
 		}
 		for li, id := range llms {
 			if data.ShortName(id) == paperRow.Method {
 				rows := one(func(i int) float64 { return evaluate.LLMAccuracy(sets[i], tasks[i].Metric, li) })
-				t1.Add(paperRow.Method, report.KindLLM, rows)
-				t2.Add(paperRow.Method, report.KindLLM, rows)
+				t1.Add(paperRow.Method, KindLLM, rows)
+				t2.Add(paperRow.Method, KindLLM, rows)
 			}
 		}
 	}
