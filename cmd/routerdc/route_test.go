@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/routerdc-go/routerdc/pipeline/baselines"
+	"github.com/routerdc-go/routerdc/pipeline/hostrouters"
 	"github.com/routerdc-go/routerdc/pipeline/encode"
 	"github.com/routerdc-go/routerdc/pipeline/router"
 	"github.com/routerdc-go/routerdc/pipeline/serve"
@@ -36,7 +36,7 @@ func toyRouter(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	knn := baselines.NewKNN(3)
+	knn := hostrouters.NewKNN(3)
 	if err := knn.Fit(x, scores, task); err != nil {
 		t.Fatal(err)
 	}

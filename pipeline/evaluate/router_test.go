@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/routerdc-go/routerdc/pipeline/baselines"
+	"github.com/routerdc-go/routerdc/pipeline/hostrouters"
 	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/encode"
 )
@@ -78,7 +78,7 @@ func TestDatasetScoresInBatches(t *testing.T) {
 // hostScorer is what serve.Router does for a host router: encode, then score.
 type hostScorer struct {
 	enc *encode.Hashed
-	r   baselines.Router
+	r   hostrouters.Router
 }
 
 func (h hostScorer) Scores(texts []string) ([][]float64, error) {
@@ -105,7 +105,7 @@ func TestDatasetBatchedIsIdentical(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	knn := baselines.NewKNN(7)
+	knn := hostrouters.NewKNN(7)
 	if err := knn.Fit(x, scores, task); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestDatasetBatchedIsIdentical(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	once := baselines.Route(knn.Scores(x))
+	once := hostrouters.Route(knn.Scores(x))
 	if !slices.Equal(res.Picks, once) {
 		t.Fatal("batched picks differ from one call over the whole file")
 	}

@@ -101,12 +101,12 @@ func init() { routers.Declare(commonSettings...) }
 // default.
 func DefaultParams() map[string]any { return routers.Defaults() }
 
-// Host-side router kinds (registered by pipeline/baselines).
+// Host-side router kinds (registered by pipeline/hostrouters).
 const (
 	KindKNN  = "knn"
 	KindTask = "task"
 	KindLora = "lora"
-	// KindPrior is baselines.TaskPrior ("our best router"): the task prior
+	// KindPrior is hostrouters.TaskPrior ("our best router"): the task prior
 	// refined per query by per-task logistic regressions (or shrunk kNN).
 	KindPrior = "prior"
 )

@@ -5,7 +5,7 @@
 // other file.
 //
 // The GoMLX kinds (routerdc, cosine, zooter) register from pipeline/router,
-// the host kinds (knn, task, lora, prior) from pipeline/baselines; a program
+// the host kinds (knn, task, lora, prior) from pipeline/hostrouters; a program
 // sees a kind once it links that package (pipeline/serve links both).
 package routers
 

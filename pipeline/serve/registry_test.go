@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/routerdc-go/routerdc/pipeline/baselines"
+	"github.com/routerdc-go/routerdc/pipeline/hostrouters"
 	"github.com/routerdc-go/routerdc/pipeline/encode"
 	"github.com/routerdc-go/routerdc/pipeline/router"
 	"github.com/routerdc-go/routerdc/pipeline/routers"
@@ -67,13 +67,13 @@ func hashed(texts []string) *encode.Hashed {
 	return enc
 }
 
-func fittedTask(t *testing.T, enc *encode.Hashed, texts []string) *baselines.TaskLevel {
+func fittedTask(t *testing.T, enc *encode.Hashed, texts []string) *hostrouters.TaskLevel {
 	_, ex := toy()
 	x, err := enc.Encode(texts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := baselines.NewTaskLevel()
+	h := hostrouters.NewTaskLevel()
 	if err := h.Fit(x, ex.Scores, ex.Task); err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/routerdc-go/routerdc/pipeline/backend"
-	"github.com/routerdc-go/routerdc/pipeline/baselines"
+	"github.com/routerdc-go/routerdc/pipeline/hostrouters"
 	"github.com/routerdc-go/routerdc/pipeline/encode"
 	"github.com/routerdc-go/routerdc/pipeline/router"
 	"github.com/routerdc-go/routerdc/pipeline/routers"
@@ -27,7 +27,7 @@ import (
 const (
 	MetaFile     = "router.json"
 	EncoderFile  = "encoder.json"
-	BaselineFile = baselines.File
+	BaselineFile = hostrouters.File
 	WeightsDir   = router.WeightsDir
 )
 
@@ -68,7 +68,7 @@ func CurrentVersions() Versions {
 
 // HostRouter is a router computed on the host (kNN, task-level,
 // LoraRetriever): one value per LLM per query, higher is better.
-type HostRouter = baselines.Router
+type HostRouter = hostrouters.Router
 
 // Router is a trained router in memory.
 type Router struct {
@@ -94,7 +94,7 @@ func NewGraphRouter(meta Meta, enc encode.Persistent, store *model.Store, b comp
 
 // NewHostRouter wraps a host-side router.
 func NewHostRouter(meta Meta, enc encode.Persistent, h HostRouter) *Router {
-	return mustNew(meta, enc, baselines.Model(h))
+	return mustNew(meta, enc, hostrouters.Model(h))
 }
 
 func mustNew(meta Meta, enc encode.Persistent, m routers.Model) *Router {

@@ -1,10 +1,10 @@
-package baselines_test
+package hostrouters_test
 
 import (
 	"slices"
 	"testing"
 
-	"github.com/routerdc-go/routerdc/pipeline/baselines"
+	"github.com/routerdc-go/routerdc/pipeline/hostrouters"
 	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
@@ -14,7 +14,7 @@ import (
 // This file checks the baselines on the released data, on validation splits
 // carved from the TRAINING files (train.Prepare with a val_fraction): the
 // test sets are for the final tables only, never for tests or selection.
-// It is an external test package because train imports baselines.
+// It is an external test package because train imports hostrouters.
 
 // valAccuracy is the mean over tasks of the per-task routing accuracy (100 x
 // mean credit of the picked LLMs) on rows, as train.Validation reports it.
@@ -81,12 +81,12 @@ func TestRealDataBaselinesOnValidation(t *testing.T) {
 	}
 	t.Logf("validation: %d rows; random routing %.2f, best single LLM %.2f", len(set.Val), random, best)
 
-	fit := func(r baselines.Router) (float64, []int) {
+	fit := func(r hostrouters.Router) (float64, []int) {
 		t.Helper()
 		if err := r.Fit(tr.X, target, tr.Task); err != nil {
 			t.Fatal(err)
 		}
-		picks := baselines.Route(r.Scores(val.X))
+		picks := hostrouters.Route(r.Scores(val.X))
 		acc, per := valAccuracy(set.Val, nTasks, func(i int) int { return picks[i] })
 		t.Logf("%-22s validation accuracy %.2f, per task %.1f", r.Name(), acc, per)
 		return acc, picks
@@ -94,17 +94,17 @@ func TestRealDataBaselinesOnValidation(t *testing.T) {
 	// Thresholds leave a margin below what the routers reach (task-level
 	// 60.6 against a best LLM of 56.8; kNN 58.4 and LoraRetriever 56.4
 	// against random routing's 49.4), so they catch a broken router, not noise.
-	if acc, _ := fit(baselines.NewTaskLevel()); acc <= best {
+	if acc, _ := fit(hostrouters.NewTaskLevel()); acc <= best {
 		t.Errorf("task-level routing %.2f does not beat the best single LLM %.2f", acc, best)
 	}
-	if acc, _ := fit(baselines.NewKNN(20)); acc < random+5 {
+	if acc, _ := fit(hostrouters.NewKNN(20)); acc < random+5 {
 		t.Errorf("kNN k=20 %.2f is not 5 points above random routing %.2f", acc, random)
 	}
-	acc, picks := fit(baselines.NewLoraRetriever(5, 1))
+	acc, picks := fit(hostrouters.NewLoraRetriever(5, 1))
 	if acc <= random {
 		t.Errorf("LoraRetriever N=5 %.2f does not beat random routing %.2f", acc, random)
 	}
-	if _, again := fit(baselines.NewLoraRetriever(5, 1)); !slices.Equal(picks, again) {
+	if _, again := fit(hostrouters.NewLoraRetriever(5, 1)); !slices.Equal(picks, again) {
 		t.Error("LoraRetriever with the same seed routes differently")
 	}
 }

@@ -1,4 +1,4 @@
-package baselines
+package hostrouters
 
 import (
 	"encoding/json"
@@ -144,7 +144,7 @@ type taskLevelFile struct {
 // Save writes the fitted router as JSON.
 func (r *TaskLevel) Save(path string) error {
 	if r.centroids == nil {
-		return fmt.Errorf("baselines: saving an unfitted task-level router")
+		return fmt.Errorf("hostrouters: saving an unfitted task-level router")
 	}
 	return save(path, taskLevelFile{header{fileFormat, fileVersion, kindTaskLevel}, r.dim, r.tasks, r.centroids, r.means})
 }

@@ -1,4 +1,4 @@
-package baselines
+package hostrouters
 
 import (
 	"encoding/json"
@@ -187,7 +187,7 @@ type knnFile struct {
 // Save writes the fitted router (training rows included) as JSON.
 func (r *KNN) Save(path string) error {
 	if r.train == nil {
-		return fmt.Errorf("baselines: saving an unfitted knn router")
+		return fmt.Errorf("hostrouters: saving an unfitted knn router")
 	}
 	f := knnFile{header: header{fileFormat, fileVersion, kindKNN}, K: r.K, Dim: r.dim, Scores: r.scores}
 	f.Indptr, f.Indices, f.Values = encodeCSR(r.train, len(r.scores), r.dim)

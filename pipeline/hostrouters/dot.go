@@ -1,4 +1,4 @@
-package baselines
+package hostrouters
 
 func dot4Generic(t, q0, q1, q2, q3 []float32) (s0, s1, s2, s3 float32) {
 	n := len(t)

@@ -1,6 +1,6 @@
 //go:build !(goexperiment.simd && amd64)
 
-package baselines
+package hostrouters
 
 func dot4(t, q0, q1, q2, q3 []float32) (float32, float32, float32, float32) {
 	return dot4Generic(t, q0, q1, q2, q3)

@@ -1,13 +1,15 @@
-// Package baselines holds host-side routers over fixed encoder features:
-// k-nearest-neighbours, task-level (classify the task, send it to the task's
-// best LLM) and LoraRetriever (clustering). They need no training loop and
-// give reference points for the learned router.
+// Package hostrouters holds the router kinds computed on the host over
+// fixed encoder features, without a GoMLX training loop: the baselines
+// k-nearest-neighbours, task-level (classify the task, send it to the
+// task's best LLM) and LoraRetriever (clustering), and our task prior
+// (task posterior refined per query by logistic regressions or shrunk kNN).
+// Each kind registers itself with pipeline/routers.
 //
 // Every router has the same shape: Fit on training features, the per-query
 // per-LLM score matrix and task ids; Scores returns one value per LLM per
 // query (higher is better, Route takes the argmax); Save / Load write and
 // read JSON atomically.
-package baselines
+package hostrouters
 
 import (
 	"encoding/base64"
@@ -20,7 +22,7 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
 )
 
-// Router is the common shape of the baselines.
+// Router is the common shape of the hostrouters.
 type Router interface {
 	// Kind is the router's file kind: "knn", "task_level" or "lora_retriever".
 	Kind() string
@@ -71,11 +73,11 @@ func Load(path string) (Router, error) {
 	}
 	var h header
 	if err := json.Unmarshal(data, &h); err != nil {
-		return nil, fmt.Errorf("baselines: %s: %w", path, err)
+		return nil, fmt.Errorf("hostrouters: %s: %w", path, err)
 	}
 	empty, ok := fileKinds[h.Kind]
 	if !ok {
-		return nil, fmt.Errorf("baselines: %s: unknown router kind %q", path, h.Kind)
+		return nil, fmt.Errorf("hostrouters: %s: unknown router kind %q", path, h.Kind)
 	}
 	r := empty()
 	if err := decode(path, data, h.Kind, r); err != nil {
@@ -115,14 +117,14 @@ type decoder interface {
 func decode(path string, data []byte, kind string, r Router) error {
 	var h header
 	if err := json.Unmarshal(data, &h); err != nil {
-		return fmt.Errorf("baselines: %s: %w", path, err)
+		return fmt.Errorf("hostrouters: %s: %w", path, err)
 	}
 	if h.Format != fileFormat || h.Version != fileVersion || h.Kind != kind {
-		return fmt.Errorf("baselines: %s: %q v%d kind %q, want %q v%d kind %q",
+		return fmt.Errorf("hostrouters: %s: %q v%d kind %q, want %q v%d kind %q",
 			path, h.Format, h.Version, h.Kind, fileFormat, fileVersion, kind)
 	}
 	if err := r.(decoder).decodeFile(data); err != nil {
-		return fmt.Errorf("baselines: %s: %w", path, err)
+		return fmt.Errorf("hostrouters: %s: %w", path, err)
 	}
 	return nil
 }
@@ -154,40 +156,40 @@ func save(path string, v any) error {
 // checkFit validates the training inputs and returns (feature dim, #LLMs).
 func checkFit(x [][]float32, scores [][]float64, taskIDs []int, needTasks bool) (int, int, error) {
 	if len(x) == 0 {
-		return 0, 0, fmt.Errorf("baselines: fit on no rows")
+		return 0, 0, fmt.Errorf("hostrouters: fit on no rows")
 	}
 	if len(scores) != len(x) {
-		return 0, 0, fmt.Errorf("baselines: %d feature rows but %d score rows", len(x), len(scores))
+		return 0, 0, fmt.Errorf("hostrouters: %d feature rows but %d score rows", len(x), len(scores))
 	}
 	if needTasks && len(taskIDs) != len(x) {
-		return 0, 0, fmt.Errorf("baselines: %d feature rows but %d task ids", len(x), len(taskIDs))
+		return 0, 0, fmt.Errorf("hostrouters: %d feature rows but %d task ids", len(x), len(taskIDs))
 	}
 	if taskIDs != nil && len(taskIDs) != len(x) {
-		return 0, 0, fmt.Errorf("baselines: %d feature rows but %d task ids", len(x), len(taskIDs))
+		return 0, 0, fmt.Errorf("hostrouters: %d feature rows but %d task ids", len(x), len(taskIDs))
 	}
 	dim, t := len(x[0]), len(scores[0])
 	if dim == 0 || t == 0 {
-		return 0, 0, fmt.Errorf("baselines: fit with %d features and %d LLMs", dim, t)
+		return 0, 0, fmt.Errorf("hostrouters: fit with %d features and %d LLMs", dim, t)
 	}
 	for i := range x {
 		if len(x[i]) != dim {
-			return 0, 0, fmt.Errorf("baselines: row %d has %d features, row 0 has %d", i, len(x[i]), dim)
+			return 0, 0, fmt.Errorf("hostrouters: row %d has %d features, row 0 has %d", i, len(x[i]), dim)
 		}
 		if len(scores[i]) != t {
-			return 0, 0, fmt.Errorf("baselines: row %d has %d scores, row 0 has %d", i, len(scores[i]), t)
+			return 0, 0, fmt.Errorf("hostrouters: row %d has %d scores, row 0 has %d", i, len(scores[i]), t)
 		}
 		for _, s := range scores[i] {
 			if math.IsNaN(s) || math.IsInf(s, 0) {
-				return 0, 0, fmt.Errorf("baselines: row %d has a non-finite score", i)
+				return 0, 0, fmt.Errorf("hostrouters: row %d has a non-finite score", i)
 			}
 		}
 		for _, v := range x[i] {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return 0, 0, fmt.Errorf("baselines: row %d has a non-finite feature", i)
+				return 0, 0, fmt.Errorf("hostrouters: row %d has a non-finite feature", i)
 			}
 		}
 		if taskIDs != nil && taskIDs[i] < 0 {
-			return 0, 0, fmt.Errorf("baselines: row %d has task id %d < 0", i, taskIDs[i])
+			return 0, 0, fmt.Errorf("hostrouters: row %d has task id %d < 0", i, taskIDs[i])
 		}
 	}
 	return dim, t, nil
@@ -195,11 +197,11 @@ func checkFit(x [][]float32, scores [][]float64, taskIDs []int, needTasks bool) 
 
 func checkQuery(kind string, fitted bool, x [][]float32, dim int) {
 	if !fitted {
-		panic("baselines: " + kind + " router used before Fit")
+		panic("hostrouters: " + kind + " router used before Fit")
 	}
 	for i, r := range x {
 		if len(r) != dim {
-			panic(fmt.Sprintf("baselines: %s: query %d has %d features, the router was fitted on %d", kind, i, len(r), dim))
+			panic(fmt.Sprintf("hostrouters: %s: query %d has %d features, the router was fitted on %d", kind, i, len(r), dim))
 		}
 	}
 }

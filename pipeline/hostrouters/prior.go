@@ -1,4 +1,4 @@
-package baselines
+package hostrouters
 
 import (
 	"encoding/json"
@@ -370,7 +370,7 @@ type priorFile struct {
 // Save writes the fitted router (training rows included, sparse) as JSON.
 func (r *TaskPrior) Save(path string) error {
 	if r.priors == nil {
-		return fmt.Errorf("baselines: saving an unfitted task_prior router")
+		return fmt.Errorf("hostrouters: saving an unfitted task_prior router")
 	}
 	n := len(r.targets) / r.nLLM
 	f := priorFile{header: header{fileFormat, fileVersion, kindPrior},

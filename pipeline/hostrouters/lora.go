@@ -1,4 +1,4 @@
-package baselines
+package hostrouters
 
 import (
 	"encoding/json"
@@ -56,7 +56,7 @@ func (r *LoraRetriever) Fit(x [][]float32, scores [][]float64, taskIDs []int) er
 	}
 	assign, cents, err := group.KMeans(x, r.clusters(), r.Seed, r.MaxIter)
 	if err != nil {
-		return fmt.Errorf("baselines: lora_retriever: %w", err)
+		return fmt.Errorf("hostrouters: lora_retriever: %w", err)
 	}
 	members := make([][]int, len(cents))
 	for i, a := range assign {
@@ -124,7 +124,7 @@ type loraFile struct {
 // Save writes the fitted router as JSON.
 func (r *LoraRetriever) Save(path string) error {
 	if r.centroids == nil {
-		return fmt.Errorf("baselines: saving an unfitted lora_retriever router")
+		return fmt.Errorf("hostrouters: saving an unfitted lora_retriever router")
 	}
 	return save(path, loraFile{header{fileFormat, fileVersion, kindLora}, r.Clusters, r.Seed, r.MaxIter, r.dim, r.centroids, r.means, r.sizes})
 }
