@@ -70,15 +70,7 @@ func makeTempDir(dir string) (string, error) {
 			return "", fmt.Errorf("removing a leftover of an interrupted save: %w", err)
 		}
 	}
-	tmp, err := os.MkdirTemp(parent, tempPrefix(dir)+"*")
-	if err != nil {
-		return "", err
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes it private
-		os.RemoveAll(tmp)
-		return "", err
-	}
-	return tmp, nil
+	return os.MkdirTemp(parent, tempPrefix(dir)+"*")
 }
 
 // replaceDir moves the finished directory tmp to dir. An existing dir is
