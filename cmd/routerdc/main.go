@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -176,6 +178,10 @@ func cmdTrain(args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	// Before training, so a bad --out costs nothing; Save checks again.
+	if err := serve.CheckOutDir(filepath.Clean(*out)); err != nil {
+		return fmt.Errorf("--out: %w", err)
 	}
 	dir := data.Dir(*dirFlag)
 	store := router.NewStore(*seed)
@@ -417,7 +423,8 @@ func cmdReproduce(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *seedsFlag != "" {
+	// Set but empty is an error, not the declaration's seeds.
+	if flagSet(fs, "seeds") {
 		if d.Seeds, err = parseSeeds(*seedsFlag); err != nil {
 			return err
 		}
@@ -549,16 +556,30 @@ func runDecl(d *experiments.Decl, c *runFlags) error {
 	return nil
 }
 
+// parseSeeds reads --seeds. A repeated seed is an error: it would count one
+// run twice in a mean.
 func parseSeeds(s string) ([]int64, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, errors.New("--seeds is empty: give comma-separated integer seeds, e.g. 1,2,3")
+	}
 	var seeds []int64
 	for _, f := range strings.Split(s, ",") {
 		v, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("--seeds %q: %v", s, err)
+			return nil, fmt.Errorf("--seeds %q: %q is not an integer seed", s, strings.TrimSpace(f))
+		}
+		if slices.Contains(seeds, v) {
+			return nil, fmt.Errorf("--seeds %q: repeats seed %d", s, v)
 		}
 		seeds = append(seeds, v)
 	}
 	return seeds, nil
+}
+
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func cmdValidate(args []string) error {

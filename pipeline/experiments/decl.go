@@ -38,6 +38,8 @@ type Decl struct {
 	Figure      string       `yaml:"figure" json:"figure"` // sweep: file name under results/figures
 
 	File string `yaml:"-" json:"-"`
+	// lines is the line of each top-level key, for errors.
+	lines map[string]int
 }
 
 // MethodDecl is one row of a tables declaration.
@@ -126,6 +128,12 @@ func Parse(file string, b []byte) (*Decl, error) {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	d.File = file
+	d.lines = map[string]int{}
+	for i, c := range root.Content[0].Content {
+		if i%2 == 0 {
+			d.lines[c.Value] = c.Line
+		}
+	}
 	if err := d.validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
@@ -146,8 +154,16 @@ func (d *Decl) validate() error {
 	if len(d.Seeds) == 0 {
 		return errors.New(`key "seeds" is missing or empty`)
 	}
-	if err := checkSettings(0, "settings", d.Settings); err != nil {
+	if err := checkSettings(d.lines["settings"], "settings", d.Settings); err != nil {
 		return err
+	}
+	if err := d.checkFileName("name", d.Name); err != nil {
+		return err
+	}
+	if d.Figure != "" {
+		if err := d.checkFileName("figure", d.Figure); err != nil {
+			return err
+		}
 	}
 	// Keys that do not apply to the kind are errors, not silently ignored.
 	notFor := func(key string, set bool, kind string) error {
@@ -168,7 +184,7 @@ func (d *Decl) validate() error {
 		}
 	}
 	if len(d.Seeds) != len(uniqueSeeds(d.Seeds)) {
-		return fmt.Errorf("key \"seeds\": %v repeats a seed", d.Seeds)
+		return fmt.Errorf("line %d: key \"seeds\": %v repeats a seed", d.lines["seeds"], d.Seeds)
 	}
 	switch d.Kind {
 	case "tables", "embeddings":
@@ -227,6 +243,17 @@ func (d *Decl) validate() error {
 		}
 	default:
 		return fmt.Errorf(`key "kind": %q, want "tables", "sweep" or "embeddings"`, d.Kind)
+	}
+	return nil
+}
+
+// checkFileName refuses a name or figure that is not a plain file name: Run
+// writes <out>/ablations/<name>.csv and <out>/figures/<figure>, so a
+// separator, "..", or an absolute path would write outside --out.
+func (d *Decl) checkFileName(key, v string) error {
+	if v == "." || v == ".." || strings.ContainsAny(v, `/\`) || filepath.IsAbs(v) || filepath.VolumeName(v) != "" {
+		return fmt.Errorf("line %d: key %q: %q is not a plain file name (no \"/\", \"\\\", \".\" or \"..\"; outputs go under --out)",
+			d.lines[key], key, v)
 	}
 	return nil
 }

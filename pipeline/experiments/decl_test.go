@@ -55,3 +55,43 @@ func TestDeclarationErrors(t *testing.T) {
 		t.Errorf("unknown experiment: %v (should list the built-in ones)", err)
 	}
 }
+
+// name and figure become file names under --out; anything but a plain file
+// name would write outside it.
+func TestDeclarationRefusesPathNames(t *testing.T) {
+	sweep := "kind: sweep\nseeds: [1]\nsweep: {param: lambda, values: [1]}\n"
+	for _, c := range []struct{ yaml, want string }{
+		{"name: ../../escape\n" + sweep, `x.yaml: line 1: key "name": "../../escape" is not a plain file name`},
+		{"name: sub/x\n" + sweep, `line 1: key "name": "sub/x"`},
+		{"name: /tmp/x\n" + sweep, `line 1: key "name": "/tmp/x"`},
+		{"name: ..\n" + sweep, `line 1: key "name": ".."`},
+		{"name: \".\"\n" + sweep, `line 1: key "name": "."`},
+		{`name: 'a\b'` + "\n" + sweep, `line 1: key "name": "a\\b"`},
+		{sweep + "name: x\nfigure: ../../escape.png\n", `x.yaml: line 5: key "figure": "../../escape.png" is not a plain file name`},
+		{sweep + "name: x\nfigure: /tmp/f.png\n", `line 5: key "figure": "/tmp/f.png"`},
+		{"name: t\nkind: embeddings\nseeds: [1]\nmethods: [{name: a}, {name: b}]\nfigure: ../t.png\n", `line 5: key "figure": "../t.png"`},
+	} {
+		_, err := Parse("x.yaml", []byte(c.yaml))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want %q", c.yaml, err, c.want)
+		}
+	}
+	if _, err := Parse("x.yaml", []byte("name: ablation-x_1\n"+sweep+"figure: ablation-x.png\n")); err != nil {
+		t.Errorf("plain names refused: %v", err)
+	}
+}
+
+func TestDeclarationSeedsAndSettingsLines(t *testing.T) {
+	for _, c := range []struct{ yaml, want string }{
+		// yaml.v3 alone truncates 1.5 to seed 1.
+		{"name: x\nkind: sweep\nseeds: [2, 1.5]\nsweep: {param: lambda, values: [1]}\n", `x.yaml: line 3: declaration: seeds[1]: 1.5 is not an integer`},
+		{"name: x\nkind: sweep\nseeds:\n  - 1\n  - 2.0\nsweep: {param: lambda, values: [1]}\n", `x.yaml: line 5: declaration: seeds[1]: 2.0 is not an integer`},
+		{"name: x\nkind: sweep\nseeds: [1]\n\nsettings: \"lamda=1\"\nsweep: {param: lambda, values: [1]}\n", `x.yaml: line 5: settings: `},
+		{"name: x\nkind: sweep\nseeds: [1, 2, 1]\nsweep: {param: lambda, values: [1]}\n", `x.yaml: line 3: key "seeds": [1 2 1] repeats a seed`},
+	} {
+		_, err := Parse("x.yaml", []byte(c.yaml))
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want it to start with %q", c.yaml, err, c.want)
+		}
+	}
+}

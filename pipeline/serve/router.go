@@ -183,13 +183,11 @@ func (r *Router) Route(texts []string) ([]int, error) {
 }
 
 // Save writes the router directory atomically: everything goes to a temp
-// directory beside dir, which then replaces dir.
+// directory beside dir, which then replaces dir. dir must be new, empty or a
+// router directory (CheckOutDir).
 func (r *Router) Save(dir string) error {
 	dir = filepath.Clean(dir)
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".tmp-*")
+	tmp, err := makeTempDir(dir)
 	if err != nil {
 		return err
 	}
@@ -210,17 +208,7 @@ func (r *Router) Save(dir string) error {
 	if err := os.WriteFile(filepath.Join(tmp, MetaFile), append(meta, '\n'), 0o644); err != nil {
 		return err
 	}
-	old := dir + ".old"
-	_ = os.RemoveAll(old)
-	if _, err := os.Stat(dir); err == nil {
-		if err := os.Rename(dir, old); err != nil {
-			return err
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		return err
-	}
-	return os.RemoveAll(old)
+	return replaceDir(tmp, dir)
 }
 
 // Load reads a router directory.

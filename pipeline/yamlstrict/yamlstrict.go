@@ -27,6 +27,9 @@ func Decode(n *yaml.Node, where string, v any) error {
 			return fmt.Errorf("line %d: %s: unknown key %q (known: %s)", key.Line, where, key.Value, strings.Join(known, ", "))
 		}
 	}
+	if err := checkIntegers(n, reflect.TypeOf(v).Elem(), where, ""); err != nil {
+		return err
+	}
 	if err := n.Decode(v); err != nil {
 		msg := strings.ReplaceAll(err.Error(), "\n", " ")
 		if strings.HasPrefix(msg, "line ") { // a nested Decode already placed it
@@ -35,6 +38,65 @@ func Decode(n *yaml.Node, where string, v any) error {
 		return fmt.Errorf("line %d: %s: %s", n.Line, where, msg)
 	}
 	return nil
+}
+
+var unmarshaler = reflect.TypeFor[yaml.Unmarshaler]()
+
+// checkIntegers refuses a float where t wants an integer: yaml.v3 would
+// truncate 1.5 to 1 without a word. path is the key path inside where.
+func checkIntegers(n *yaml.Node, t reflect.Type, where, path string) error {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float" {
+			return fmt.Errorf("line %d: %s: %s: %s is not an integer", n.Line, where, path, n.Value)
+		}
+	case reflect.Slice, reflect.Array:
+		if n.Kind == yaml.SequenceNode {
+			for i, c := range n.Content {
+				if err := checkIntegers(c, t.Elem(), where, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+					return err
+				}
+			}
+		}
+	case reflect.Map:
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if err := checkIntegers(n.Content[i+1], t.Elem(), where, join(path, n.Content[i].Value)); err != nil {
+					return err
+				}
+			}
+		}
+	case reflect.Struct:
+		// A struct with its own UnmarshalYAML calls Decode, which checks it.
+		if n.Kind != yaml.MappingNode || (path != "" && reflect.PointerTo(t).Implements(unmarshaler)) {
+			return nil
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i].Value
+			for f := range t.Fields() {
+				if name, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); name == key {
+					if err := checkIntegers(n.Content[i+1], f.Type, where, join(path, key)); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
 }
 
 // Keys lists the yaml field names of a struct pointer.
