@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/routerdc-go/routerdc/pipeline/baselines"
+	"github.com/routerdc-go/routerdc/pipeline/hostrouters"
 	"github.com/routerdc-go/routerdc/pipeline/encode"
 	"github.com/routerdc-go/routerdc/pipeline/router"
 )
@@ -18,7 +18,7 @@ func knnRouter(t *testing.T) *Router {
 	enc := encode.NewHashed(encode.HashedConfig{Bits: 10})
 	enc.Fit(texts)
 	x, _ := enc.Encode(texts)
-	h := baselines.NewKNN(5)
+	h := hostrouters.NewKNN(5)
 	if err := h.Fit(x, ex.Scores, ex.Task); err != nil {
 		t.Fatal(err)
 	}
