@@ -19,19 +19,19 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
 	"github.com/routerdc-go/routerdc/pipeline/encode"
 	"github.com/routerdc-go/routerdc/pipeline/router"
-	"github.com/routerdc-go/routerdc/pipeline/serve"
+	"github.com/routerdc-go/routerdc/pipeline/routerdir"
 	"github.com/routerdc-go/routerdc/pipeline/train"
 )
 
 var (
 	trainedOnce sync.Once
-	trained     *serve.Router
+	trained     *routerdir.Router
 	trainedErr  error
 )
 
 // trainedRouter trains (once) the default RouterDC used by the routing
 // benchmarks.
-func trainedRouter(b *testing.B) *serve.Router {
+func trainedRouter(b *testing.B) *routerdir.Router {
 	dir := datatest.RequireDir(b)
 	trainedOnce.Do(func() {
 		trained, trainedErr = train.Run(dir, paperStore(1), nil)

@@ -26,7 +26,7 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/router"
 	"github.com/routerdc-go/routerdc/pipeline/routers"
 	"github.com/routerdc-go/routerdc/pipeline/score/stage"
-	"github.com/routerdc-go/routerdc/pipeline/serve"
+	"github.com/routerdc-go/routerdc/pipeline/routerdir"
 	"github.com/routerdc-go/routerdc/pipeline/train"
 )
 
@@ -180,7 +180,7 @@ func cmdTrain(args []string) error {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	// Before training, so a bad --out costs nothing; Save checks again.
-	if err := serve.CheckOutDir(filepath.Clean(*out)); err != nil {
+	if err := routerdir.CheckOutDir(filepath.Clean(*out)); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
 	dir := data.Dir(*dirFlag)
@@ -204,11 +204,11 @@ func cmdTrain(args []string) error {
 	return nil
 }
 
-func loadRouter(dir string) (*serve.Router, error) {
+func loadRouter(dir string) (*routerdir.Router, error) {
 	if dir == "" {
 		return nil, errors.New("--router DIR is required")
 	}
-	return serve.Load(dir)
+	return routerdir.Load(dir)
 }
 
 func cmdEval(args []string) error {

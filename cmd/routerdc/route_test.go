@@ -10,7 +10,7 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/hostrouters"
 	"github.com/routerdc-go/routerdc/pipeline/encode"
 	"github.com/routerdc-go/routerdc/pipeline/router"
-	"github.com/routerdc-go/routerdc/pipeline/serve"
+	"github.com/routerdc-go/routerdc/pipeline/routerdir"
 )
 
 // toyRouter saves a small kNN router (no released data needed): maths
@@ -41,7 +41,7 @@ func toyRouter(t *testing.T) string {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "knn")
-	r := serve.NewHostRouter(serve.Meta{Kind: router.KindKNN, LLMs: []string{"m", "c"}, Encoder: enc.Name()}, enc, knn)
+	r := routerdir.NewHostRouter(routerdir.Meta{Kind: router.KindKNN, LLMs: []string{"m", "c"}, Encoder: enc.Name()}, enc, knn)
 	if err := r.Save(dir); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 )
 
 // Scorer gives one value per LLM per query text (higher is better); a
-// trained router (serve.Router) is one.
+// trained router (routerdir.Router) is one.
 type Scorer interface {
 	Scores(texts []string) ([][]float64, error)
 }

@@ -75,7 +75,7 @@ func TestDatasetScoresInBatches(t *testing.T) {
 	}
 }
 
-// hostScorer is what serve.Router does for a host router: encode, then score.
+// hostScorer is what routerdir.Router does for a host router: encode, then score.
 type hostScorer struct {
 	enc *encode.Hashed
 	r   hostrouters.Router

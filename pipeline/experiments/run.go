@@ -18,7 +18,7 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 	"github.com/routerdc-go/routerdc/pipeline/figures"
 	"github.com/routerdc-go/routerdc/pipeline/report"
-	"github.com/routerdc-go/routerdc/pipeline/serve"
+	"github.com/routerdc-go/routerdc/pipeline/routerdir"
 	"github.com/routerdc-go/routerdc/pipeline/stages"
 )
 
@@ -78,7 +78,7 @@ func Run(d *Decl, o Options) (*Result, error) {
 
 // Trained runs (or loads from the cache) the embed, group and train stages
 // of one of a declaration's methods for one seed and returns the router.
-func Trained(d *Decl, o Options, method string, seed int64) (*serve.Router, error) {
+func Trained(d *Decl, o Options, method string, seed int64) (*routerdir.Router, error) {
 	m, err := d.method(method)
 	if err != nil {
 		return nil, err
@@ -307,14 +307,14 @@ func drawSweep(path string, r *SweepResult) error {
 type SweepManifest struct {
 	Declaration *Decl                    `json:"declaration"`
 	Settings    []string                 `json:"command_line_settings"`
-	Versions    serve.Versions           `json:"versions"`
+	Versions    routerdir.Versions           `json:"versions"`
 	DataDir     string                   `json:"data_dir"`
 	Stages      map[string]*engine.Stats `json:"stages"`
 	Seconds     float64                  `json:"seconds"`
 }
 
 func writeManifest(path string, d *Decl, o Options, stats map[string]*engine.Stats, start time.Time) error {
-	b, err := json.MarshalIndent(SweepManifest{Declaration: d, Settings: o.Settings, Versions: serve.CurrentVersions(),
+	b, err := json.MarshalIndent(SweepManifest{Declaration: d, Settings: o.Settings, Versions: routerdir.CurrentVersions(),
 		DataDir: o.DataDir, Stages: stats, Seconds: time.Since(start).Seconds()}, "", "  ")
 	if err != nil {
 		return err

@@ -12,7 +12,7 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/engine"
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
-	"github.com/routerdc-go/routerdc/pipeline/serve"
+	"github.com/routerdc-go/routerdc/pipeline/routerdir"
 	"github.com/routerdc-go/routerdc/pipeline/stages"
 	"github.com/routerdc-go/routerdc/pipeline/train"
 )
@@ -22,7 +22,7 @@ type Manifest struct {
 	Seeds     []int64                  `json:"seeds"`
 	Methods   []stages.Method          `json:"methods"`
 	Settings  []string                 `json:"settings"`
-	Versions  serve.Versions           `json:"versions"`
+	Versions  routerdir.Versions           `json:"versions"`
 	DataDir   string                   `json:"data_dir"`
 	Runs      map[string][]RunSummary  `json:"runs"`
 	Timings   map[string]float64       `json:"timings_s"`
@@ -64,7 +64,7 @@ func RunTables(opts stages.Options) (*Manifest, error) {
 	addRef(t1, t2, tasks, sets)
 
 	man := &Manifest{Seeds: opts.Seeds, Methods: opts.Methods, Settings: opts.Settings,
-		Versions: serve.CurrentVersions(), DataDir: opts.DataDir,
+		Versions: routerdir.CurrentVersions(), DataDir: opts.DataDir,
 		Runs: map[string][]RunSummary{}, Timings: map[string]float64{}, Stages: run.Engine.Stats}
 	credits := map[string][][]float64{} // method -> task -> per-query credit averaged over seeds
 	var baselineFirst *stages.Outcome

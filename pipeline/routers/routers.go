@@ -6,7 +6,7 @@
 //
 // The GoMLX kinds (routerdc, cosine, zooter) register from pipeline/router,
 // the host kinds (knn, task, lora, prior) from pipeline/hostrouters; a program
-// sees a kind once it links that package (pipeline/serve links both).
+// sees a kind once it links that package (pipeline/routerdir links both).
 package routers
 
 import (

@@ -16,7 +16,7 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 	"github.com/routerdc-go/routerdc/pipeline/group"
 	"github.com/routerdc-go/routerdc/pipeline/router"
-	"github.com/routerdc-go/routerdc/pipeline/serve"
+	"github.com/routerdc-go/routerdc/pipeline/routerdir"
 	"github.com/routerdc-go/routerdc/pipeline/train"
 )
 
@@ -153,7 +153,7 @@ func newUnit(opts Options, m Method, seed int64) (*unit, error) {
 	// routers, not of host-side ones.
 	var gomlx, backend string
 	if router.IsGraphKind(p.Router) {
-		v := serve.CurrentVersions()
+		v := routerdir.CurrentVersions()
 		gomlx, backend = v.GoMLX, v.Backend
 	}
 	if u.train, err = g.Node(engine.StageTrain, u.label, map[string]any{"settings": trainSettings,
@@ -360,7 +360,7 @@ func (r *Runner) groups(u *unit) (*groupOut, error) {
 
 // trained is the train stage's output.
 type trained struct {
-	router *serve.Router
+	router *routerdir.Router
 	report *train.Report
 }
 
@@ -411,7 +411,7 @@ func (r *Runner) train(u *unit) (*trained, error) {
 			return writeJSON(filepath.Join(dir, "report.json"), t.report)
 		},
 		Load: func(dir string) (*trained, error) {
-			tr, err := serve.Load(filepath.Join(dir, "router"))
+			tr, err := routerdir.Load(filepath.Join(dir, "router"))
 			if err != nil {
 				return nil, err
 			}
@@ -512,12 +512,12 @@ func (m masked) Scores(texts []string) ([][]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	return serve.MaskLLM(s, m.llms, m.exclude), nil
+	return routerdir.MaskLLM(s, m.llms, m.exclude), nil
 }
 
 // Trained runs (or loads from the cache) the embed, group and train stages
 // of one method and seed and returns the trained router.
-func Trained(opts Options, m Method, seed int64) (*serve.Router, error) {
+func Trained(opts Options, m Method, seed int64) (*routerdir.Router, error) {
 	r, err := NewRunner(opts)
 	if err != nil {
 		return nil, err

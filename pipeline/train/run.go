@@ -16,7 +16,7 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/group"
 	"github.com/routerdc-go/routerdc/pipeline/router"
 	"github.com/routerdc-go/routerdc/pipeline/routers"
-	"github.com/routerdc-go/routerdc/pipeline/serve"
+	"github.com/routerdc-go/routerdc/pipeline/routerdir"
 )
 
 // Timing of one training run, recorded with every result.
@@ -42,7 +42,7 @@ type Report struct {
 
 // ReportOf is the training report of a router: the one Run attached, or
 // the one a loaded router directory carries (decoded from its meta.json).
-func ReportOf(r *serve.Router) (*Report, error) {
+func ReportOf(r *routerdir.Router) (*Report, error) {
 	switch t := r.Meta.Training.(type) {
 	case *Report:
 		return t, nil
@@ -63,7 +63,7 @@ func ReportOf(r *serve.Router) (*Report, error) {
 
 // Run trains the router described by the store's settings on the training
 // tasks found in dir and returns it ready to route.
-func Run(dir string, store *model.Store, progress io.Writer) (*serve.Router, error) {
+func Run(dir string, store *model.Store, progress io.Writer) (*routerdir.Router, error) {
 	return RunWith(dir, store, nil, progress)
 }
 
@@ -78,7 +78,7 @@ func FitEncoder(set *Set, bits int) *encode.Hashed {
 
 // RunWith is Run with an already fitted encoder (nil: fit one), so the
 // pipeline can reuse a cached embed stage.
-func RunWith(dir string, store *model.Store, enc encode.Persistent, progress io.Writer) (*serve.Router, error) {
+func RunWith(dir string, store *model.Store, enc encode.Persistent, progress io.Writer) (*routerdir.Router, error) {
 	return RunWithOptions(dir, store, Options{Encoder: enc}, progress)
 }
 
@@ -97,7 +97,7 @@ type Options struct {
 }
 
 // RunWithOptions is Run with the pipeline's hooks.
-func RunWithOptions(dir string, store *model.Store, o Options, progress io.Writer) (*serve.Router, error) {
+func RunWithOptions(dir string, store *model.Store, o Options, progress io.Writer) (*routerdir.Router, error) {
 	enc := o.Encoder
 	start := time.Now()
 	if err := router.Validate(store); err != nil {
@@ -142,14 +142,14 @@ func RunWithOptions(dir string, store *model.Store, o Options, progress io.Write
 	}
 	rep.Timing.EncodeS = time.Since(t0).Seconds()
 
-	meta := serve.Meta{
+	meta := routerdir.Meta{
 		Exclude:  p.ExcludeLLM,
 		Kind:     p.Router,
 		LLMs:     set.LLMs,
 		Seed:     p.Seed,
 		Settings: Settings(store),
 		Encoder:  enc.Name(),
-		Versions: serve.CurrentVersions(),
+		Versions: routerdir.CurrentVersions(),
 	}
 	for _, t := range set.Tasks {
 		meta.Tasks = append(meta.Tasks, t.Name)
@@ -186,7 +186,7 @@ func RunWithOptions(dir string, store *model.Store, o Options, progress io.Write
 	if g, ok := m.(*router.GraphModel); ok {
 		rep.Train = g.Result
 	}
-	r, err := serve.New(meta, enc, m)
+	r, err := routerdir.New(meta, enc, m)
 	if err != nil {
 		return nil, err
 	}

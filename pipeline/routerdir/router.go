@@ -1,6 +1,6 @@
-// Package serve is a trained router you can run: it loads a router
-// directory (encoder, settings, weights) and routes query texts.
-package serve
+// Package routerdir is a trained router you can run: a router directory
+// (router.json, encoder, the kind's model files) loaded, routed and saved.
+package routerdir
 
 import (
 	"encoding/json"

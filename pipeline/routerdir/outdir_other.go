@@ -1,5 +1,5 @@
 //go:build !linux
 
-package serve
+package routerdir
 
 var exchange = func(a, b string) error { return errNoExchange }
