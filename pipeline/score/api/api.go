@@ -105,7 +105,8 @@ type Options struct {
 	// Progress receives a progress bar; nil, or ROUTERDC_QUIET set in the
 	// environment, shows none.
 	Progress io.Writer
-	// HTTPClient replaces http.DefaultClient (timeouts come from Timeout).
+	// HTTPClient replaces the run's own client, whose transport keeps
+	// Concurrency idle connections to the server (timeouts come from Timeout).
 	HTTPClient *http.Client
 }
 
@@ -187,9 +188,6 @@ func (o Options) withDefaults() (Options, error) {
 	o.BackoffMax = max(o.BackoffMax, o.BackoffBase)
 	if o.MaxFailures == 0 {
 		o.MaxFailures = 10
-	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = http.DefaultClient
 	}
 	if os.Getenv("ROUTERDC_QUIET") != "" {
 		o.Progress = nil
@@ -310,8 +308,13 @@ func Run(ctx context.Context, queries []score.Query, check Checker, opt Options)
 	if opt.UseN != NAuto {
 		s.n.state = opt.UseN
 	}
+	httpc := opt.HTTPClient
+	if httpc == nil {
+		httpc = newHTTPClient(opt.Concurrency)
+		defer httpc.CloseIdleConnections()
+	}
 	s.c = &client{
-		http: opt.HTTPClient, base: opt.Endpoint, key: opt.APIKey, timeout: opt.Timeout,
+		http: httpc, base: opt.Endpoint, key: opt.APIKey, timeout: opt.Timeout,
 		maxRetries: opt.MaxRetries, malformedRetries: opt.MalformedRetries,
 		backoffBase: opt.BackoffBase, backoffMax: opt.BackoffMax,
 		rng: rand.New(rand.NewPCG(uint64(opt.Seed), 0x5eed)),
@@ -409,6 +412,17 @@ func Run(ctx context.Context, queries []score.Query, check Checker, opt Options)
 		ids[i] = q.ID
 	}
 	return sum, SortResults(opt.Out, ids)
+}
+
+// newHTTPClient keeps an idle connection per worker. Go's default transport
+// keeps 2 per host, so at concurrency 32 every burst of answers closed
+// connections that the next requests had to open again (~200 TCP
+// connections for 796 requests).
+func newHTTPClient(concurrency int) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = concurrency
+	tr.MaxIdleConns = max(tr.MaxIdleConns, concurrency)
+	return &http.Client{Transport: tr}
 }
 
 // dedupe drops repeated identical queries and rejects an id reused for a

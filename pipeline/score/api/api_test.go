@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -762,5 +764,34 @@ func TestFirstTokenNeedsLetters(t *testing.T) {
 	_, err := Run(context.Background(), []score.Query{mcQuery("q1", "Capital? Answer:", 0, " Paris", " Lyon")}, nil, opt)
 	if err == nil || !strings.Contains(err.Error(), "not a letter") {
 		t.Fatalf("text options without echo: %v, want an error saying first-token needs letters", err)
+	}
+}
+
+// A run reuses its connections: with concurrency N the server sees about N
+// of them, not one per burst of requests (Go's default transport keeps only
+// 2 idle connections per host, so the others are closed and reopened).
+func TestKeepsConnections(t *testing.T) {
+	const conc, total = 8, 200
+	var conns atomic.Int64
+	f := &fake{onRequest: func(string, fakeReq) { time.Sleep(time.Millisecond) }}
+	srv := newFakeWith(t, f, func(s *httptest.Server) {
+		s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				conns.Add(1)
+			}
+		}
+	})
+	var qs []score.Query
+	for i := range total {
+		qs = append(qs, mcQuery(fmt.Sprintf("q%d", i), "Answer:", 0, " A", " B"))
+	}
+	opt := testOptions(t, srv.URL)
+	opt.Concurrency, opt.MCMethod = conc, MCEcho
+	sum, err := Run(context.Background(), qs, nil, opt)
+	if err != nil || sum.Scored != total {
+		t.Fatalf("%v %+v", err, sum)
+	}
+	if n := conns.Load(); n > conc+2 {
+		t.Errorf("%d connections for %d requests at concurrency %d, want at most %d", n, sum.Requests, conc, conc+2)
 	}
 }
