@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -250,5 +251,45 @@ func TestScoreAPIKilled(t *testing.T) {
 	}
 	if matched != len(before) {
 		t.Errorf("matched %d prompts to %d queries scored before the kill", matched, len(before))
+	}
+}
+
+// --request-timeout bounds one API request: a server that hangs on the first
+// request costs that long plus a backoff, not the 60 s default.
+func TestScoreAPIRequestTimeout(t *testing.T) {
+	bin := binary(t)
+	var calls atomic.Int64
+	echo := echoServer(t, func(ctx, opt string) float64 { return -1 })
+	defer echo.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			// The body read first: only then does the server notice the
+			// client hanging up and cancel r.Context().
+			io.Copy(io.Discard, r.Body)
+			<-r.Context().Done()
+			return
+		}
+		echo.Config.Handler.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	rows := filepath.Join(dir, "rows.jsonl")
+	os.WriteFile(rows, []byte(`{"question": "Q1?", "choices": ["a", "b", "c", "d"], "answer": 1}`+"\n"), 0o644)
+	out := filepath.Join(dir, "m.jsonl")
+	start := time.Now()
+	_, stderr, err := run(t, bin, "", "score", "api", "--endpoint", srv.URL, "--llm", "org/m", "--task", "MMLU", "--input", rows,
+		"--out", out, "--mc-method", "echo", "--request-timeout", "300ms")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if el := time.Since(start); el > 15*time.Second {
+		t.Errorf("took %v with a 300ms request timeout", el)
+	}
+	if recs, err := score.ReadRecords(out); err != nil || len(recs) != 1 || calls.Load() != 5 {
+		t.Errorf("records %+v, %v, %d requests (want 1 record, 4 options + 1 timed out)", recs, err, calls.Load())
+	}
+	if _, stderr, err := run(t, bin, "", "score", "api", "--endpoint", srv.URL, "--llm", "org/m", "--task", "MMLU", "--input", rows,
+		"--out", filepath.Join(dir, "n.jsonl"), "--request-timeout", "0s"); err == nil || !strings.Contains(stderr, "request-timeout") {
+		t.Errorf("--request-timeout 0s: %v %q, want a refusal naming it", err, stderr)
 	}
 }
