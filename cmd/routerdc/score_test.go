@@ -293,3 +293,63 @@ func TestScoreAPIRequestTimeout(t *testing.T) {
 		t.Errorf("--request-timeout 0s: %v %q, want a refusal naming it", err, stderr)
 	}
 }
+
+// Ctrl-C stops `score api` with the results file consistent and says how
+// many queries are saved and that rerunning the command continues; the
+// rerun says how many it resumes.
+func TestScoreAPIInterrupted(t *testing.T) {
+	bin := binary(t)
+	srv := echoServer(t, func(ctx, opt string) float64 {
+		time.Sleep(20 * time.Millisecond)
+		return -1
+	})
+	defer srv.Close()
+	dir := t.TempDir()
+	var rows strings.Builder
+	const n = 30
+	for i := range n {
+		fmt.Fprintf(&rows, `{"question": "Question number %d?", "choices": ["a", "b", "c", "d"], "answer": 0}`+"\n", i)
+	}
+	input := filepath.Join(dir, "rows.jsonl")
+	os.WriteFile(input, []byte(rows.String()), 0o644)
+	out := filepath.Join(dir, "m.jsonl")
+	args := []string{"score", "api", "--endpoint", srv.URL, "--llm", "org/m", "--task", "MMLU", "--input", input,
+		"--out", out, "--mc-method", "echo", "--concurrency", "2"}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "ROUTERDC_QUIET=1")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, _ := os.ReadFile(out)
+		if strings.Count(string(b), "\n") >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no progress before the deadline")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); err == nil {
+		t.Fatal("interrupted run exited 0")
+	}
+	saved, err := score.ReadRecords(out)
+	if err != nil || len(saved) >= n {
+		t.Fatalf("%d records after Ctrl-C, %v; the test needs a slower server", len(saved), err)
+	}
+	if want := fmt.Sprintf("%d of %d queries are saved in %s; rerun the same command to continue", len(saved), n, out); !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr %q, want %q", stderr.String(), want)
+	}
+	_, rerr, err := run(t, bin, "", args...)
+	if err != nil {
+		t.Fatalf("rerun: %v\n%s", err, rerr)
+	}
+	if want := fmt.Sprintf("resuming %s: %d of %d queries already scored, 0 torn records dropped", out, len(saved), n); !strings.Contains(rerr, want) {
+		t.Errorf("rerun stderr %q, want %q", rerr, want)
+	}
+}

@@ -105,6 +105,8 @@ type Options struct {
 	// Progress receives a progress bar; nil, or ROUTERDC_QUIET set in the
 	// environment, shows none.
 	Progress io.Writer
+	// Log receives one-line notes (what a resumed run found); nil: none.
+	Log io.Writer
 	// HTTPClient replaces the run's own client, whose transport keeps
 	// Concurrency idle connections to the server (timeouts come from Timeout).
 	HTTPClient *http.Client
@@ -296,6 +298,14 @@ func Run(ctx context.Context, queries []score.Query, check Checker, opt Options)
 			todo = append(todo, q)
 		}
 	}
+	if opt.Log != nil && (sum.Skipped > 0 || sum.Discarded != "") {
+		// Only the last line can be torn: every record is one write.
+		torn := "0 torn records dropped"
+		if sum.Discarded != "" {
+			torn = "1 torn record dropped (the last line, cut by a kill)"
+		}
+		fmt.Fprintf(opt.Log, "resuming %s: %d of %d queries already scored, %s\n", opt.Out, sum.Skipped, sum.Total, torn)
+	}
 
 	bar := newBar(opt.Progress, len(uniq), opt.LLM)
 	if bar != nil {
@@ -402,7 +412,10 @@ func Run(ctx context.Context, queries []score.Query, check Checker, opt Options)
 	case fatal != nil:
 		return sum, fatal
 	case ctx.Err() != nil:
-		return sum, ctx.Err()
+		// Every finished query is in the file: say so, rather than a bare
+		// "context canceled" that leaves the user wondering what is lost.
+		return sum, fmt.Errorf("interrupted: %d of %d queries are saved in %s; rerun the same command to continue: %w",
+			sum.Skipped+sum.Scored, sum.Total, opt.Out, ctx.Err())
 	case sum.Failed > 0:
 		return sum, fmt.Errorf("%d of %d queries failed (the others are saved; rerun to retry): %w",
 			sum.Failed, sum.Total, errors.Join(sum.Errors...))

@@ -527,9 +527,9 @@ func TestResume(t *testing.T) {
 	srv := newFake(t, f)
 	opt := testOptions(t, srv.URL)
 	opt.UseN, opt.Samples = NYes, 10
-	_, err := Run(ctx, qs, containsAnswer, opt)
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("first run: %v", err)
+	_, cancelled := Run(ctx, qs, containsAnswer, opt)
+	if !errors.Is(cancelled, context.Canceled) {
+		t.Fatalf("first run: %v", cancelled)
 	}
 	data, err := os.ReadFile(opt.Out)
 	if err != nil {
@@ -542,6 +542,10 @@ func TestResume(t *testing.T) {
 	// Call 8 means 8 queries started on 4 workers: at least 4 finished.
 	if len(first) < 4 || len(first) >= total {
 		t.Fatalf("%d records after the cancelled run", len(first))
+	}
+	// Ctrl-C says what is kept and how to go on.
+	if want := fmt.Sprintf("%d of %d queries are saved in %s; rerun the same command to continue", len(first), total, opt.Out); !strings.Contains(cancelled.Error(), want) {
+		t.Errorf("cancelled run: %q, want it to say %q", cancelled, want)
 	}
 	calls1 := map[string]int{}
 	for _, q := range qs {
@@ -561,9 +565,14 @@ func TestResume(t *testing.T) {
 	fh.Close()
 
 	f.fault = nil
+	var log bytes.Buffer
+	opt.Log = &log
 	sum, err := Run(context.Background(), qs, containsAnswer, opt)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("resuming %s: %d of %d queries already scored, 1 torn record dropped", opt.Out, len(first), total); !strings.Contains(log.String(), want) {
+		t.Errorf("log %q, want %q", log.String(), want)
 	}
 	if sum.Skipped != len(first) || sum.Scored != total-len(first) || !strings.Contains(sum.Discarded, partialID) {
 		t.Errorf("summary %+v after %d records", sum, len(first))
@@ -590,9 +599,13 @@ func TestResume(t *testing.T) {
 
 	// Nothing left: no requests.
 	before := len(f.requests())
+	log.Reset()
 	sum, err = Run(context.Background(), qs, containsAnswer, opt)
 	if err != nil || sum.Skipped != total || sum.Scored != 0 || len(f.requests()) != before {
 		t.Errorf("third run: %v, %+v", err, sum)
+	}
+	if want := fmt.Sprintf("%d of %d queries already scored, 0 torn records dropped", total, total); !strings.Contains(log.String(), want) {
+		t.Errorf("log %q, want %q", log.String(), want)
 	}
 }
 

@@ -280,14 +280,12 @@ func (s *Source) api(ctx context.Context, r RunOptions, mode answer.Mode, log io
 		key = os.Getenv(env)
 	}
 	timeout, _ := s.requestTimeout() // checked by Check
-	sum, err := api.Run(ctx, qs, check, api.Options{
+	_, err = api.Run(ctx, qs, check, api.Options{
 		Endpoint: s.Endpoint, LLM: s.LLM, Model: s.Model, APIKey: key, Out: r.Out, Chat: s.Chat,
 		MCMethod: s.MCMethod, Samples: s.Samples, Temperature: s.Temperature, MaxTokens: s.MaxTokens,
-		Seed: s.Seed, Concurrency: s.Concurrency, Timeout: timeout, Progress: r.Progress, Fingerprint: r.Fingerprint,
+		Seed: s.Seed, Concurrency: s.Concurrency, Timeout: timeout, Progress: r.Progress, Log: log,
+		Fingerprint: r.Fingerprint,
 	})
-	if sum.Skipped > 0 {
-		fmt.Fprintf(log, "resumed %s: %d queries already scored, %d scored now\n", r.Out, sum.Skipped, sum.Scored)
-	}
 	if err != nil {
 		return nil, err
 	}
