@@ -163,8 +163,13 @@ func TestScoreAPICLI(t *testing.T) {
 	if _, stderr, err := run(t, bin, "", args...); err != nil || calls.Load() != 4 {
 		t.Errorf("rerun: %v, %d requests in all (want 4: nothing scored twice)\n%s", err, calls.Load(), stderr)
 	}
-	if _, stderr, err := run(t, bin, "", append(args, "--model", "other")...); err == nil || !strings.Contains(stderr, "other settings") {
-		t.Errorf("other model into the same file: %v %q, want a refusal", err, stderr)
+	if _, stderr, err := run(t, bin, "", append(args, "--model", "other", "--temperature", "0.5")...); err == nil || !strings.Contains(stderr, "other settings") ||
+		!strings.Contains(stderr, "model: org/m -> other") || !strings.Contains(stderr, "temperature: 0.2 -> 0.5") {
+		t.Errorf("other model into the same file: %v %q, want a refusal naming the changed settings", err, stderr)
+	}
+	os.WriteFile(rows, []byte(`{"question": "Q1?", "choices": ["a", "b", "c", "e"], "answer": 1}`+"\n"), 0o644)
+	if _, stderr, err := run(t, bin, "", args...); err == nil || !strings.Contains(stderr, "input_sha256: ") {
+		t.Errorf("changed input into the same file: %v %q, want a refusal naming the input", err, stderr)
 	}
 }
 

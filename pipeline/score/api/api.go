@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -98,9 +99,14 @@ type Options struct {
 
 	// Fingerprint identifies everything that decides the scores (model,
 	// sampling, answer checking, the input). It is kept beside Out in
-	// Out+".settings", and resuming a file made with another fingerprint is
-	// refused, so changed settings never reuse old scores. "" skips the check.
+	// Out+".settings" with the Options that decide the scores and Settings,
+	// as readable "name: value" lines, and resuming a file made with other
+	// ones is refused, naming what changed, so changed settings never reuse
+	// old scores. With Fingerprint "" and no Settings nothing is checked.
 	Fingerprint string
+	// Settings are what decides the scores beyond these Options (the task,
+	// answer checking, the input's checksum), kept and compared as above.
+	Settings []Setting
 
 	// Progress receives a progress bar; nil, or ROUTERDC_QUIET set in the
 	// environment, shows none.
@@ -197,6 +203,32 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
+// settings are what a results file is checked against on resume: the
+// options that decide the scores (defaults applied, so that an omitted and
+// an explicit default agree), the caller's Settings, then the fingerprint.
+func (o Options) settings() []Setting {
+	if o.Fingerprint == "" && len(o.Settings) == 0 {
+		return nil
+	}
+	ss := []Setting{
+		{"llm", o.LLM},
+		{"model", o.Model},
+		{"chat", strconv.FormatBool(o.Chat)},
+		{"mc_method", o.MCMethod},
+		{"top_logprobs", strconv.Itoa(o.TopLogprobs)},
+		{"samples", strconv.Itoa(o.Samples)},
+		{"use_n", o.UseN},
+		{"temperature", strconv.FormatFloat(*o.Temperature, 'g', -1, 64)},
+		{"max_tokens", strconv.Itoa(o.MaxTokens)},
+		{"seed", strconv.FormatInt(o.Seed, 10)},
+	}
+	ss = append(ss, o.Settings...)
+	if o.Fingerprint != "" {
+		ss = append(ss, Setting{legacyFingerprint, o.Fingerprint})
+	}
+	return ss
+}
+
 // orDefault maps 0 to def and negative to 0.
 func orDefault(v, def int) int {
 	switch {
@@ -281,7 +313,7 @@ func Run(ctx context.Context, queries []score.Query, check Checker, opt Options)
 		return sum, fmt.Errorf("%s is being written by another run (lock %s)", opt.Out, lock.Path())
 	}
 	defer lock.Unlock()
-	if err := checkFingerprint(opt.Out, opt.Fingerprint); err != nil {
+	if err := checkSettings(opt.Out, opt.settings()); err != nil {
 		return sum, err
 	}
 

@@ -751,9 +751,47 @@ func TestFingerprint(t *testing.T) {
 	if err != nil || sum.Skipped != 1 || sum.Scored != 0 {
 		t.Fatalf("same settings: %+v, %v; want the query skipped", sum, err)
 	}
+	// The settings are kept readable, and a refusal names what changed.
+	kept, err := os.ReadFile(opt.Out + ".settings")
+	if err != nil || !strings.Contains(string(kept), "\nmodel: org/model\n") || !strings.Contains(string(kept), "\ntemperature: 0.2\n") {
+		t.Errorf("settings file %q, %v; want readable key: value lines", kept, err)
+	}
 	opt.Fingerprint = "settings-2"
-	if _, err := Run(context.Background(), qs, nil, opt); err == nil || !strings.Contains(err.Error(), "other settings") {
-		t.Fatalf("other settings: %v, want a refusal", err)
+	if _, err := Run(context.Background(), qs, nil, opt); err == nil || !strings.Contains(err.Error(), "other settings") ||
+		!strings.Contains(err.Error(), "fingerprint: settings-1 -> settings-2") {
+		t.Fatalf("other settings: %v, want a refusal naming the fingerprint's change", err)
+	}
+	opt.Fingerprint = "settings-1"
+	temp := 0.7
+	opt.Temperature, opt.Model, opt.Settings = &temp, "other model", []Setting{{"task", "MMLU"}}
+	_, err = Run(context.Background(), qs, nil, opt)
+	for _, want := range []string{"temperature: 0.2 -> 0.7", "model: org/model -> other model", "task: (none) -> MMLU"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("changed settings: %v, want it to name %q", err, want)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "fingerprint") {
+		t.Errorf("changed settings: %v; the fingerprint is only named when nothing else differs", err)
+	}
+	opt.Temperature, opt.Model, opt.Settings = nil, "", nil
+
+	// A settings file of an older version holds only the fingerprint: the
+	// same one resumes (and the file becomes readable), another is refused.
+	os.WriteFile(opt.Out+".settings", []byte("settings-1\n"), 0o644)
+	if sum, err := Run(context.Background(), qs, nil, opt); err != nil || sum.Skipped != 1 {
+		t.Fatalf("old settings file, same fingerprint: %+v, %v", sum, err)
+	}
+	if kept, _ := os.ReadFile(opt.Out + ".settings"); !strings.Contains(string(kept), "model: org/model") {
+		t.Errorf("old settings file not rewritten readable: %q", kept)
+	}
+	os.WriteFile(opt.Out+".settings", []byte("settings-1\n"), 0o644)
+	opt.Fingerprint = "settings-3"
+	if _, err := Run(context.Background(), qs, nil, opt); err == nil || !strings.Contains(err.Error(), "fingerprint: settings-1 -> settings-3") {
+		t.Fatalf("old settings file, other fingerprint: %v", err)
+	}
+	os.WriteFile(opt.Out+".settings", []byte("model: org/model\nbroken line\n"), 0o644)
+	if _, err := Run(context.Background(), qs, nil, opt); err == nil || !strings.Contains(err.Error(), opt.Out+".settings: line 2") {
+		t.Fatalf("corrupt settings file: %v, want an error naming the file and line", err)
 	}
 	// A file scored without a fingerprint cannot be vouched for either.
 	opt.Out = filepath.Join(t.TempDir(), "bare.jsonl")

@@ -6,14 +6,17 @@
 package stage
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/score"
 	"github.com/routerdc-go/routerdc/pipeline/score/answer"
 	"github.com/routerdc-go/routerdc/pipeline/score/api"
@@ -280,16 +283,49 @@ func (s *Source) api(ctx context.Context, r RunOptions, mode answer.Mode, log io
 		key = os.Getenv(env)
 	}
 	timeout, _ := s.requestTimeout() // checked by Check
-	_, err = api.Run(ctx, qs, check, api.Options{
+	opt := api.Options{
 		Endpoint: s.Endpoint, LLM: s.LLM, Model: s.Model, APIKey: key, Out: r.Out, Chat: s.Chat,
 		MCMethod: s.MCMethod, Samples: s.Samples, Temperature: s.Temperature, MaxTokens: s.MaxTokens,
 		Seed: s.Seed, Concurrency: s.Concurrency, Timeout: timeout, Progress: r.Progress, Log: log,
 		Fingerprint: r.Fingerprint,
-	})
+	}
+	if r.Fingerprint != "" {
+		if opt.Settings, err = s.settings(mode); err != nil {
+			return nil, err
+		}
+	}
+	_, err = api.Run(ctx, qs, check, opt)
 	if err != nil {
 		return nil, err
 	}
 	return score.ReadRecords(r.Out)
+}
+
+// settings are what decides an API source's scores beyond api.Options,
+// as the results file keeps them, so that a refused rerun names what
+// changed; defaults are applied as Key applies them.
+func (s *Source) settings(mode answer.Mode) ([]api.Setting, error) {
+	t, _ := questions.Resolve(s.Task) // checked by Check
+	task := t.Name
+	if t.Subtask != "" {
+		task += "/" + t.Subtask
+	}
+	sum, err := data.FileSHA256(s.Input)
+	if err != nil {
+		return nil, err
+	}
+	timeout := 3 * time.Second
+	if s.Timeout != "" {
+		timeout, _ = time.ParseDuration(s.Timeout) // checked by Check
+	}
+	return []api.Setting{
+		{Name: "task", Value: task},
+		{Name: "mode", Value: string(cmp.Or(mode, answer.Normalized))},
+		{Name: "input_sha256", Value: sum},
+		{Name: "execute", Value: strconv.FormatBool(s.Execute)},
+		{Name: "timeout", Value: timeout.String()},
+		{Name: "sandbox", Value: cmp.Or(s.Sandbox, "auto")},
+	}, nil
 }
 
 // checker checks one sampled output: the answer checker of the task, or for
