@@ -28,7 +28,7 @@ const scoreUsage = `routerdc score: make RouterDC score files for your own LLMs.
   score import --from bigcode --llm NAME --task TASK --problems ROWS --generations G.json
         --references R.json --execute [--timeout 3s] [--sandbox auto|bwrap|namespaces|none] [--out FILE]
         run the saved generations against their tests here (opt-in: runs model-written code)
-  score api --endpoint URL --llm NAME --task TASK --input ROWS --out FILE [--samples M] [--concurrency C]
+  score api --endpoint URL --llm NAME --task TASK --input ROWS --out FILE [--samples M] [--concurrency C] [--request-timeout 60s]
         [--model M] [--chat] [--mc-method auto|echo|first-token] [--temperature T] [--max-tokens N]
         [--seed S] [--mode ...] [--execute] [--api-key KEY]   (default key: $OPENAI_API_KEY)
         score a served model (vLLM, llama.cpp server, Ollama); resumable: a rerun continues in FILE
@@ -141,6 +141,7 @@ func cmdScoreAPI(args []string) error {
 	fs.StringVar(&s.Input, "input", "", "the task's rows (JSON array or JSON lines)")
 	fs.IntVar(&s.Samples, "samples", 0, "samples per open-ended query (default 10, as the paper)")
 	fs.IntVar(&s.Concurrency, "concurrency", 0, "queries in flight (default 4)")
+	reqTimeout := fs.Duration("request-timeout", 60*time.Second, "limit for one HTTP request; a request past it is retried")
 	fs.BoolVar(&s.Chat, "chat", false, "generate through /v1/chat/completions")
 	fs.StringVar(&s.MCMethod, "mc-method", "", "multiple choice: auto (default), echo, first-token")
 	temp := fs.String("temperature", "", "sampling temperature (default 0.2)")
@@ -161,6 +162,10 @@ func cmdScoreAPI(args []string) error {
 	if *out == "" {
 		return errors.New("--out FILE is required (the results file a rerun resumes)")
 	}
+	if *reqTimeout <= 0 {
+		return fmt.Errorf("--request-timeout %s: want a positive duration", *reqTimeout)
+	}
+	s.RequestTimeout = reqTimeout.String()
 	if *temp != "" {
 		t, err := strconv.ParseFloat(*temp, 64)
 		if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -162,8 +163,13 @@ func TestScoreAPICLI(t *testing.T) {
 	if _, stderr, err := run(t, bin, "", args...); err != nil || calls.Load() != 4 {
 		t.Errorf("rerun: %v, %d requests in all (want 4: nothing scored twice)\n%s", err, calls.Load(), stderr)
 	}
-	if _, stderr, err := run(t, bin, "", append(args, "--model", "other")...); err == nil || !strings.Contains(stderr, "other settings") {
-		t.Errorf("other model into the same file: %v %q, want a refusal", err, stderr)
+	if _, stderr, err := run(t, bin, "", append(args, "--model", "other", "--temperature", "0.5")...); err == nil || !strings.Contains(stderr, "other settings") ||
+		!strings.Contains(stderr, "model: org/m -> other") || !strings.Contains(stderr, "temperature: 0.2 -> 0.5") {
+		t.Errorf("other model into the same file: %v %q, want a refusal naming the changed settings", err, stderr)
+	}
+	os.WriteFile(rows, []byte(`{"question": "Q1?", "choices": ["a", "b", "c", "e"], "answer": 1}`+"\n"), 0o644)
+	if _, stderr, err := run(t, bin, "", args...); err == nil || !strings.Contains(stderr, "input_sha256: ") {
+		t.Errorf("changed input into the same file: %v %q, want a refusal naming the input", err, stderr)
 	}
 }
 
@@ -250,5 +256,105 @@ func TestScoreAPIKilled(t *testing.T) {
 	}
 	if matched != len(before) {
 		t.Errorf("matched %d prompts to %d queries scored before the kill", matched, len(before))
+	}
+}
+
+// --request-timeout bounds one API request: a server that hangs on the first
+// request costs that long plus a backoff, not the 60 s default.
+func TestScoreAPIRequestTimeout(t *testing.T) {
+	bin := binary(t)
+	var calls atomic.Int64
+	echo := echoServer(t, func(ctx, opt string) float64 { return -1 })
+	defer echo.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			// The body read first: only then does the server notice the
+			// client hanging up and cancel r.Context().
+			io.Copy(io.Discard, r.Body)
+			<-r.Context().Done()
+			return
+		}
+		echo.Config.Handler.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	rows := filepath.Join(dir, "rows.jsonl")
+	os.WriteFile(rows, []byte(`{"question": "Q1?", "choices": ["a", "b", "c", "d"], "answer": 1}`+"\n"), 0o644)
+	out := filepath.Join(dir, "m.jsonl")
+	start := time.Now()
+	_, stderr, err := run(t, bin, "", "score", "api", "--endpoint", srv.URL, "--llm", "org/m", "--task", "MMLU", "--input", rows,
+		"--out", out, "--mc-method", "echo", "--request-timeout", "300ms")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if el := time.Since(start); el > 15*time.Second {
+		t.Errorf("took %v with a 300ms request timeout", el)
+	}
+	if recs, err := score.ReadRecords(out); err != nil || len(recs) != 1 || calls.Load() != 5 {
+		t.Errorf("records %+v, %v, %d requests (want 1 record, 4 options + 1 timed out)", recs, err, calls.Load())
+	}
+	if _, stderr, err := run(t, bin, "", "score", "api", "--endpoint", srv.URL, "--llm", "org/m", "--task", "MMLU", "--input", rows,
+		"--out", filepath.Join(dir, "n.jsonl"), "--request-timeout", "0s"); err == nil || !strings.Contains(stderr, "request-timeout") {
+		t.Errorf("--request-timeout 0s: %v %q, want a refusal naming it", err, stderr)
+	}
+}
+
+// Ctrl-C stops `score api` with the results file consistent and says how
+// many queries are saved and that rerunning the command continues; the
+// rerun says how many it resumes.
+func TestScoreAPIInterrupted(t *testing.T) {
+	bin := binary(t)
+	srv := echoServer(t, func(ctx, opt string) float64 {
+		time.Sleep(20 * time.Millisecond)
+		return -1
+	})
+	defer srv.Close()
+	dir := t.TempDir()
+	var rows strings.Builder
+	const n = 30
+	for i := range n {
+		fmt.Fprintf(&rows, `{"question": "Question number %d?", "choices": ["a", "b", "c", "d"], "answer": 0}`+"\n", i)
+	}
+	input := filepath.Join(dir, "rows.jsonl")
+	os.WriteFile(input, []byte(rows.String()), 0o644)
+	out := filepath.Join(dir, "m.jsonl")
+	args := []string{"score", "api", "--endpoint", srv.URL, "--llm", "org/m", "--task", "MMLU", "--input", input,
+		"--out", out, "--mc-method", "echo", "--concurrency", "2"}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "ROUTERDC_QUIET=1")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, _ := os.ReadFile(out)
+		if strings.Count(string(b), "\n") >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no progress before the deadline")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); err == nil {
+		t.Fatal("interrupted run exited 0")
+	}
+	saved, err := score.ReadRecords(out)
+	if err != nil || len(saved) >= n {
+		t.Fatalf("%d records after Ctrl-C, %v; the test needs a slower server", len(saved), err)
+	}
+	if want := fmt.Sprintf("%d of %d queries are saved in %s; rerun the same command to continue", len(saved), n, out); !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr %q, want %q", stderr.String(), want)
+	}
+	_, rerr, err := run(t, bin, "", args...)
+	if err != nil {
+		t.Fatalf("rerun: %v\n%s", err, rerr)
+	}
+	if want := fmt.Sprintf("resuming %s: %d of %d queries already scored, 0 torn records dropped", out, len(saved), n); !strings.Contains(rerr, want) {
+		t.Errorf("rerun stderr %q, want %q", rerr, want)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -98,14 +99,22 @@ type Options struct {
 
 	// Fingerprint identifies everything that decides the scores (model,
 	// sampling, answer checking, the input). It is kept beside Out in
-	// Out+".settings", and resuming a file made with another fingerprint is
-	// refused, so changed settings never reuse old scores. "" skips the check.
+	// Out+".settings" with the Options that decide the scores and Settings,
+	// as readable "name: value" lines, and resuming a file made with other
+	// ones is refused, naming what changed, so changed settings never reuse
+	// old scores. With Fingerprint "" and no Settings nothing is checked.
 	Fingerprint string
+	// Settings are what decides the scores beyond these Options (the task,
+	// answer checking, the input's checksum), kept and compared as above.
+	Settings []Setting
 
 	// Progress receives a progress bar; nil, or ROUTERDC_QUIET set in the
 	// environment, shows none.
 	Progress io.Writer
-	// HTTPClient replaces http.DefaultClient (timeouts come from Timeout).
+	// Log receives one-line notes (what a resumed run found); nil: none.
+	Log io.Writer
+	// HTTPClient replaces the run's own client, whose transport keeps
+	// Concurrency idle connections to the server (timeouts come from Timeout).
 	HTTPClient *http.Client
 }
 
@@ -188,13 +197,36 @@ func (o Options) withDefaults() (Options, error) {
 	if o.MaxFailures == 0 {
 		o.MaxFailures = 10
 	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = http.DefaultClient
-	}
 	if os.Getenv("ROUTERDC_QUIET") != "" {
 		o.Progress = nil
 	}
 	return o, nil
+}
+
+// settings are what a results file is checked against on resume: the
+// options that decide the scores (defaults applied, so that an omitted and
+// an explicit default agree), the caller's Settings, then the fingerprint.
+func (o Options) settings() []Setting {
+	if o.Fingerprint == "" && len(o.Settings) == 0 {
+		return nil
+	}
+	ss := []Setting{
+		{"llm", o.LLM},
+		{"model", o.Model},
+		{"chat", strconv.FormatBool(o.Chat)},
+		{"mc_method", o.MCMethod},
+		{"top_logprobs", strconv.Itoa(o.TopLogprobs)},
+		{"samples", strconv.Itoa(o.Samples)},
+		{"use_n", o.UseN},
+		{"temperature", strconv.FormatFloat(*o.Temperature, 'g', -1, 64)},
+		{"max_tokens", strconv.Itoa(o.MaxTokens)},
+		{"seed", strconv.FormatInt(o.Seed, 10)},
+	}
+	ss = append(ss, o.Settings...)
+	if o.Fingerprint != "" {
+		ss = append(ss, Setting{legacyFingerprint, o.Fingerprint})
+	}
+	return ss
 }
 
 // orDefault maps 0 to def and negative to 0.
@@ -281,7 +313,7 @@ func Run(ctx context.Context, queries []score.Query, check Checker, opt Options)
 		return sum, fmt.Errorf("%s is being written by another run (lock %s)", opt.Out, lock.Path())
 	}
 	defer lock.Unlock()
-	if err := checkFingerprint(opt.Out, opt.Fingerprint); err != nil {
+	if err := checkSettings(opt.Out, opt.settings()); err != nil {
 		return sum, err
 	}
 
@@ -298,6 +330,14 @@ func Run(ctx context.Context, queries []score.Query, check Checker, opt Options)
 			todo = append(todo, q)
 		}
 	}
+	if opt.Log != nil && (sum.Skipped > 0 || sum.Discarded != "") {
+		// Only the last line can be torn: every record is one write.
+		torn := "0 torn records dropped"
+		if sum.Discarded != "" {
+			torn = "1 torn record dropped (the last line, cut by a kill)"
+		}
+		fmt.Fprintf(opt.Log, "resuming %s: %d of %d queries already scored, %s\n", opt.Out, sum.Skipped, sum.Total, torn)
+	}
 
 	bar := newBar(opt.Progress, len(uniq), opt.LLM)
 	if bar != nil {
@@ -310,8 +350,13 @@ func Run(ctx context.Context, queries []score.Query, check Checker, opt Options)
 	if opt.UseN != NAuto {
 		s.n.state = opt.UseN
 	}
+	httpc := opt.HTTPClient
+	if httpc == nil {
+		httpc = newHTTPClient(opt.Concurrency)
+		defer httpc.CloseIdleConnections()
+	}
 	s.c = &client{
-		http: opt.HTTPClient, base: opt.Endpoint, key: opt.APIKey, timeout: opt.Timeout,
+		http: httpc, base: opt.Endpoint, key: opt.APIKey, timeout: opt.Timeout,
 		maxRetries: opt.MaxRetries, malformedRetries: opt.MalformedRetries,
 		backoffBase: opt.BackoffBase, backoffMax: opt.BackoffMax,
 		rng: rand.New(rand.NewPCG(uint64(opt.Seed), 0x5eed)),
@@ -399,7 +444,10 @@ func Run(ctx context.Context, queries []score.Query, check Checker, opt Options)
 	case fatal != nil:
 		return sum, fatal
 	case ctx.Err() != nil:
-		return sum, ctx.Err()
+		// Every finished query is in the file: say so, rather than a bare
+		// "context canceled" that leaves the user wondering what is lost.
+		return sum, fmt.Errorf("interrupted: %d of %d queries are saved in %s; rerun the same command to continue: %w",
+			sum.Skipped+sum.Scored, sum.Total, opt.Out, ctx.Err())
 	case sum.Failed > 0:
 		return sum, fmt.Errorf("%d of %d queries failed (the others are saved; rerun to retry): %w",
 			sum.Failed, sum.Total, errors.Join(sum.Errors...))
@@ -409,6 +457,17 @@ func Run(ctx context.Context, queries []score.Query, check Checker, opt Options)
 		ids[i] = q.ID
 	}
 	return sum, SortResults(opt.Out, ids)
+}
+
+// newHTTPClient keeps an idle connection per worker. Go's default transport
+// keeps 2 per host, so at concurrency 32 every burst of answers closed
+// connections that the next requests had to open again (~200 TCP
+// connections for 796 requests).
+func newHTTPClient(concurrency int) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = concurrency
+	tr.MaxIdleConns = max(tr.MaxIdleConns, concurrency)
+	return &http.Client{Transport: tr}
 }
 
 // dedupe drops repeated identical queries and rejects an id reused for a

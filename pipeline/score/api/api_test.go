@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -525,9 +527,9 @@ func TestResume(t *testing.T) {
 	srv := newFake(t, f)
 	opt := testOptions(t, srv.URL)
 	opt.UseN, opt.Samples = NYes, 10
-	_, err := Run(ctx, qs, containsAnswer, opt)
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("first run: %v", err)
+	_, cancelled := Run(ctx, qs, containsAnswer, opt)
+	if !errors.Is(cancelled, context.Canceled) {
+		t.Fatalf("first run: %v", cancelled)
 	}
 	data, err := os.ReadFile(opt.Out)
 	if err != nil {
@@ -540,6 +542,10 @@ func TestResume(t *testing.T) {
 	// Call 8 means 8 queries started on 4 workers: at least 4 finished.
 	if len(first) < 4 || len(first) >= total {
 		t.Fatalf("%d records after the cancelled run", len(first))
+	}
+	// Ctrl-C says what is kept and how to go on.
+	if want := fmt.Sprintf("%d of %d queries are saved in %s; rerun the same command to continue", len(first), total, opt.Out); !strings.Contains(cancelled.Error(), want) {
+		t.Errorf("cancelled run: %q, want it to say %q", cancelled, want)
 	}
 	calls1 := map[string]int{}
 	for _, q := range qs {
@@ -559,9 +565,14 @@ func TestResume(t *testing.T) {
 	fh.Close()
 
 	f.fault = nil
+	var log bytes.Buffer
+	opt.Log = &log
 	sum, err := Run(context.Background(), qs, containsAnswer, opt)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("resuming %s: %d of %d queries already scored, 1 torn record dropped", opt.Out, len(first), total); !strings.Contains(log.String(), want) {
+		t.Errorf("log %q, want %q", log.String(), want)
 	}
 	if sum.Skipped != len(first) || sum.Scored != total-len(first) || !strings.Contains(sum.Discarded, partialID) {
 		t.Errorf("summary %+v after %d records", sum, len(first))
@@ -588,9 +599,13 @@ func TestResume(t *testing.T) {
 
 	// Nothing left: no requests.
 	before := len(f.requests())
+	log.Reset()
 	sum, err = Run(context.Background(), qs, containsAnswer, opt)
 	if err != nil || sum.Skipped != total || sum.Scored != 0 || len(f.requests()) != before {
 		t.Errorf("third run: %v, %+v", err, sum)
+	}
+	if want := fmt.Sprintf("%d of %d queries already scored, 0 torn records dropped", total, total); !strings.Contains(log.String(), want) {
+		t.Errorf("log %q, want %q", log.String(), want)
 	}
 }
 
@@ -736,9 +751,47 @@ func TestFingerprint(t *testing.T) {
 	if err != nil || sum.Skipped != 1 || sum.Scored != 0 {
 		t.Fatalf("same settings: %+v, %v; want the query skipped", sum, err)
 	}
+	// The settings are kept readable, and a refusal names what changed.
+	kept, err := os.ReadFile(opt.Out + ".settings")
+	if err != nil || !strings.Contains(string(kept), "\nmodel: org/model\n") || !strings.Contains(string(kept), "\ntemperature: 0.2\n") {
+		t.Errorf("settings file %q, %v; want readable key: value lines", kept, err)
+	}
 	opt.Fingerprint = "settings-2"
-	if _, err := Run(context.Background(), qs, nil, opt); err == nil || !strings.Contains(err.Error(), "other settings") {
-		t.Fatalf("other settings: %v, want a refusal", err)
+	if _, err := Run(context.Background(), qs, nil, opt); err == nil || !strings.Contains(err.Error(), "other settings") ||
+		!strings.Contains(err.Error(), "fingerprint: settings-1 -> settings-2") {
+		t.Fatalf("other settings: %v, want a refusal naming the fingerprint's change", err)
+	}
+	opt.Fingerprint = "settings-1"
+	temp := 0.7
+	opt.Temperature, opt.Model, opt.Settings = &temp, "other model", []Setting{{"task", "MMLU"}}
+	_, err = Run(context.Background(), qs, nil, opt)
+	for _, want := range []string{"temperature: 0.2 -> 0.7", "model: org/model -> other model", "task: (none) -> MMLU"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("changed settings: %v, want it to name %q", err, want)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "fingerprint") {
+		t.Errorf("changed settings: %v; the fingerprint is only named when nothing else differs", err)
+	}
+	opt.Temperature, opt.Model, opt.Settings = nil, "", nil
+
+	// A settings file of an older version holds only the fingerprint: the
+	// same one resumes (and the file becomes readable), another is refused.
+	os.WriteFile(opt.Out+".settings", []byte("settings-1\n"), 0o644)
+	if sum, err := Run(context.Background(), qs, nil, opt); err != nil || sum.Skipped != 1 {
+		t.Fatalf("old settings file, same fingerprint: %+v, %v", sum, err)
+	}
+	if kept, _ := os.ReadFile(opt.Out + ".settings"); !strings.Contains(string(kept), "model: org/model") {
+		t.Errorf("old settings file not rewritten readable: %q", kept)
+	}
+	os.WriteFile(opt.Out+".settings", []byte("settings-1\n"), 0o644)
+	opt.Fingerprint = "settings-3"
+	if _, err := Run(context.Background(), qs, nil, opt); err == nil || !strings.Contains(err.Error(), "fingerprint: settings-1 -> settings-3") {
+		t.Fatalf("old settings file, other fingerprint: %v", err)
+	}
+	os.WriteFile(opt.Out+".settings", []byte("model: org/model\nbroken line\n"), 0o644)
+	if _, err := Run(context.Background(), qs, nil, opt); err == nil || !strings.Contains(err.Error(), opt.Out+".settings: line 2") {
+		t.Fatalf("corrupt settings file: %v, want an error naming the file and line", err)
 	}
 	// A file scored without a fingerprint cannot be vouched for either.
 	opt.Out = filepath.Join(t.TempDir(), "bare.jsonl")
@@ -762,5 +815,34 @@ func TestFirstTokenNeedsLetters(t *testing.T) {
 	_, err := Run(context.Background(), []score.Query{mcQuery("q1", "Capital? Answer:", 0, " Paris", " Lyon")}, nil, opt)
 	if err == nil || !strings.Contains(err.Error(), "not a letter") {
 		t.Fatalf("text options without echo: %v, want an error saying first-token needs letters", err)
+	}
+}
+
+// A run reuses its connections: with concurrency N the server sees about N
+// of them, not one per burst of requests (Go's default transport keeps only
+// 2 idle connections per host, so the others are closed and reopened).
+func TestKeepsConnections(t *testing.T) {
+	const conc, total = 8, 200
+	var conns atomic.Int64
+	f := &fake{onRequest: func(string, fakeReq) { time.Sleep(time.Millisecond) }}
+	srv := newFakeWith(t, f, func(s *httptest.Server) {
+		s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				conns.Add(1)
+			}
+		}
+	})
+	var qs []score.Query
+	for i := range total {
+		qs = append(qs, mcQuery(fmt.Sprintf("q%d", i), "Answer:", 0, " A", " B"))
+	}
+	opt := testOptions(t, srv.URL)
+	opt.Concurrency, opt.MCMethod = conc, MCEcho
+	sum, err := Run(context.Background(), qs, nil, opt)
+	if err != nil || sum.Scored != total {
+		t.Fatalf("%v %+v", err, sum)
+	}
+	if n := conns.Load(); n > conc+2 {
+		t.Errorf("%d connections for %d requests at concurrency %d, want at most %d", n, sum.Requests, conc, conc+2)
 	}
 }

@@ -57,6 +57,12 @@ type fakeReq struct {
 var idRE = regexp.MustCompile(`id=(\S+)`)
 
 func newFake(t *testing.T, f *fake) *httptest.Server {
+	return newFakeWith(t, f, nil)
+}
+
+// newFakeWith lets a test configure the server (e.g. Config.ConnState)
+// before it starts.
+func newFakeWith(t *testing.T, f *fake, configure func(*httptest.Server)) *httptest.Server {
 	f.calls = map[string]int{}
 	if f.echo == "" {
 		f.echo = "yes"
@@ -64,7 +70,11 @@ func newFake(t *testing.T, f *fake) *httptest.Server {
 	if f.n == "" {
 		f.n = "yes"
 	}
-	srv := httptest.NewServer(f)
+	srv := httptest.NewUnstartedServer(f)
+	if configure != nil {
+		configure(srv)
+	}
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv
 }

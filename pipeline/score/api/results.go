@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -117,28 +118,163 @@ type results struct {
 	discarded string
 }
 
-// checkFingerprint refuses to resume a results file scored with other
-// settings, and records the settings of a new one.
-func checkFingerprint(out, fp string) error {
-	if fp == "" {
+// Setting is one thing that decides the scores, as text: a results file
+// keeps its settings in FILE.settings as "name: value" lines, so that a
+// refused rerun can say what changed.
+type Setting struct{ Name, Value string }
+
+// settingsHeader is the first line of a settings file.
+const settingsHeader = "# the settings the scores in %s were made with; a rerun with other settings is refused\n"
+
+// legacyFingerprint names the one value of a settings file written before
+// they were readable: a bare fingerprint line.
+const legacyFingerprint = "fingerprint"
+
+// checkSettings refuses to resume a results file scored with other
+// settings, naming each change, and records the settings of a new one.
+func checkSettings(out string, now []Setting) error {
+	if len(now) == 0 {
 		return nil
 	}
 	path := out + ".settings"
-	old, err := os.ReadFile(path)
+	b, err := os.ReadFile(path)
 	switch {
-	case err == nil && strings.TrimSpace(string(old)) != fp:
-		return fmt.Errorf("%s was scored with other settings (%s holds %.12s..., now %.12s...): "+
-			"its scores would be mixed with new ones; use another --out, or delete both files to start over",
-			out, path, strings.TrimSpace(string(old)), fp)
-	case err == nil:
-		return nil
-	case !errors.Is(err, os.ErrNotExist):
+	case errors.Is(err, os.ErrNotExist):
+		if st, err := os.Stat(out); err == nil && st.Size() > 0 {
+			return fmt.Errorf("%s holds scores but no %s: they may come from other settings; use another --out or delete it", out, path)
+		}
+		return writeSettings(path, out, now)
+	case err != nil:
 		return err
 	}
-	if st, err := os.Stat(out); err == nil && st.Size() > 0 {
-		return fmt.Errorf("%s holds scores but no %s: they may come from other settings; use another --out or delete it", out, path)
+	old, legacy, err := parseSettings(path, b)
+	if err != nil {
+		return err
 	}
-	return atomicfile.Write(path, []byte(fp+"\n"))
+	if legacy {
+		// Only the fingerprint can be compared; when it matches, the file
+		// is rewritten readable for the next time.
+		fp := settingValue(now, legacyFingerprint)
+		if fp == old[0].Value {
+			return writeSettings(path, out, now)
+		}
+		return fmt.Errorf("%s was scored with other settings (%s, written by an older version, keeps only a fingerprint: %s): "+
+			"its scores would be mixed with new ones; use another --out, or delete both files to start over",
+			out, path, change(legacyFingerprint, old[0].Value, fp, true, fp != ""))
+	}
+	changes := diffSettings(old, now)
+	if len(changes) == 0 {
+		return nil
+	}
+	if len(changes) == 1 && strings.HasPrefix(changes[0], legacyFingerprint+":") {
+		changes[0] += " (the settings listed are the same: the scoring code or an unlisted setting changed)"
+	}
+	return fmt.Errorf("%s was scored with other settings (kept in %s): %s; "+
+		"its scores would be mixed with new ones; use another --out, or delete both files to start over",
+		out, path, strings.Join(changes, "; "))
+}
+
+// diffSettings lists "name: old -> new" for every setting that differs,
+// in the order of now, then those only old has. The fingerprint is left
+// out when something else differs: it then differs too and says nothing.
+func diffSettings(old, now []Setting) []string {
+	var out []string
+	var fp string
+	note := func(name string, a, b string, inA, inB bool) {
+		if inA && inB && a == b {
+			return
+		}
+		if name == legacyFingerprint {
+			fp = change(name, a, b, inA, inB)
+			return
+		}
+		out = append(out, change(name, a, b, inA, inB))
+	}
+	for _, s := range now {
+		v, ok := lookupSetting(old, s.Name)
+		note(s.Name, v, s.Value, ok, true)
+	}
+	for _, s := range old {
+		if _, ok := lookupSetting(now, s.Name); !ok {
+			note(s.Name, s.Value, "", true, false)
+		}
+	}
+	if len(out) == 0 && fp != "" {
+		out = append(out, fp)
+	}
+	return out
+}
+
+func change(name, a, b string, inA, inB bool) string {
+	show := func(v string, in bool) string {
+		if !in {
+			return "(none)"
+		}
+		return settingText(v)
+	}
+	return fmt.Sprintf("%s: %s -> %s", name, show(a, inA), show(b, inB))
+}
+
+func lookupSetting(ss []Setting, name string) (string, bool) {
+	for _, s := range ss {
+		if s.Name == name {
+			return s.Value, true
+		}
+	}
+	return "", false
+}
+
+func settingValue(ss []Setting, name string) string {
+	v, _ := lookupSetting(ss, name)
+	return v
+}
+
+// settingText is v as written in a settings file: bare when that reads
+// back the same, else Go-quoted.
+func settingText(v string) string {
+	if q := strconv.Quote(v); v == "" || v != strings.TrimSpace(v) || strings.HasPrefix(v, `"`) || q != `"`+v+`"` {
+		return q
+	}
+	return v
+}
+
+func writeSettings(path, out string, ss []Setting) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, settingsHeader, filepath.Base(out))
+	for _, s := range ss {
+		fmt.Fprintf(&b, "%s: %s\n", s.Name, settingText(s.Value))
+	}
+	return atomicfile.Write(path, []byte(b.String()))
+}
+
+// parseSettings reads a settings file; legacy is a file of one bare
+// fingerprint line, returned as the one setting "fingerprint".
+func parseSettings(path string, b []byte) (ss []Setting, legacy bool, err error) {
+	if t := strings.TrimSpace(string(b)); t != "" && !strings.ContainsAny(t, ":\n") {
+		return []Setting{{legacyFingerprint, t}}, true, nil
+	}
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		at := fmt.Sprintf("line %d", i+1)
+		name, v, ok := strings.Cut(line, ":")
+		name, v = strings.TrimSpace(name), strings.TrimSpace(v)
+		if !ok || name == "" {
+			return nil, false, &score.Error{File: path, Record: at, Msg: `not a "name: value" line; delete the file and its results to start over`}
+		}
+		if strings.HasPrefix(v, `"`) {
+			if v, err = strconv.Unquote(v); err != nil {
+				return nil, false, &score.Error{File: path, Record: at, Field: name, Msg: "bad quoted value: " + err.Error()}
+			}
+		}
+		if _, dup := lookupSetting(ss, name); dup {
+			return nil, false, &score.Error{File: path, Record: at, Field: name, Msg: "given twice"}
+		}
+		ss = append(ss, Setting{name, v})
+	}
+	return ss, false, nil
 }
 
 // openResults opens (or creates) path and checks that the records already

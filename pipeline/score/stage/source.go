@@ -6,14 +6,17 @@
 package stage
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/score"
 	"github.com/routerdc-go/routerdc/pipeline/score/answer"
 	"github.com/routerdc-go/routerdc/pipeline/score/api"
@@ -75,10 +78,12 @@ type Source struct {
 	Temperature *float64 `yaml:"temperature" json:"temperature,omitempty"`
 	MaxTokens   int      `yaml:"max_tokens" json:"max_tokens,omitempty"`
 	Seed        int64    `yaml:"seed" json:"seed,omitempty"`
-	// Concurrency and APIKeyEnv do not change the scores, so they stay out
-	// of the cache key; the key itself is never written in a declaration.
-	Concurrency int    `yaml:"concurrency" json:"-"`
-	APIKeyEnv   string `yaml:"api_key_env" json:"-"`
+	// Concurrency, RequestTimeout (the limit for one HTTP request, default
+	// 60s) and APIKeyEnv do not change the scores, so they stay out of the
+	// cache key (json "-"); the key itself is never written in a declaration.
+	Concurrency    int    `yaml:"concurrency" json:"-"`
+	RequestTimeout string `yaml:"request_timeout" json:"-"`
+	APIKeyEnv      string `yaml:"api_key_env" json:"-"`
 
 	line int
 }
@@ -108,8 +113,12 @@ func (s *Source) Check() error {
 			return fmt.Errorf(`"timeout": %w`, err)
 		}
 	}
+	if _, err := s.requestTimeout(); err != nil {
+		return err
+	}
 	apiOnly := s.Endpoint != "" || s.Input != "" || s.Samples != 0 || s.Chat || s.MCMethod != "" ||
-		s.Temperature != nil || s.MaxTokens != 0 || s.Model != "" || s.Concurrency != 0 || s.APIKeyEnv != ""
+		s.Temperature != nil || s.MaxTokens != 0 || s.Model != "" || s.Concurrency != 0 || s.APIKeyEnv != "" ||
+		s.RequestTimeout != ""
 	switch s.From {
 	case FromLMEval:
 		if len(s.Files) == 0 {
@@ -148,6 +157,21 @@ func (s *Source) Check() error {
 		return fmt.Errorf(`"from": %q, want %s, %s or %s`, s.From, FromLMEval, FromBigcode, FromAPI)
 	}
 	return nil
+}
+
+// requestTimeout is RequestTimeout parsed; 0 (api's default) when unset.
+func (s *Source) requestTimeout() (time.Duration, error) {
+	if s.RequestTimeout == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s.RequestTimeout)
+	if err != nil {
+		return 0, fmt.Errorf(`"request_timeout": %w`, err)
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf(`"request_timeout": %s is not a positive duration`, s.RequestTimeout)
+	}
+	return d, nil
 }
 
 // inputs are the files a source reads: their contents enter its cache key.
@@ -258,18 +282,50 @@ func (s *Source) api(ctx context.Context, r RunOptions, mode answer.Mode, log io
 		}
 		key = os.Getenv(env)
 	}
-	sum, err := api.Run(ctx, qs, check, api.Options{
+	timeout, _ := s.requestTimeout() // checked by Check
+	opt := api.Options{
 		Endpoint: s.Endpoint, LLM: s.LLM, Model: s.Model, APIKey: key, Out: r.Out, Chat: s.Chat,
 		MCMethod: s.MCMethod, Samples: s.Samples, Temperature: s.Temperature, MaxTokens: s.MaxTokens,
-		Seed: s.Seed, Concurrency: s.Concurrency, Progress: r.Progress, Fingerprint: r.Fingerprint,
-	})
-	if sum.Skipped > 0 {
-		fmt.Fprintf(log, "resumed %s: %d queries already scored, %d scored now\n", r.Out, sum.Skipped, sum.Scored)
+		Seed: s.Seed, Concurrency: s.Concurrency, Timeout: timeout, Progress: r.Progress, Log: log,
+		Fingerprint: r.Fingerprint,
 	}
+	if r.Fingerprint != "" {
+		if opt.Settings, err = s.settings(mode); err != nil {
+			return nil, err
+		}
+	}
+	_, err = api.Run(ctx, qs, check, opt)
 	if err != nil {
 		return nil, err
 	}
 	return score.ReadRecords(r.Out)
+}
+
+// settings are what decides an API source's scores beyond api.Options,
+// as the results file keeps them, so that a refused rerun names what
+// changed; defaults are applied as Key applies them.
+func (s *Source) settings(mode answer.Mode) ([]api.Setting, error) {
+	t, _ := questions.Resolve(s.Task) // checked by Check
+	task := t.Name
+	if t.Subtask != "" {
+		task += "/" + t.Subtask
+	}
+	sum, err := data.FileSHA256(s.Input)
+	if err != nil {
+		return nil, err
+	}
+	timeout := 3 * time.Second
+	if s.Timeout != "" {
+		timeout, _ = time.ParseDuration(s.Timeout) // checked by Check
+	}
+	return []api.Setting{
+		{Name: "task", Value: task},
+		{Name: "mode", Value: string(cmp.Or(mode, answer.Normalized))},
+		{Name: "input_sha256", Value: sum},
+		{Name: "execute", Value: strconv.FormatBool(s.Execute)},
+		{Name: "timeout", Value: timeout.String()},
+		{Name: "sandbox", Value: cmp.Or(s.Sandbox, "auto")},
+	}, nil
 }
 
 // checker checks one sampled output: the answer checker of the task, or for
