@@ -290,7 +290,13 @@ func scoreSource(ctx context.Context, e *engine.Engine, n *engine.Node, s Source
 				r.Out = filepath.Join(dir, "results.jsonl")
 			}
 			recs, err := s.Records(ctx, r)
-			if err != nil && r.Out != "" {
+			var bad *score.Error
+			switch {
+			case err != nil && errors.As(err, &bad) && bad.File == r.Out:
+				// A damaged resume file cannot be resumed from.
+				return nil, fmt.Errorf("%w: the saved scores cannot be resumed from; delete %s (or rerun with --force) to score from the start",
+					err, filepath.Dir(r.Out))
+			case err != nil && r.Out != "":
 				return nil, fmt.Errorf("%w (scored queries are kept in %s; a rerun resumes)", err, r.Out)
 			}
 			return &records{recs: recs}, err

@@ -352,3 +352,52 @@ func TestKeyNormalises(t *testing.T) {
 		t.Error("samples do not enter the key")
 	}
 }
+
+// TestDamagedAPIResumeSaysHowToRecover: a resume file damaged in the middle
+// (not a torn last line) stops the run with the directory to delete,
+// instead of promising that a rerun resumes.
+func TestDamagedAPIResumeSaysHowToRecover(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Prompt string `json:"prompt"`
+		}
+		json.NewDecoder(r.Body).Decode(&req)
+		if calls.Add(1) > 4 { // the second query's first request
+			http.Error(w, `{"error": {"message": "bad key"}}`, http.StatusUnauthorized)
+			return
+		}
+		opt, ctx := req.Prompt[len(req.Prompt)-2:], req.Prompt[:len(req.Prompt)-2]
+		fmt.Fprintf(w, `{"choices":[{"text":%q,"logprobs":{"tokens":[%q,%q],"token_logprobs":[null,-1],"text_offset":[0,%d]}}]}`,
+			req.Prompt, ctx, opt, len(ctx))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	rows := "{\"question\": \"Q1?\", \"choices\": [\"a\", \"b\", \"c\", \"d\"], \"answer\": 1}\n" +
+		"{\"question\": \"Q2?\", \"choices\": [\"a\", \"b\", \"c\", \"d\"], \"answer\": 0}\n"
+	os.WriteFile(filepath.Join(dir, "rows.jsonl"), []byte(rows), 0o644)
+	y := fmt.Sprintf("name: api\nkind: scores\nout: out\nllms: [m]\nsources:\n  - {llm: m, task: MMLU, from: api, endpoint: %q, input: rows.jsonl, mc_method: echo, concurrency: 1}\ndatasets: [{task: MMLU, file: mmlu.json}]\n", srv.URL)
+	d, err := Parse(filepath.Join(dir, "d.yaml"), []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := cache.Open(filepath.Join(dir, "cache"), time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, err := Run(context.Background(), d, Options{Cache: store}); err == nil || !strings.Contains(err.Error(), "a rerun resumes") {
+		t.Fatalf("first run: %v, want the 401 with the resume hint", err)
+	}
+	results, _ := filepath.Glob(filepath.Join(store.Dir, "partial", "score-*", "results.jsonl"))
+	if len(results) != 1 {
+		t.Fatalf("resume files: %v", results)
+	}
+	b, _ := os.ReadFile(results[0])
+	os.WriteFile(results[0], append([]byte("{damaged\n"), b...), 0o644)
+	calls.Store(-100)
+	_, err = Run(context.Background(), d, Options{Cache: store})
+	if err == nil || !strings.Contains(err.Error(), "delete "+filepath.Dir(results[0])) || strings.Contains(err.Error(), "a rerun resumes") {
+		t.Errorf("damaged resume file: %v", err)
+	}
+}
