@@ -256,12 +256,11 @@ func (r *Runner) embed(u *unit) (encode.Persistent, error) {
 	}
 	enc, err := engine.Do(r.Engine, u.embed, engine.Step[encode.Persistent]{
 		Run: func() (encode.Persistent, error) {
-			p := u.params
-			set, err := train.Prepare(r.opts.DataDir, data.Tasks, p.SamplesPerTask, p.ValFraction, p.Seed)
+			set, err := r.trainingSet(u)
 			if err != nil {
 				return nil, err
 			}
-			return train.FitEncoder(set, p.EncoderBits), nil
+			return train.FitEncoder(set, u.params.EncoderBits), nil
 		},
 		Save: func(dir string, enc encode.Persistent) error { return enc.Save(filepath.Join(dir, "encoder.json")) },
 		Load: func(dir string) (encode.Persistent, error) { return encode.Load(filepath.Join(dir, "encoder.json")) },
@@ -281,10 +280,15 @@ type groupOut struct {
 	Alignment Alignment `json:"alignment"`
 }
 
+// trainingSet is the unit's training (and validation) rows.
+func (r *Runner) trainingSet(u *unit) (*train.Set, error) {
+	p := u.params
+	return train.Prepare(r.opts.DataDir, data.Tasks, p.SamplesPerTask, p.ValFraction, p.Seed)
+}
+
 // trainingRows are the unit's training rows, as the embed stage saw them.
 func (r *Runner) trainingRows(u *unit, enc encode.Persistent) (*train.Set, *router.Examples, error) {
-	p := u.params
-	set, err := train.Prepare(r.opts.DataDir, data.Tasks, p.SamplesPerTask, p.ValFraction, p.Seed)
+	set, err := r.trainingSet(u)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -328,7 +332,7 @@ func (r *Runner) groups(u *unit) (*groupOut, error) {
 				return nil, err
 			}
 			p := u.params
-			set, err := train.Prepare(r.opts.DataDir, data.Tasks, p.SamplesPerTask, p.ValFraction, p.Seed)
+			set, err := r.trainingSet(u)
 			if err != nil {
 				return nil, err
 			}
@@ -515,14 +519,21 @@ func (m masked) Scores(texts []string) ([][]float64, error) {
 	return routerdir.MaskLLM(s, m.llms, m.exclude), nil
 }
 
+// runnerFor is a runner with one unit, for the functions that need one
+// stage of one method and seed.
+func runnerFor(opts Options, m Method, seed int64) (*Runner, *unit, error) {
+	r, err := NewRunner(opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := newUnit(opts, m, seed)
+	return r, u, err
+}
+
 // Trained runs (or loads from the cache) the embed, group and train stages
 // of one method and seed and returns the trained router.
 func Trained(opts Options, m Method, seed int64) (*routerdir.Router, error) {
-	r, err := NewRunner(opts)
-	if err != nil {
-		return nil, err
-	}
-	u, err := newUnit(opts, m, seed)
+	r, u, err := runnerFor(opts, m, seed)
 	if err != nil {
 		return nil, err
 	}
@@ -547,11 +558,7 @@ type GroupView struct {
 // method and seed. The method must use our groups (group=ours with a
 // sample-sample loss).
 func Groups(opts Options, m Method, seed int64) (*GroupView, error) {
-	r, err := NewRunner(opts)
-	if err != nil {
-		return nil, err
-	}
-	u, err := newUnit(opts, m, seed)
+	r, u, err := runnerFor(opts, m, seed)
 	if err != nil {
 		return nil, err
 	}
@@ -562,8 +569,7 @@ func Groups(opts Options, m Method, seed int64) (*GroupView, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := u.params
-	set, err := train.Prepare(opts.DataDir, data.Tasks, p.SamplesPerTask, p.ValFraction, p.Seed)
+	set, err := r.trainingSet(u)
 	if err != nil {
 		return nil, err
 	}

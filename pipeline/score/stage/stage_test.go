@@ -218,21 +218,31 @@ func TestDeclErrors(t *testing.T) {
 
 // An API source in a declaration: scored through a local OpenAI-style
 // server, resumable under the cache's partial area, cached once complete.
-func TestAPISource(t *testing.T) {
+// echoServer is a vLLM-style completions server that echoes option
+// log-likelihoods by the option's letter (B is the argmax); from the call
+// fail says true for on, it answers 401.
+func echoServer(fail func(call int64) bool) (*httptest.Server, *atomic.Int64) {
 	var calls atomic.Int64
-	// Option log-likelihoods by the option's letter: B is the argmax.
 	lls := map[string]float64{" A": -2, " B": -0.5, " C": -3, " D": -4}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
 		var req struct {
 			Prompt string `json:"prompt"`
 		}
 		json.NewDecoder(r.Body).Decode(&req)
+		if n := calls.Add(1); fail != nil && fail(n) {
+			http.Error(w, `{"error": {"message": "bad key"}}`, http.StatusUnauthorized)
+			return
+		}
 		opt := req.Prompt[len(req.Prompt)-2:]
 		ctx := req.Prompt[:len(req.Prompt)-2]
 		fmt.Fprintf(w, `{"choices":[{"text":%q,"logprobs":{"tokens":[%q,%q],"token_logprobs":[null,%v],"text_offset":[0,%d]}}]}`,
 			req.Prompt, ctx, opt, lls[opt], len(ctx))
 	}))
+	return srv, &calls
+}
+
+func TestAPISource(t *testing.T) {
+	srv, calls := echoServer(nil)
 	defer srv.Close()
 	dir := t.TempDir()
 	rows := `{"question": "Q1?", "choices": ["a", "b", "c", "d"], "answer": 1}
@@ -357,20 +367,8 @@ func TestKeyNormalises(t *testing.T) {
 // (not a torn last line) stops the run with the directory to delete,
 // instead of promising that a rerun resumes.
 func TestDamagedAPIResumeSaysHowToRecover(t *testing.T) {
-	var calls atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Prompt string `json:"prompt"`
-		}
-		json.NewDecoder(r.Body).Decode(&req)
-		if calls.Add(1) > 4 { // the second query's first request
-			http.Error(w, `{"error": {"message": "bad key"}}`, http.StatusUnauthorized)
-			return
-		}
-		opt, ctx := req.Prompt[len(req.Prompt)-2:], req.Prompt[:len(req.Prompt)-2]
-		fmt.Fprintf(w, `{"choices":[{"text":%q,"logprobs":{"tokens":[%q,%q],"token_logprobs":[null,-1],"text_offset":[0,%d]}}]}`,
-			req.Prompt, ctx, opt, len(ctx))
-	}))
+	var fixed atomic.Bool
+	srv, _ := echoServer(func(call int64) bool { return !fixed.Load() && call > 4 }) // the second query fails
 	defer srv.Close()
 	dir := t.TempDir()
 	rows := "{\"question\": \"Q1?\", \"choices\": [\"a\", \"b\", \"c\", \"d\"], \"answer\": 1}\n" +
@@ -395,7 +393,7 @@ func TestDamagedAPIResumeSaysHowToRecover(t *testing.T) {
 	}
 	b, _ := os.ReadFile(results[0])
 	os.WriteFile(results[0], append([]byte("{damaged\n"), b...), 0o644)
-	calls.Store(-100)
+	fixed.Store(true)
 	_, err = Run(context.Background(), d, Options{Cache: store})
 	if err == nil || !strings.Contains(err.Error(), "delete "+filepath.Dir(results[0])) || strings.Contains(err.Error(), "a rerun resumes") {
 		t.Errorf("damaged resume file: %v", err)
