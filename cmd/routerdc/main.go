@@ -24,9 +24,9 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 	"github.com/routerdc-go/routerdc/pipeline/experiments"
 	"github.com/routerdc-go/routerdc/pipeline/router"
+	"github.com/routerdc-go/routerdc/pipeline/routerdir"
 	"github.com/routerdc-go/routerdc/pipeline/routers"
 	"github.com/routerdc-go/routerdc/pipeline/score/stage"
-	"github.com/routerdc-go/routerdc/pipeline/routerdir"
 	"github.com/routerdc-go/routerdc/pipeline/train"
 )
 

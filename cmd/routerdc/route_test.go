@@ -7,9 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/routerdc-go/routerdc/pipeline/hostrouters"
 	"github.com/routerdc-go/routerdc/pipeline/encode"
-	"github.com/routerdc-go/routerdc/pipeline/router"
+	"github.com/routerdc-go/routerdc/pipeline/hostrouters"
 	"github.com/routerdc-go/routerdc/pipeline/routerdir"
 )
 
@@ -41,7 +40,7 @@ func toyRouter(t *testing.T) string {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "knn")
-	r := routerdir.NewHostRouter(routerdir.Meta{Kind: router.KindKNN, LLMs: []string{"m", "c"}, Encoder: enc.Name()}, enc, knn)
+	r := routerdir.NewHostRouter(routerdir.Meta{Kind: "knn", LLMs: []string{"m", "c"}, Encoder: enc.Name()}, enc, knn)
 	if err := r.Save(dir); err != nil {
 		t.Fatal(err)
 	}

@@ -101,16 +101,6 @@ func init() { routers.Declare(commonSettings...) }
 // default.
 func DefaultParams() map[string]any { return routers.Defaults() }
 
-// Host-side router kinds (registered by pipeline/hostrouters).
-const (
-	KindKNN  = "knn"
-	KindTask = "task"
-	KindLora = "lora"
-	// KindPrior is hostrouters.TaskPrior ("our best router"): the task prior
-	// refined per query by per-task logistic regressions (or shrunk kNN).
-	KindPrior = "prior"
-)
-
 // Kinds lists every registered router kind, sorted.
 func Kinds() []string { return routers.Names() }
 

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/routerdc-go/routerdc/pipeline/hostrouters"
 	"github.com/routerdc-go/routerdc/pipeline/encode"
+	"github.com/routerdc-go/routerdc/pipeline/hostrouters"
 	"github.com/routerdc-go/routerdc/pipeline/router"
 	"github.com/routerdc-go/routerdc/pipeline/routers"
 )
@@ -49,7 +49,7 @@ func TestLoadUnknownKind(t *testing.T) {
 	texts, _ := toy()
 	dir := filepath.Join(t.TempDir(), "r")
 	enc := hashed(texts)
-	r := NewHostRouter(Meta{Kind: router.KindTask, LLMs: []string{"a", "b", "c", "d"}}, enc, fittedTask(t, enc, texts))
+	r := NewHostRouter(Meta{Kind: "task", LLMs: []string{"a", "b", "c", "d"}}, enc, fittedTask(t, enc, texts))
 	if err := r.Save(dir); err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,8 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/routerdc-go/routerdc/pipeline/backend"
-	"github.com/routerdc-go/routerdc/pipeline/hostrouters"
 	"github.com/routerdc-go/routerdc/pipeline/encode"
+	"github.com/routerdc-go/routerdc/pipeline/hostrouters"
 	"github.com/routerdc-go/routerdc/pipeline/router"
 	"github.com/routerdc-go/routerdc/pipeline/routers"
 )

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/routerdc-go/routerdc/pipeline/backend"
-	"github.com/routerdc-go/routerdc/pipeline/hostrouters"
 	"github.com/routerdc-go/routerdc/pipeline/encode"
+	"github.com/routerdc-go/routerdc/pipeline/hostrouters"
 	"github.com/routerdc-go/routerdc/pipeline/router"
 )
 
@@ -112,7 +112,7 @@ func TestHostRouterSaveLoad(t *testing.T) {
 	if err := h.Fit(x, ex.Scores, ex.Task); err != nil {
 		t.Fatal(err)
 	}
-	r := NewHostRouter(Meta{Kind: router.KindKNN, LLMs: []string{"a", "b", "c", "d"}}, enc, h)
+	r := NewHostRouter(Meta{Kind: "knn", LLMs: []string{"a", "b", "c", "d"}}, enc, h)
 	before, _ := r.Scores(texts[:10])
 	dir := filepath.Join(t.TempDir(), "knn")
 	if err := r.Save(dir); err != nil {

@@ -7,9 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/routerdc-go/routerdc/pipeline/hostrouters"
 	"github.com/routerdc-go/routerdc/pipeline/encode"
-	"github.com/routerdc-go/routerdc/pipeline/router"
+	"github.com/routerdc-go/routerdc/pipeline/hostrouters"
 )
 
 func knnRouter(t *testing.T) *Router {
@@ -22,7 +21,7 @@ func knnRouter(t *testing.T) *Router {
 	if err := h.Fit(x, ex.Scores, ex.Task); err != nil {
 		t.Fatal(err)
 	}
-	return NewHostRouter(Meta{Kind: router.KindKNN, LLMs: []string{"a", "b", "c", "d"}}, enc, h)
+	return NewHostRouter(Meta{Kind: "knn", LLMs: []string{"a", "b", "c", "d"}}, enc, h)
 }
 
 func names(t *testing.T, dir string) []string {
