@@ -6,7 +6,14 @@ import (
 
 	"github.com/routerdc-go/routerdc/pipeline/group"
 	"github.com/routerdc-go/routerdc/pipeline/parallel"
+	"github.com/routerdc-go/routerdc/pipeline/routers"
 )
+
+func init() {
+	register(hostKind{name: "lora", fileKind: kindLora,
+		empty: func() Router { return &LoraRetriever{} },
+		fit:   func(v routers.Values, seed int64) Router { return NewLoraRetriever(v.Int("clusters"), seed) }})
+}
 
 // DefaultClusters is the LoraRetriever cluster count used when Clusters <= 0.
 const DefaultClusters = 5

@@ -6,7 +6,14 @@ import (
 	"math"
 
 	"github.com/routerdc-go/routerdc/pipeline/parallel"
+	"github.com/routerdc-go/routerdc/pipeline/routers"
 )
+
+func init() {
+	register(hostKind{name: "task", fileKind: kindTaskLevel,
+		empty: func() Router { return &TaskLevel{} },
+		fit:   func(routers.Values, int64) Router { return NewTaskLevel() }})
+}
 
 const kindTaskLevel = "task_level"
 
