@@ -9,6 +9,9 @@ type Query struct {
 	Scores []float64
 	// ClusterID is the released group id, or -1 when the record has none.
 	ClusterID int
+	// Costs are each LLM's cost of answering, in dollars, in the order of
+	// Dataset.LLMs; nil when the file has none.
+	Costs []float64
 }
 
 // Dataset is one RouterDC-format file.
