@@ -32,9 +32,9 @@ var (
 // trainedRouter trains (once) the default RouterDC used by the routing
 // benchmarks.
 func trainedRouter(b *testing.B) *routerdir.Router {
-	dir := datatest.RequireDir(b)
+	col := datatest.RequireBuiltin(b)
 	trainedOnce.Do(func() {
-		trained, trainedErr = train.Run(dir, paperStore(1), nil)
+		trained, trainedErr = train.Run(col, paperStore(1), nil)
 	})
 	if trainedErr != nil {
 		b.Fatal(trainedErr)
@@ -66,10 +66,10 @@ func paperStore(seed int64) *model.Store {
 // BenchmarkTrainRouterDC: the `routerdc train` path (1000 steps, batch 64):
 // data, encoder fit, features, training. Target: <= 60 s wall on 2 cores.
 func BenchmarkTrainRouterDC(b *testing.B) {
-	dir := datatest.RequireDir(b)
+	col := datatest.RequireBuiltin(b)
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		r, err := train.Run(dir, paperStore(int64(i+1)), nil)
+		r, err := train.Run(col, paperStore(int64(i+1)), nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -83,9 +83,9 @@ func BenchmarkTrainRouterDC(b *testing.B) {
 // BenchmarkGroupingStage: t-SNE of the 5000 training queries to 5
 // dimensions plus k-means (computed once per seed and cached).
 func BenchmarkGroupingStage(b *testing.B) {
-	dir := datatest.RequireDir(b)
+	col := datatest.RequireBuiltin(b)
 	p := router.ReadParams(router.NewStore(1))
-	set, err := train.Prepare(dir, data.Tasks, p.SamplesPerTask, 0, 1)
+	set, err := train.Prepare(col, p.SamplesPerTask, 0, 1)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -183,12 +183,15 @@ func cmdTrain(args []string) error {
 	if err := routerdir.CheckOutDir(filepath.Clean(*out)); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
-	dir := data.Dir(*dirFlag)
 	store := router.NewStore(*seed)
 	if err := router.ApplySettings(store, sets); err != nil {
 		return err
 	}
-	r, err := train.Run(dir, store, progress())
+	col, err := data.Builtin(data.Dir(*dirFlag))
+	if err != nil {
+		return err
+	}
+	r, err := train.Run(col, store, progress())
 	if err != nil {
 		return err
 	}
@@ -596,9 +599,12 @@ func cmdValidate(args []string) error {
 	if err != nil {
 		return err
 	}
-	dir := data.Dir(*dirFlag)
+	col, err := data.Builtin(data.Dir(*dirFlag))
+	if err != nil {
+		return err
+	}
 	for _, cfg := range fs.Args() {
-		res, err := train.Validation(dir, []string{cfg}, seeds, progress())
+		res, err := train.Validation(col, []string{cfg}, seeds, progress())
 		if err != nil {
 			return fmt.Errorf("config %q: %w", cfg, err)
 		}

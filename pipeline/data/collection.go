@@ -47,3 +47,29 @@ func (c *Collection) indexes(ood bool) []int {
 	}
 	return out
 }
+
+// Key is what the data stage's cache key hashes: the collection's name and
+// LLMs, each task's name, metric and kind, and the SHA256 of every file
+// read (contents, not paths: a moved checkout keeps its cache). The rows
+// dropped for missing scores follow from those.
+func (c *Collection) Key() any {
+	type task struct {
+		Name       string
+		Metric     Metric
+		OOD        bool
+		TrainFiles int
+	}
+	k := struct {
+		Name   string
+		LLMs   []string
+		Tasks  []task
+		SHA256 []string
+	}{Name: c.Name, LLMs: c.LLMs}
+	for _, t := range c.Tasks {
+		k.Tasks = append(k.Tasks, task{t.Name, t.Metric, t.OOD, len(t.Train)})
+	}
+	for _, f := range c.Files {
+		k.SHA256 = append(k.SHA256, f.SHA256)
+	}
+	return k
+}

@@ -2,8 +2,6 @@ package evaluate
 
 import (
 	"fmt"
-	"path/filepath"
-	"slices"
 
 	"github.com/routerdc-go/routerdc/pipeline/data"
 )
@@ -22,24 +20,6 @@ type TaskResult struct {
 	Accuracy float64   `json:"accuracy"`
 	Picks    []int     `json:"-"`
 	Credits  []float64 `json:"-"`
-}
-
-// TestSets loads the test files of tasks from dir, checking that every file
-// has the LLMs of llms in the same order.
-func TestSets(dir string, tasks []data.Task, llms []string) ([]*data.Dataset, error) {
-	var paths []string
-	for _, t := range tasks {
-		paths = append(paths, filepath.Join(dir, filepath.FromSlash(t.Test)))
-	}
-	sets, err := data.LoadConsistent(paths...)
-	if err != nil {
-		return nil, err
-	}
-	if llms != nil && !slices.Equal(sets[0].LLMs, llms) {
-		return nil, fmt.Errorf("%s: LLMs %v differ from the router's %v (same names in the same order needed)",
-			sets[0].Path, sets[0].LLMs, llms)
-	}
-	return sets, nil
 }
 
 // scoreBatch is how many queries Dataset encodes and scores at a time: the
@@ -79,11 +59,11 @@ func Dataset(s Scorer, ds *data.Dataset, m data.Metric) (*TaskResult, error) {
 	return &TaskResult{N: len(picks), Accuracy: 100 * Mean(credits), Picks: picks, Credits: credits}, nil
 }
 
-// Tasks evaluates a router on the test set of every task.
-func Tasks(s Scorer, tasks []data.Task, sets []*data.Dataset) ([]*TaskResult, error) {
+// Tasks evaluates a router on the test set of every task of a collection.
+func Tasks(s Scorer, col *data.Collection) ([]*TaskResult, error) {
 	var out []*TaskResult
-	for i, t := range tasks {
-		r, err := Dataset(s, sets[i], t.Metric)
+	for _, t := range col.Tasks {
+		r, err := Dataset(s, t.Test, t.Metric)
 		if err != nil {
 			return nil, err
 		}

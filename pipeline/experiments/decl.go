@@ -26,16 +26,20 @@ var builtin embed.FS
 
 // Decl is one experiment declaration.
 type Decl struct {
-	Name        string       `yaml:"name" json:"name"`
-	Description string       `yaml:"description" json:"description"`
-	Kind        string       `yaml:"kind" json:"kind"` // tables | sweep | embeddings
-	Seeds       []int64      `yaml:"seeds" json:"seeds"`
-	Settings    string       `yaml:"settings" json:"settings"` // applied to every run: "key=value;key=value"
-	Methods     []MethodDecl `yaml:"methods" json:"methods"`   // tables
-	Best        string       `yaml:"best" json:"best"`         // tables: our best method, bootstrapped against Baseline
-	Baseline    string       `yaml:"baseline" json:"baseline"`
-	Sweep       *SweepDecl   `yaml:"sweep" json:"sweep"`
-	Figure      string       `yaml:"figure" json:"figure"` // sweep: file name under results/figures
+	Name        string `yaml:"name" json:"name"`
+	Description string `yaml:"description" json:"description"`
+	Kind        string `yaml:"kind" json:"kind"` // tables | sweep | embeddings
+	// Data names the dataset: the built-in released split (default), a
+	// dataset declaration given on the same command line, or the path of
+	// one relative to this file.
+	Data     string       `yaml:"data" json:"data,omitempty"`
+	Seeds    []int64      `yaml:"seeds" json:"seeds"`
+	Settings string       `yaml:"settings" json:"settings"` // applied to every run: "key=value;key=value"
+	Methods  []MethodDecl `yaml:"methods" json:"methods"`   // tables
+	Best     string       `yaml:"best" json:"best"`         // tables: our best method, bootstrapped against Baseline
+	Baseline string       `yaml:"baseline" json:"baseline"`
+	Sweep    *SweepDecl   `yaml:"sweep" json:"sweep"`
+	Figure   string       `yaml:"figure" json:"figure"` // sweep: file name under results/figures
 
 	File string `yaml:"-" json:"-"`
 	// lines is the line of each top-level key, for errors.

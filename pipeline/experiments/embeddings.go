@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/figures"
 	"github.com/routerdc-go/routerdc/pipeline/group"
 	"github.com/routerdc-go/routerdc/pipeline/report"
@@ -26,6 +25,7 @@ type EmbeddingMap struct {
 // Embeddings is what an embeddings declaration computes: one map per
 // declared method, and each point's task.
 type Embeddings struct {
+	Dataset    string
 	Maps       []EmbeddingMap
 	Labels     []int    // index into TaskNames, per point
 	TaskNames  []string // in-distribution tasks
@@ -41,14 +41,15 @@ func EmbeddingMaps(d *Decl, o Options) (*Embeddings, error) {
 	if d.Kind != "embeddings" {
 		return nil, fmt.Errorf("%s: kind %q, want embeddings", d.Name, d.Kind)
 	}
-	ro := o.stages(d)
-	e := &Embeddings{Seed: d.Seeds[0], PerTaskMax: embeddingQueries}
+	ro, err := o.stages(d)
+	if err != nil {
+		return nil, err
+	}
+	e := &Embeddings{Dataset: ro.Data.Name, Seed: d.Seeds[0], PerTaskMax: embeddingQueries}
 	var texts []string
-	for ti, t := range data.IDTasks() {
-		ds, err := data.Load(filepath.Join(o.DataDir, filepath.FromSlash(t.Test)))
-		if err != nil {
-			return nil, err
-		}
+	for ti, i := range ro.Data.ID() {
+		t := ro.Data.Tasks[i]
+		ds := t.Test
 		e.TaskNames = append(e.TaskNames, t.Name)
 		for i := 0; i < len(ds.Queries) && i < embeddingQueries; i++ {
 			texts = append(texts, ds.Queries[i].Question)
@@ -98,7 +99,7 @@ func runEmbeddings(d *Decl, o Options) (*Result, error) {
 	}
 	res.Written = append(res.Written, path)
 	mpath := filepath.Join(o.Out, "ablations", d.Name+".manifest.json")
-	if err := writeManifest(mpath, d, o, nil, start); err != nil {
+	if err := writeManifest(mpath, e.Dataset, d, o, nil, start); err != nil {
 		return nil, err
 	}
 	res.Written = append(res.Written, mpath)

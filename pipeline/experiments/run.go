@@ -25,6 +25,7 @@ import (
 // Options of a run; Out is the results directory (tables under
 // Out/tables, sweeps under Out/ablations, figures under Out/figures).
 type Options struct {
+	// DataDir holds the released split (the built-in dataset).
 	DataDir   string
 	Out       string
 	Settings  []string // command-line overrides, applied after the declaration's
@@ -44,29 +45,48 @@ type Result struct {
 	Written  []string // files written
 }
 
-func (o Options) stages(d *Decl) stages.Options {
+// collection loads the declaration's dataset: the built-in released split
+// unless the declaration names another.
+func (o Options) collection(d *Decl) (*data.Collection, error) {
+	if d.Data != "" && d.Data != data.BuiltinName {
+		return nil, fmt.Errorf("%s: data %q: only the built-in dataset %s is known", d.File, d.Data, data.BuiltinName)
+	}
+	return data.Builtin(o.DataDir)
+}
+
+func (o Options) stages(d *Decl) (stages.Options, error) {
+	col, err := o.collection(d)
+	if err != nil {
+		return stages.Options{}, err
+	}
 	return stages.Options{
-		DataDir: o.DataDir, Out: o.Out, Seeds: d.Seeds, Progress: o.Progress,
+		Data: col, Out: o.Out, Seeds: d.Seeds, Progress: o.Progress,
 		Settings: []string{d.Settings}, Overrides: o.Settings,
 		Cache: o.Cache, Force: o.Force, DryRun: o.DryRun, DryRunOut: o.DryRunOut, Only: o.Only,
 		Best: d.Best, Baseline: d.Baseline,
-	}
+	}, nil
 }
 
 // Run runs a declaration.
 func Run(d *Decl, o Options) (*Result, error) {
-	ro := o.stages(d)
+	ro, err := o.stages(d)
+	if err != nil {
+		return nil, err
+	}
 	if d.Kind == "tables" {
 		for _, m := range d.Methods {
 			ro.Methods = append(ro.Methods, stages.Method{Name: m.Name, Kind: m.Kind, Settings: []string{m.Settings}, SeedFree: m.SeedFree})
 		}
-		man, err := report.RunTables(ro)
+		man, err := report.RunTables(d.Name, ro)
 		if err != nil {
 			return nil, err
 		}
 		res := &Result{Manifest: man, Stages: man.Stages}
 		if !o.DryRun && (o.Only == "" || o.Only == "report") {
-			res.Written = []string{filepath.Join(o.Out, "tables"), filepath.Join(o.Out, "README.md"), filepath.Join(o.Out, "manifest.json")}
+			res.Written = []string{filepath.Join(o.Out, "tables"), filepath.Join(o.Out, "figures"), filepath.Join(o.Out, "README.md")}
+			if ro.Data.Builtin {
+				res.Written = append(res.Written, filepath.Join(o.Out, "manifest.json"))
+			}
 		}
 		return res, nil
 	}
@@ -83,7 +103,11 @@ func Trained(d *Decl, o Options, method string, seed int64) (*routerdir.Router, 
 	if err != nil {
 		return nil, err
 	}
-	return stages.Trained(o.stages(d), m, seed)
+	ro, err := o.stages(d)
+	if err != nil {
+		return nil, err
+	}
+	return stages.Trained(ro, m, seed)
 }
 
 // Groups runs (or loads from the cache) the embed and group stages of one of
@@ -93,7 +117,11 @@ func Groups(d *Decl, o Options, method string, seed int64) (*stages.GroupView, e
 	if err != nil {
 		return nil, err
 	}
-	return stages.Groups(o.stages(d), m, seed)
+	ro, err := o.stages(d)
+	if err != nil {
+		return nil, err
+	}
+	return stages.Groups(ro, m, seed)
 }
 
 func (d *Decl) method(name string) (stages.Method, error) {
@@ -119,6 +147,7 @@ type SweepPoint struct {
 // SweepResult is a whole sweep.
 type SweepResult struct {
 	Decl   *Decl
+	Tasks  []string // the dataset's task names, in order
 	Points []SweepPoint
 }
 
@@ -156,6 +185,9 @@ func runSweep(d *Decl, o Options, ro stages.Options) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Stages: stats, Sweep: &SweepResult{Decl: d}}
+	for _, t := range ro.Data.Tasks {
+		res.Sweep.Tasks = append(res.Sweep.Tasks, t.Name)
+	}
 	complete := true
 	for _, v := range s.Values {
 		for _, v2 := range values2 {
@@ -183,7 +215,7 @@ func runSweep(d *Decl, o Options, ro stages.Options) (*Result, error) {
 	}
 	res.Written = append(res.Written, path)
 	mpath := filepath.Join(o.Out, "ablations", d.Name+".manifest.json")
-	if err := writeManifest(mpath, d, o, stats, start); err != nil {
+	if err := writeManifest(mpath, ro.Data.Name, d, o, stats, start); err != nil {
 		return nil, err
 	}
 	res.Written = append(res.Written, mpath)
@@ -211,9 +243,7 @@ func (r *SweepResult) CSV() []byte {
 		head = append(head, s.Param2)
 	}
 	head = append(head, "seeds", "id_mean", "id_std", "ood_mean", "ood_std")
-	for _, t := range data.Tasks {
-		head = append(head, t.Name)
-	}
+	head = append(head, r.Tasks...)
 	_ = w.Write(head)
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
 	for _, p := range r.Points {
@@ -224,8 +254,8 @@ func (r *SweepResult) CSV() []byte {
 		idm, ids := evaluate.MeanStd(p.ID)
 		oodm, oods := evaluate.MeanStd(p.OOD)
 		rec = append(rec, strconv.Itoa(len(p.ID)), f(idm), f(ids), f(oodm), f(oods))
-		for _, t := range data.Tasks {
-			m, _ := evaluate.MeanStd(p.Tasks[t.Name])
+		for _, t := range r.Tasks {
+			m, _ := evaluate.MeanStd(p.Tasks[t])
 			rec = append(rec, f(m))
 		}
 		_ = w.Write(rec)
@@ -307,15 +337,15 @@ func drawSweep(path string, r *SweepResult) error {
 type SweepManifest struct {
 	Declaration *Decl                    `json:"declaration"`
 	Settings    []string                 `json:"command_line_settings"`
-	Versions    routerdir.Versions           `json:"versions"`
-	DataDir     string                   `json:"data_dir"`
+	Versions    routerdir.Versions       `json:"versions"`
+	Dataset     string                   `json:"dataset"`
 	Stages      map[string]*engine.Stats `json:"stages"`
 	Seconds     float64                  `json:"seconds"`
 }
 
-func writeManifest(path string, d *Decl, o Options, stats map[string]*engine.Stats, start time.Time) error {
+func writeManifest(path, dataset string, d *Decl, o Options, stats map[string]*engine.Stats, start time.Time) error {
 	b, err := json.MarshalIndent(SweepManifest{Declaration: d, Settings: o.Settings, Versions: routerdir.CurrentVersions(),
-		DataDir: o.DataDir, Stages: stats, Seconds: time.Since(start).Seconds()}, "", "  ")
+		Dataset: dataset, Stages: stats, Seconds: time.Since(start).Seconds()}, "", "  ")
 	if err != nil {
 		return err
 	}

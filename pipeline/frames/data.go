@@ -11,9 +11,18 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 )
 
-// TestSets loads the 8 test sets in table order (LLM order checked equal).
+// TestSets loads the 8 test sets of the released split in table order (LLM
+// order checked equal).
 func TestSets(dataDir string) ([]*data.Dataset, error) {
-	return evaluate.TestSets(dataDir, data.Tasks, nil)
+	col, err := data.Builtin(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	var sets []*data.Dataset
+	for _, t := range col.Tasks {
+		sets = append(sets, t.Test)
+	}
+	return sets, nil
 }
 
 // Tasks is the catalog of the paper's 8 tasks: name, ID/OOD, metric, the

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
 	"github.com/routerdc-go/routerdc/pipeline/encode"
 	"github.com/routerdc-go/routerdc/pipeline/group"
@@ -19,8 +18,7 @@ func TestGroupsRealData(t *testing.T) {
 	if os.Getenv("ROUTERDC_TSNE_REAL") == "" {
 		t.Skip("set ROUTERDC_TSNE_REAL=1 to run the 5000-query t-SNE")
 	}
-	dir := datatest.RequireDir(t)
-	set, err := train.Prepare(dir, data.Tasks, 1000, 0, 1)
+	set, err := train.Prepare(datatest.RequireBuiltin(t), 1000, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,8 +55,7 @@ func TestRealDataBaselinesOnValidation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	dir := datatest.RequireDir(t)
-	set, err := train.Prepare(dir, data.Tasks, 0, train.DefaultValFraction, 1)
+	set, err := train.Prepare(datatest.RequireBuiltin(t), 0, train.DefaultValFraction, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

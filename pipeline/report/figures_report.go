@@ -15,36 +15,36 @@ import (
 // on the released training data).
 const SmallGap = 0.1
 
-// writeFigures draws the report stage's figures into out/figures: the score
-// analysis (from the training data) and, for the baseline router's first
-// seed, the routing heatmap and the training curves.
-func writeFigures(out string, dataDir string, baseline string, first *stages.Outcome, testSets []*data.Dataset) ([]string, error) {
-	dir := filepath.Join(out, "figures")
+// writeFigures draws the report stage's figures into dir, their names
+// prefixed with prefix: the score analysis (from the training data) and,
+// for the baseline router's first seed, the routing heatmap and the
+// training curves.
+func writeFigures(dir, prefix string, col *data.Collection, baseline string, first *stages.Outcome) ([]string, error) {
 	var trainSets []*data.Dataset
-	for _, t := range data.IDTasks() {
-		ds, err := data.Load(filepath.Join(dataDir, filepath.FromSlash(t.Train)))
-		if err != nil {
-			return nil, err
+	var firstTask string
+	for _, t := range col.Tasks {
+		if firstTask == "" && len(t.Train) > 0 {
+			firstTask = t.Name
 		}
-		trainSets = append(trainSets, ds)
+		trainSets = append(trainSets, t.Train...)
 	}
 	var written []string
-	p := filepath.Join(dir, "score-gap.png")
+	p := filepath.Join(dir, prefix+"score-gap.png")
 	if _, err := figures.ScoreGap(p, figures.TopTwoGaps(trainSets), SmallGap); err != nil {
 		return nil, err
 	}
 	written = append(written, p)
 	q := trainSets[0].Queries[0]
-	p = filepath.Join(dir, "score-normalization.png")
+	p = filepath.Join(dir, prefix+"score-normalization.png")
 	if err := figures.ScoreNormalization(p, trainSets[0].LLMs, q.Scores,
-		fmt.Sprintf("Scores of one MMLU training query, raw and softmax-normalised")); err != nil {
+		fmt.Sprintf("Scores of one %s training query, raw and softmax-normalised", firstTask)); err != nil {
 		return nil, err
 	}
 	written = append(written, p)
 	if first == nil {
 		return written, nil
 	}
-	llms := testSets[0].LLMs
+	llms := col.LLMs
 	var names []string
 	share := make([][]float64, len(first.Tasks))
 	for i, t := range first.Tasks {
@@ -54,14 +54,14 @@ func writeFigures(out string, dataDir string, baseline string, first *stages.Out
 			share[i][pick] += 1 / float64(len(t.Picks))
 		}
 	}
-	p = filepath.Join(dir, "routing-heatmap.png")
+	p = filepath.Join(dir, prefix+"routing-heatmap.png")
 	if err := figures.RoutingHeatmap(p, names, llms, share,
 		fmt.Sprintf("%s (seed %d): share of each task's test queries routed to each LLM", baseline, first.Seed)); err != nil {
 		return nil, err
 	}
 	written = append(written, p)
 	if tr := first.Training; tr != nil && tr.Train != nil && len(tr.Train.Curve) > 0 {
-		p = filepath.Join(dir, "training-curves.png")
+		p = filepath.Join(dir, prefix+"training-curves.png")
 		if err := TrainingCurves(p, tr); err != nil {
 			return nil, err
 		}

@@ -22,8 +22,8 @@ type Manifest struct {
 	Seeds     []int64                  `json:"seeds"`
 	Methods   []stages.Method          `json:"methods"`
 	Settings  []string                 `json:"settings"`
-	Versions  routerdir.Versions           `json:"versions"`
-	DataDir   string                   `json:"data_dir"`
+	Versions  routerdir.Versions       `json:"versions"`
+	Dataset   string                   `json:"dataset"`
 	Runs      map[string][]RunSummary  `json:"runs"`
 	Timings   map[string]float64       `json:"timings_s"`
 	Stages    map[string]*engine.Stats `json:"stages"`
@@ -49,23 +49,31 @@ type BootstrapResult struct {
 	Iterations int
 }
 
-// RunTables runs a tables declaration (the paper's Tables 1 and 2 for
-// paper.yaml): reference rows from the data, and every router trained over
-// the seeds and evaluated on the 8 test sets; it writes the tables, the
-// summary, the report figures, the results index and the manifest.
-func RunTables(opts stages.Options) (*Manifest, error) {
+// RunTables runs a tables declaration named name: reference rows from the
+// data, and every router trained over the seeds and evaluated on every
+// test set. On the released split it writes the paper's Tables 1 and 2
+// (tables/table1.*, table2.*, summary.md, the report figures and
+// manifest.json); on any other dataset tables/<name>-id.* and
+// <name>-ood.*, <name>-summary.md, figures/<name>-*.png and
+// tables/<name>-manifest.json.
+func RunTables(name string, opts stages.Options) (*Manifest, error) {
 	start := time.Now()
 	run, err := stages.NewRunner(opts)
 	if err != nil {
 		return nil, err
 	}
-	tasks, sets := data.Tasks, run.TestSets
-	t1, t2 := Table1(), Table2()
-	addRef(t1, t2, tasks, sets)
+	col := run.Data
+	var tables []*Table
+	if col.Builtin {
+		tables = []*Table{Table1(), Table2()}
+	} else {
+		tables = datasetTables(name, col)
+	}
+	addRef(tables, col)
 
-	man := &Manifest{Seeds: opts.Seeds, Methods: opts.Methods, Settings: opts.Settings,
-		Versions: routerdir.CurrentVersions(), DataDir: opts.DataDir,
-		Runs: map[string][]RunSummary{}, Timings: map[string]float64{}, Stages: run.Engine.Stats}
+	man := &Manifest{Dataset: col.Name, Seeds: opts.Seeds, Methods: opts.Methods, Settings: opts.Settings,
+		Versions: routerdir.CurrentVersions(),
+		Runs:     map[string][]RunSummary{}, Timings: map[string]float64{}, Stages: run.Engine.Stats}
 	credits := map[string][][]float64{} // method -> task -> per-query credit averaged over seeds
 	var baselineFirst *stages.Outcome
 	complete := true
@@ -89,7 +97,7 @@ func RunTables(opts stages.Options) (*Manifest, error) {
 				baselineFirst = out
 			}
 			if credits[m.Name] == nil {
-				credits[m.Name] = make([][]float64, len(tasks))
+				credits[m.Name] = make([][]float64, len(col.Tasks))
 			}
 			for i, tr := range out.Tasks {
 				if credits[m.Name][i] == nil {
@@ -104,8 +112,9 @@ func RunTables(opts stages.Options) (*Manifest, error) {
 			perSeed = append(perSeed, out.Accuracy())
 		}
 		if complete {
-			t1.Add(m.Name, m.Kind, perSeed)
-			t2.Add(m.Name, m.Kind, perSeed)
+			for _, t := range tables {
+				t.Add(m.Name, m.Kind, perSeed)
+			}
 		}
 		man.Timings[m.Name] = time.Since(mStart).Seconds()
 	}
@@ -114,20 +123,25 @@ func RunTables(opts stages.Options) (*Manifest, error) {
 	}
 	rStart := time.Now()
 	if a, b := credits[opts.Best], credits[opts.Baseline]; a != nil && b != nil {
-		man.Bootstrap = bootstrap(opts.Best, opts.Baseline, a, b, tasks)
+		man.Bootstrap = bootstrap(opts.Best, opts.Baseline, a, b, col)
 	}
-	note := fmt.Sprintf("Our encoder is the offline hashed character/word n-gram encoder with a trainable projection, "+
-		"not the paper's mDeBERTa-v3-base. Router rows: mean over %d seeds %v. Candidate-LLM, Oracle and Random "+
-		"rows are computed from the released data. Paper values are the published numbers (reference data).",
-		len(opts.Seeds), opts.Seeds)
+	seedsNote := fmt.Sprintf("Router rows: mean over %d seeds %v.", len(opts.Seeds), opts.Seeds)
+	note := "Our encoder is the offline hashed character/word n-gram encoder with a trainable projection, " +
+		"not the paper's mDeBERTa-v3-base. " + seedsNote + " Candidate-LLM, Oracle and Random " +
+		"rows are computed from the released data. Paper values are the published numbers (reference data)."
+	prefix, manifest := "", filepath.Join(opts.Out, "manifest.json")
+	if !col.Builtin {
+		note = fmt.Sprintf("Dataset %s, tables declaration %s. The encoder is our offline hashed n-gram encoder. %s "+
+			"The LLM, Oracle, Best LLM per task and Random rows are computed from the data's test files.", col.Name, name, seedsNote)
+		prefix, manifest = name+"-", filepath.Join(opts.Out, "tables", name+"-manifest.json")
+	}
 	tdir := filepath.Join(opts.Out, "tables")
-	if err := t1.Write(tdir, note); err != nil {
-		return nil, err
+	for _, t := range tables {
+		if err := t.Write(tdir, note); err != nil {
+			return nil, err
+		}
 	}
-	if err := t2.Write(tdir, note); err != nil {
-		return nil, err
-	}
-	figs, err := writeFigures(opts.Out, opts.DataDir, opts.Baseline, baselineFirst, sets)
+	figs, err := writeFigures(filepath.Join(opts.Out, "figures"), prefix, col, opts.Baseline, baselineFirst)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +149,7 @@ func RunTables(opts stages.Options) (*Manifest, error) {
 		rel, _ := filepath.Rel(opts.Out, f)
 		man.Figures = append(man.Figures, filepath.ToSlash(rel))
 	}
-	if err := atomicfile.Write(filepath.Join(tdir, "summary.md"), summary(man, t1, t2)); err != nil {
+	if err := atomicfile.Write(filepath.Join(tdir, prefix+"summary.md"), summary(man, tables)); err != nil {
 		return nil, err
 	}
 	if err := WriteIndex(opts.Out); err != nil {
@@ -150,21 +164,48 @@ func RunTables(opts stages.Options) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := atomicfile.Write(filepath.Join(opts.Out, "manifest.json"), append(b, '\n')); err != nil {
+	if err := atomicfile.Write(manifest, append(b, '\n')); err != nil {
 		return nil, err
 	}
 	return man, nil
 }
 
+// datasetTables are the empty tables of a dataset that is not the
+// released split: its in-distribution tasks (with training files), and its
+// out-of-distribution tasks when it has some.
+func datasetTables(name string, col *data.Collection) []*Table {
+	var out []*Table
+	for _, part := range []struct {
+		suffix, title string
+		tasks         []int
+	}{{"id", "in-distribution tasks", col.ID()}, {"ood", "out-of-distribution tasks", col.OOD()}} {
+		if len(part.tasks) == 0 {
+			continue
+		}
+		t := &Table{Name: name + "-" + part.suffix, Title: fmt.Sprintf("%s: %s (%s)", name, part.title, col.Name)}
+		for _, i := range part.tasks {
+			t.Columns = append(t.Columns, col.Tasks[i].Name)
+		}
+		t.Columns = append(t.Columns, AvgColumn)
+		out = append(out, t)
+	}
+	return out
+}
+
 // summary is tables/summary.md, the headline numbers (ID/OOD averages,
 // ours beside the paper's, and the bootstrap) that results/README.md shows.
-func summary(man *Manifest, t1, t2 *Table) []byte {
+func summary(man *Manifest, tables []*Table) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Averages (mean over seeds %v; paper values are the published numbers)\n\n", man.Seeds)
-	b.WriteString("| method | ID avg | paper ID | OOD avg | paper OOD |\n|---|---|---|---|---|\n")
-	for i, r := range t1.Rows {
-		r2 := t2.Rows[i]
-		cell := func(t *Table, row Row) (string, string) {
+	b.WriteString("| method |")
+	for _, t := range tables {
+		fmt.Fprintf(&b, " %s avg | paper %s |", t.Part(), t.Part())
+	}
+	b.WriteString("\n|---|" + strings.Repeat("---|---|", len(tables)) + "\n")
+	for i, r := range tables[0].Rows {
+		fmt.Fprintf(&b, "| %s |", r.Method)
+		for _, t := range tables {
+			row := t.Rows[i]
 			ours := fmt.Sprintf("%.2f", row.Mean[AvgColumn])
 			if row.Seeds > 1 {
 				ours += fmt.Sprintf(" ± %.2f", row.Std[AvgColumn])
@@ -173,11 +214,9 @@ func summary(man *Manifest, t1, t2 *Table) []byte {
 			if v, ok := t.Paper.Value(row.Method, AvgColumn); ok {
 				paper = fmt.Sprintf("%.2f", v)
 			}
-			return ours, paper
+			fmt.Fprintf(&b, " %s | %s |", ours, paper)
 		}
-		o1, p1 := cell(t1, r)
-		o2, p2 := cell(t2, r2)
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", r.Method, o1, p1, o2, p2)
+		b.WriteString("\n")
 	}
 	wroteHead := false
 	for _, m := range man.Methods {
@@ -208,51 +247,65 @@ func summary(man *Manifest, t1, t2 *Table) []byte {
 	return []byte(b.String())
 }
 
-// addRef adds the rows computed from the data alone: the candidate LLMs in
-// the paper's row order, the per-query oracle, the best LLM per task and
-// random choice.
-func addRef(t1, t2 *Table, tasks []data.Task, sets []*data.Dataset) {
-	llms := sets[0].LLMs
-	one := func(f func(i int) float64) []map[string]float64 {
+// addRef adds the rows computed from the data alone: the candidate LLMs
+// (on the released split in the paper's row order, under the paper's names;
+// elsewhere in the data's order under their ids), the per-query oracle, the
+// best LLM per task and random choice.
+func addRef(tables []*Table, col *data.Collection) {
+	one := func(f func(t data.TaskData) float64) []map[string]float64 {
 		m := map[string]float64{}
-		for i, t := range tasks {
-			m[t.Name] = f(i)
+		for _, t := range col.Tasks {
+			m[t.Name] = f(t)
 		}
 		return []map[string]float64{m}
 	}
-	for _, paperRow := range PaperTable1.Rows {
-		if paperRow.Kind != KindLLM {
-			continue
-		}
-		for li, id := range llms {
-			if data.ShortName(id) == paperRow.Method {
-				rows := one(func(i int) float64 { return evaluate.LLMAccuracy(sets[i], tasks[i].Metric, li) })
-				t1.Add(paperRow.Method, KindLLM, rows)
-				t2.Add(paperRow.Method, KindLLM, rows)
-			}
+	add := func(name, kind string, rows []map[string]float64) {
+		for _, t := range tables {
+			t.Add(name, kind, rows)
 		}
 	}
-	for _, ref := range []struct {
+	llmRow := func(li int) []map[string]float64 {
+		return one(func(t data.TaskData) float64 { return evaluate.LLMAccuracy(t.Test, t.Metric, li) })
+	}
+	if col.Builtin {
+		for _, paperRow := range PaperTable1.Rows {
+			if paperRow.Kind != KindLLM {
+				continue
+			}
+			for li, id := range col.LLMs {
+				if data.ShortName(id) == paperRow.Method {
+					add(paperRow.Method, KindLLM, llmRow(li))
+				}
+			}
+		}
+	} else {
+		for li, id := range col.LLMs {
+			add(id, KindLLM, llmRow(li))
+		}
+	}
+	refs := []struct {
 		name string
-		f    func(i int) float64
+		f    func(t data.TaskData) float64
 	}{
-		{"Oracle", func(i int) float64 { return evaluate.OracleAccuracy(sets[i], tasks[i].Metric) }},
-		{"Best LLM per task (task oracle)", func(i int) float64 {
-			_, a := evaluate.BestLLMAccuracy(sets[i], tasks[i].Metric)
+		{"Oracle", func(t data.TaskData) float64 { return evaluate.OracleAccuracy(t.Test, t.Metric) }},
+		{"Best LLM per task (task oracle)", func(t data.TaskData) float64 {
+			_, a := evaluate.BestLLMAccuracy(t.Test, t.Metric)
 			return a
 		}},
-		{"Random", func(i int) float64 { return evaluate.RandomAccuracy(sets[i], tasks[i].Metric) }},
-	} {
-		rows := one(ref.f)
-		t1.Add(ref.name, "reference", rows)
-		t2.Add(ref.name, "reference", rows)
+		{"Random", func(t data.TaskData) float64 { return evaluate.RandomAccuracy(t.Test, t.Metric) }},
+	}
+	if !col.Builtin { // the issue's order: Oracle, Random, Best LLM per task
+		refs[1], refs[2] = refs[2], refs[1]
+	}
+	for _, ref := range refs {
+		add(ref.name, "reference", one(ref.f))
 	}
 }
 
-func bootstrap(a, b string, ca, cb [][]float64, tasks []data.Task) *BootstrapResult {
+func bootstrap(a, b string, ca, cb [][]float64, col *data.Collection) *BootstrapResult {
 	const iters = 2000
 	var idA, idB, oodA, oodB [][]float64
-	for i, t := range tasks {
+	for i, t := range col.Tasks {
 		if t.OOD {
 			oodA, oodB = append(oodA, ca[i]), append(oodB, cb[i])
 		} else {
@@ -261,7 +314,9 @@ func bootstrap(a, b string, ca, cb [][]float64, tasks []data.Task) *BootstrapRes
 	}
 	r := &BootstrapResult{A: a, B: b, Iterations: iters}
 	r.ID[0], r.ID[1], r.ID[2] = evaluate.PairedBootstrapTasks(idA, idB, iters, 1)
-	r.OOD[0], r.OOD[1], r.OOD[2] = evaluate.PairedBootstrapTasks(oodA, oodB, iters, 2)
+	if len(oodA) > 0 {
+		r.OOD[0], r.OOD[1], r.OOD[2] = evaluate.PairedBootstrapTasks(oodA, oodB, iters, 2)
+	}
 	return r
 }
 

@@ -33,13 +33,13 @@ func readCSV(t *testing.T, path string) [][]string {
 // TestReproduceShort is the integration test: a short RouterDC and a
 // LoraRetriever on the real data, written as the paper's tables.
 func TestReproduceShort(t *testing.T) {
-	dir := datatest.RequireDir(t)
+	col := datatest.RequireBuiltin(t)
 	out := t.TempDir()
 	methods := []stages.Method{
 		{Name: "RouterDC", Kind: KindRouterDC, Settings: []string{"router=routerdc;steps=150;eval_every=50;group=cluster"}},
 		{Name: "LoraRetriever (clustering)", Kind: KindBaseline, Settings: []string{"router=lora"}},
 	}
-	man, err := RunTables(stages.Options{DataDir: dir, Out: out, Seeds: []int64{1}, Methods: methods})
+	man, err := RunTables("paper", stages.Options{Data: col, Out: out, Seeds: []int64{1}, Methods: methods})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestReproduceShort(t *testing.T) {
 // TestReproduceCache: a second run reuses every stage and writes the same
 // bytes; a changed setting reruns only the units that depend on it.
 func TestReproduceCache(t *testing.T) {
-	dir := datatest.RequireDir(t)
+	col := datatest.RequireBuiltin(t)
 	c, err := cache.Open(t.TempDir(), time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -122,11 +122,11 @@ func TestReproduceCache(t *testing.T) {
 	}
 	run := func(out string, ms []stages.Method, mod func(*stages.Options)) *Manifest {
 		t.Helper()
-		opts := stages.Options{DataDir: dir, Out: out, Seeds: []int64{1, 2}, Methods: ms, Cache: c, Baseline: "RouterDC"}
+		opts := stages.Options{Data: col, Out: out, Seeds: []int64{1, 2}, Methods: ms, Cache: c, Baseline: "RouterDC"}
 		if mod != nil {
 			mod(&opts)
 		}
-		man, err := RunTables(opts)
+		man, err := RunTables("paper", opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,7 +164,7 @@ func TestReproduceCache(t *testing.T) {
 	}
 	// --only evaluate --force recomputes just the evaluations from the
 	// cached routers; a dry run on a warm cache writes nothing.
-	only, err := RunTables(stages.Options{DataDir: dir, Out: t.TempDir(), Seeds: []int64{1}, Methods: methods, Cache: c, Only: "evaluate", Force: true, Baseline: "RouterDC"})
+	only, err := RunTables("paper", stages.Options{Data: col, Out: t.TempDir(), Seeds: []int64{1}, Methods: methods, Cache: c, Only: "evaluate", Force: true, Baseline: "RouterDC"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func TestReproduceCache(t *testing.T) {
 			}
 		}
 	}
-	if _, err := RunTables(stages.Options{DataDir: dir, Out: t.TempDir(), Seeds: []int64{9}, Methods: methods, Cache: c, Only: "report"}); err == nil {
+	if _, err := RunTables("paper", stages.Options{Data: col, Out: t.TempDir(), Seeds: []int64{9}, Methods: methods, Cache: c, Only: "report"}); err == nil {
 		t.Error("--only report with nothing evaluated for seed 9 succeeded")
 	}
 }

@@ -25,7 +25,9 @@ type Row struct {
 
 // Table is a computed table laid out like one of the paper's.
 type Table struct {
-	Name    string // "table1" or "table2"
+	Name string // "table1" or "table2"; "<declaration>-id" or "-ood" on other datasets
+	// Title heads the Markdown of a table the paper does not have.
+	Title   string
 	Paper   PaperTable
 	Columns []string // task columns then AvgColumn
 	Rows    []Row
@@ -34,6 +36,14 @@ type Table struct {
 // Table1 and Table2 are empty computed tables with the paper's columns.
 func Table1() *Table { return &Table{Name: "table1", Paper: PaperTable1, Columns: PaperTable1.Columns} }
 func Table2() *Table { return &Table{Name: "table2", Paper: PaperTable2, Columns: PaperTable2.Columns} }
+
+// Part is "OOD" for a table of out-of-distribution tasks, else "ID".
+func (t *Table) Part() string {
+	if t.Name == "table2" || strings.HasSuffix(t.Name, "-ood") {
+		return "OOD"
+	}
+	return "ID"
+}
 
 // Add appends a row, computing the Avg column (mean over task columns) of
 // each seed's values when perSeed is given, else from the means.
@@ -93,9 +103,14 @@ func (t *Table) CSV(std bool) []byte {
 // std over seeds) and the difference.
 func (t *Table) Markdown(note string) []byte {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s, reproduced\n\n%s\n\n", strings.TrimPrefix(t.Paper.Title, "Paper "), note)
-	b.WriteString("Each cell: **ours** (± std over seeds) / paper / difference (ours − paper). " +
-		"\"—\": the paper has no such row.\n\n")
+	paper := len(t.Paper.Rows) > 0
+	if paper {
+		fmt.Fprintf(&b, "# %s, reproduced\n\n%s\n\n", strings.TrimPrefix(t.Paper.Title, "Paper "), note)
+		b.WriteString("Each cell: **ours** (± std over seeds) / paper / difference (ours − paper). " +
+			"\"—\": the paper has no such row.\n\n")
+	} else {
+		fmt.Fprintf(&b, "# %s\n\n%s\n\nEach cell: **mean** (± std over seeds).\n\n", t.Title, note)
+	}
 	b.WriteString("| method |")
 	for _, c := range t.Columns {
 		b.WriteString(" " + c + " |")
@@ -114,7 +129,7 @@ func (t *Table) Markdown(note string) []byte {
 			}
 			if pv, ok := t.Paper.Value(r.Method, c); ok {
 				cell += fmt.Sprintf(" / %s / %s", f2(pv), signed(r.Mean[c]-pv))
-			} else {
+			} else if paper {
 				cell += " / —"
 			}
 			b.WriteString(" " + cell + " |")

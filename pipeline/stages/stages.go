@@ -2,6 +2,7 @@ package stages
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -59,9 +60,10 @@ type Method struct {
 	SeedFree bool `json:"seed_free,omitempty"`
 }
 
-// Options of a reproduction.
+// Options of a run of a declaration's units.
 type Options struct {
-	DataDir  string
+	// Data is the dataset the units train and evaluate on.
+	Data     *data.Collection
 	Out      string
 	Seeds    []int64
 	Methods  []Method
@@ -103,8 +105,8 @@ type unit struct {
 	grpSet bool
 }
 
-func dataNode() (*engine.Node, error) {
-	return engine.Pipeline.Node(engine.StageData, "released data", map[string]any{"files": data.Files()})
+func dataNode(col *data.Collection) (*engine.Node, error) {
+	return engine.Pipeline.Node(engine.StageData, "dataset "+col.Name, map[string]any{"dataset": col.Key()})
 }
 
 func newUnit(opts Options, m Method, seed int64) (*unit, error) {
@@ -118,7 +120,7 @@ func newUnit(opts Options, m Method, seed int64) (*unit, error) {
 		monitor: m.Name == opts.Baseline && len(opts.Seeds) > 0 && seed == opts.Seeds[0] && router.IsGraphKind(p.Router)}
 	g := engine.Pipeline
 	var err error
-	if u.data, err = dataNode(); err != nil {
+	if u.data, err = dataNode(opts.Data); err != nil {
 		return nil, err
 	}
 	// The validation split, hence the fitted texts, depend on the seed
@@ -173,15 +175,11 @@ func NewRunner(opts Options) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := data.CheckDir(opts.DataDir); err != nil {
-		return nil, err
-	}
-	sets, err := evaluate.TestSets(opts.DataDir, data.Tasks, nil)
-	if err != nil {
-		return nil, err
+	if opts.Data == nil {
+		return nil, errors.New("stages: no dataset given")
 	}
 	eng.Stat(engine.StageData).Ran++
-	return &Runner{opts: opts, Engine: eng, TestSets: sets}, nil
+	return &Runner{opts: opts, Engine: eng, Data: opts.Data}, nil
 }
 
 // Outcomes runs (or loads from the cache) every (method, seed) of opts and
@@ -211,9 +209,9 @@ func Outcomes(opts Options) (map[string][]*Outcome, map[string]*engine.Stats, er
 
 // Runner runs the units of a declaration on the engine.
 type Runner struct {
-	opts     Options
-	Engine   *engine.Engine
-	TestSets []*data.Dataset // in data.Tasks order
+	opts   Options
+	Engine *engine.Engine
+	Data   *data.Collection
 }
 
 func (r *Runner) say(format string, args ...any) {
@@ -283,7 +281,7 @@ type groupOut struct {
 // trainingSet is the unit's training (and validation) rows.
 func (r *Runner) trainingSet(u *unit) (*train.Set, error) {
 	p := u.params
-	return train.Prepare(r.opts.DataDir, data.Tasks, p.SamplesPerTask, p.ValFraction, p.Seed)
+	return train.Prepare(r.Data, p.SamplesPerTask, p.ValFraction, p.Seed)
 }
 
 // trainingRows are the unit's training rows, as the embed stage saw them.
@@ -398,13 +396,13 @@ func (r *Runner) train(u *unit) (*trained, error) {
 			if u.monitor {
 				o.Monitor = r.monitorRows()
 			}
-			tr, err := train.RunWithOptions(r.opts.DataDir, store, o, r.opts.Progress)
+			tr, err := train.RunWithOptions(r.Data, store, o, r.opts.Progress)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", u.label, err)
 			}
 			// With llms=k the router knows the first k LLMs of the test files.
-			if len(tr.Meta.LLMs) > len(r.TestSets[0].LLMs) || !slices.Equal(tr.Meta.LLMs, r.TestSets[0].LLMs[:len(tr.Meta.LLMs)]) {
-				return nil, fmt.Errorf("training files' LLMs %v differ from the test files' %v", tr.Meta.LLMs, r.TestSets[0].LLMs)
+			if len(tr.Meta.LLMs) > len(r.Data.LLMs) || !slices.Equal(tr.Meta.LLMs, r.Data.LLMs[:len(tr.Meta.LLMs)]) {
+				return nil, fmt.Errorf("training files' LLMs %v differ from the test files' %v", tr.Meta.LLMs, r.Data.LLMs)
 			}
 			return &trained{router: tr, report: tr.Meta.Training.(*train.Report)}, nil
 		},
@@ -443,9 +441,9 @@ func (r *Runner) evaluate(u *unit) (*Outcome, error) {
 			}
 			var scorer evaluate.Scorer = t.router
 			if ex := u.params.ExcludeLLM; ex != "" {
-				scorer = masked{t.router, r.TestSets[0].LLMs, ex}
+				scorer = masked{t.router, r.Data.LLMs, ex}
 			}
-			res, err := evaluate.Tasks(scorer, data.Tasks, r.TestSets)
+			res, err := evaluate.Tasks(scorer, r.Data)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", u.label, err)
 			}
@@ -596,14 +594,16 @@ func (o Options) settingsFor(m Method) []string {
 // accuracy.
 func (r *Runner) monitorRows() []train.Row {
 	var rows []train.Row
-	for i, t := range data.Tasks {
-		if t.OOD {
+	ti := 0 // the index among the tasks with training files, as train.Set counts them
+	for _, t := range r.Data.Tasks {
+		if len(t.Train) == 0 {
 			continue
 		}
-		for _, q := range r.TestSets[i].Queries {
-			rows = append(rows, train.Row{Question: q.Question, Scores: q.Scores, Task: i, Cluster: q.ClusterID,
-				Credit: t.Metric == data.Probability})
+		for _, q := range t.Test.Queries {
+			rows = append(rows, train.Row{Question: q.Question, Scores: q.Scores, Costs: q.Costs, Task: ti,
+				Cluster: q.ClusterID, Credit: t.Metric == data.Probability})
 		}
+		ti++
 	}
 	return rows
 }

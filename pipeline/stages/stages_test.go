@@ -12,7 +12,6 @@ import (
 // TestGroupStage: group=ours runs t-SNE once per seed and k-means per N,
 // and a resumable training state is left only while training runs.
 func TestGroupStage(t *testing.T) {
-	dir := datatest.RequireDir(t)
 	c, err := cache.Open(t.TempDir(), time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -23,7 +22,7 @@ func TestGroupStage(t *testing.T) {
 		{Name: "N=3", Kind: "sweep", Settings: []string{base + ";clusters=3"}},
 		{Name: "N=5", Kind: "sweep", Settings: []string{base + ";clusters=5"}},
 	}
-	outs, stats, err := Outcomes(Options{DataDir: dir, Seeds: []int64{1}, Methods: methods, Cache: c})
+	outs, stats, err := Outcomes(Options{Data: datatest.RequireBuiltin(t), Seeds: []int64{1}, Methods: methods, Cache: c})
 	if err != nil {
 		t.Fatal(err)
 	}

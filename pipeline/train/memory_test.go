@@ -24,13 +24,12 @@ func TestEncoderBitsBoundedByMemory(t *testing.T) {
 	}
 
 	// Through a training run: a limit below what 60 rows per task need.
-	dir := datatest.RequireDir(t)
 	featureMemoryLimit = 1 << 20
 	store := router.NewStore(1)
 	if err := router.ApplySettings(store, []string{"router=task;samples_per_task=60;encoder_bits=12"}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Run(dir, store, nil)
+	_, err = Run(datatest.RequireBuiltin(t), store, nil)
 	if err == nil || !strings.Contains(err.Error(), "setting encoder_bits=12: 300 queries") {
 		t.Errorf("training over the memory limit: %v", err)
 	}

@@ -5,7 +5,6 @@ package train
 import (
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 
 	"github.com/routerdc-go/routerdc/pipeline/data"
 )
@@ -17,46 +16,45 @@ type Row struct {
 	Task     int // index into Set.Tasks
 	Cluster  int // released cluster id
 	Credit   bool
+	// Costs are each LLM's cost of answering (nil when the data has none).
+	Costs []float64
 }
 
 // Set is the training data of one run: the rows used for fitting and the
 // held-out validation rows (empty unless val_fraction > 0).
 type Set struct {
-	LLMs  []string
-	Tasks []data.Task
+	LLMs []string
+	// Tasks are the collection's tasks with training files, in order; a
+	// Row's Task indexes them.
+	Tasks []data.TaskData
 	Train []Row
 	Val   []Row
 }
 
-// Prepare loads the training files of the in-distribution tasks (the
-// released files with cluster ids), carves a validation split of
-// valFraction of each file (seeded), and truncates or replicates each
-// task's remaining rows to samplesPerTask, as the official code does
-// (MMLU/CMMLU cut from 2000, HumanEval's 115 repeated). samplesPerTask <= 0
-// keeps every remaining row of each task as it is (no cut, no repetition).
-func Prepare(dir string, tasks []data.Task, samplesPerTask int, valFraction float64, seed int64) (*Set, error) {
-	var paths []string
-	var used []data.Task
-	for _, t := range tasks {
-		if t.ClusterTrain == "" {
-			continue
+// Prepare takes the training files of the collection's tasks that have
+// some (for the released split, the files with cluster ids), carves a
+// validation split of valFraction of each task (seeded), and truncates or
+// replicates each task's remaining rows to samplesPerTask, as the official
+// code does (MMLU/CMMLU cut from 2000, HumanEval's 115 repeated).
+// samplesPerTask <= 0 keeps every remaining row of each task as it is (no
+// cut, no repetition).
+func Prepare(col *data.Collection, samplesPerTask int, valFraction float64, seed int64) (*Set, error) {
+	s := &Set{LLMs: col.LLMs}
+	for _, t := range col.Tasks {
+		if len(t.Train) > 0 {
+			s.Tasks = append(s.Tasks, t)
 		}
-		used = append(used, t)
-		paths = append(paths, filepath.Join(dir, filepath.FromSlash(t.ClusterTrain)))
 	}
-	if len(paths) == 0 {
-		return nil, fmt.Errorf("no training task among %d given", len(tasks))
+	if len(s.Tasks) == 0 {
+		return nil, fmt.Errorf("dataset %s: no task has training files", col.Name)
 	}
-	sets, err := data.LoadConsistent(paths...)
-	if err != nil {
-		return nil, err
-	}
-	s := &Set{LLMs: sets[0].LLMs, Tasks: used}
-	for ti, ds := range sets {
-		rows := make([]Row, len(ds.Queries))
-		for i, q := range ds.Queries {
-			rows[i] = Row{Question: q.Question, Scores: q.Scores, Task: ti, Cluster: q.ClusterID,
-				Credit: used[ti].Metric == data.Probability}
+	for ti, t := range s.Tasks {
+		var rows []Row
+		for _, ds := range t.Train {
+			for _, q := range ds.Queries {
+				rows = append(rows, Row{Question: q.Question, Scores: q.Scores, Costs: q.Costs, Task: ti,
+					Cluster: q.ClusterID, Credit: t.Metric == data.Probability})
+			}
 		}
 		fit := rows
 		if valFraction > 0 {
@@ -64,7 +62,8 @@ func Prepare(dir string, tasks []data.Task, samplesPerTask int, valFraction floa
 			perm := rng.Perm(len(rows))
 			nVal := int(float64(len(rows)) * valFraction)
 			if nVal < 1 || nVal >= len(rows) {
-				return nil, fmt.Errorf("%s: val_fraction %.2f leaves no validation or no training rows", ds.Path, valFraction)
+				return nil, fmt.Errorf("%s: val_fraction %.2f leaves no validation or no training rows of its %d",
+					t.Name, valFraction, len(rows))
 			}
 			fit = nil
 			for k, i := range perm {
@@ -74,6 +73,9 @@ func Prepare(dir string, tasks []data.Task, samplesPerTask int, valFraction floa
 					fit = append(fit, rows[i])
 				}
 			}
+		}
+		if len(fit) == 0 {
+			return nil, fmt.Errorf("%s: no training rows", t.Name)
 		}
 		s.Train = append(s.Train, resize(fit, samplesPerTask)...)
 	}

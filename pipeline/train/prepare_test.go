@@ -9,8 +9,8 @@ import (
 )
 
 func TestPreparePaperSampling(t *testing.T) {
-	dir := datatest.RequireDir(t)
-	s, err := Prepare(dir, data.Tasks, 1000, 0, 1)
+	col := datatest.RequireBuiltin(t)
+	s, err := Prepare(col, 1000, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,8 +42,8 @@ func TestPreparePaperSampling(t *testing.T) {
 }
 
 func TestPrepareValidationSplit(t *testing.T) {
-	dir := datatest.RequireDir(t)
-	s, err := Prepare(dir, data.Tasks, 0, 0.2, 7)
+	col := datatest.RequireBuiltin(t)
+	s, err := Prepare(col, 0, 0.2, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,29 +65,33 @@ func TestPrepareValidationSplit(t *testing.T) {
 	if leaked > 5 {
 		t.Errorf("%d validation questions are also training questions", leaked)
 	}
-	again, _ := Prepare(dir, data.Tasks, 0, 0.2, 7)
+	again, _ := Prepare(col, 0, 0.2, 7)
 	if again.Val[0].Question != s.Val[0].Question || len(again.Val) != len(s.Val) {
 		t.Error("the same seed gave a different split")
 	}
-	other, _ := Prepare(dir, data.Tasks, 0, 0.2, 8)
+	other, _ := Prepare(col, 0, 0.2, 8)
 	if other.Val[0].Question == s.Val[0].Question && other.Val[1].Question == s.Val[1].Question {
 		t.Error("another seed gave the same split")
 	}
 }
 
 func TestPrepareErrors(t *testing.T) {
-	dir := datatest.RequireDir(t)
-	if _, err := Prepare(dir, data.OODTasks(), 1000, 0, 1); err == nil {
+	col := datatest.RequireBuiltin(t)
+	oodOnly := &data.Collection{Name: "ood-only", LLMs: col.LLMs}
+	for _, i := range col.OOD() {
+		oodOnly.Tasks = append(oodOnly.Tasks, col.Tasks[i])
+	}
+	if _, err := Prepare(oodOnly, 1000, 0, 1); err == nil {
 		t.Error("OOD tasks (no training files) accepted")
 	}
-	if _, err := Prepare(t.TempDir(), data.Tasks, 1000, 0, 1); err == nil {
-		t.Error("an empty data directory accepted")
+	if _, err := Prepare(col, 1000, 0.0001, 1); err == nil {
+		t.Error("a validation fraction leaving no validation rows accepted")
 	}
 }
 
 func TestRestrictLLMs(t *testing.T) {
-	dir := datatest.RequireDir(t)
-	s, err := Prepare(dir, data.Tasks, 100, 0, 1)
+	col := datatest.RequireBuiltin(t)
+	s, err := Prepare(col, 100, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

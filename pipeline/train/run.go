@@ -15,8 +15,8 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/encode"
 	"github.com/routerdc-go/routerdc/pipeline/group"
 	"github.com/routerdc-go/routerdc/pipeline/router"
-	"github.com/routerdc-go/routerdc/pipeline/routers"
 	"github.com/routerdc-go/routerdc/pipeline/routerdir"
+	"github.com/routerdc-go/routerdc/pipeline/routers"
 )
 
 // Timing of one training run, recorded with every result.
@@ -62,9 +62,9 @@ func ReportOf(r *routerdir.Router) (*Report, error) {
 }
 
 // Run trains the router described by the store's settings on the training
-// tasks found in dir and returns it ready to route.
-func Run(dir string, store *model.Store, progress io.Writer) (*routerdir.Router, error) {
-	return RunWith(dir, store, nil, progress)
+// tasks of the collection and returns it ready to route.
+func Run(col *data.Collection, store *model.Store, progress io.Writer) (*routerdir.Router, error) {
+	return RunWith(col, store, nil, progress)
 }
 
 // FitEncoder fits the offline encoder on the distinct training questions
@@ -78,8 +78,8 @@ func FitEncoder(set *Set, bits int) *encode.Hashed {
 
 // RunWith is Run with an already fitted encoder (nil: fit one), so the
 // pipeline can reuse a cached embed stage.
-func RunWith(dir string, store *model.Store, enc encode.Persistent, progress io.Writer) (*routerdir.Router, error) {
-	return RunWithOptions(dir, store, Options{Encoder: enc}, progress)
+func RunWith(col *data.Collection, store *model.Store, enc encode.Persistent, progress io.Writer) (*routerdir.Router, error) {
+	return RunWithOptions(col, store, Options{Encoder: enc}, progress)
 }
 
 // Options are the pipeline's hooks into a training run.
@@ -97,7 +97,7 @@ type Options struct {
 }
 
 // RunWithOptions is Run with the pipeline's hooks.
-func RunWithOptions(dir string, store *model.Store, o Options, progress io.Writer) (*routerdir.Router, error) {
+func RunWithOptions(col *data.Collection, store *model.Store, o Options, progress io.Writer) (*routerdir.Router, error) {
 	enc := o.Encoder
 	start := time.Now()
 	if err := router.Validate(store); err != nil {
@@ -108,7 +108,7 @@ func RunWithOptions(dir string, store *model.Store, o Options, progress io.Write
 	if err != nil {
 		return nil, err
 	}
-	set, err := Prepare(dir, data.Tasks, p.SamplesPerTask, p.ValFraction, p.Seed)
+	set, err := Prepare(col, p.SamplesPerTask, p.ValFraction, p.Seed)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 	"github.com/routerdc-go/routerdc/pipeline/router"
 )
@@ -29,7 +30,7 @@ const DefaultValFraction = 0.2
 // (val_fraction, default 0.2; each seed draws its own split) and reports the
 // mean per-task routing accuracy on the held-out training rows. It never
 // reads a test set: this is the number to choose settings by.
-func Validation(dir string, settings []string, seeds []int64, progress io.Writer) (*ValResult, error) {
+func Validation(col *data.Collection, settings []string, seeds []int64, progress io.Writer) (*ValResult, error) {
 	res := &ValResult{Settings: settings, Seeds: seeds, Tasks: map[string]float64{}}
 	for _, seed := range seeds {
 		store := router.NewStore(seed)
@@ -40,7 +41,7 @@ func Validation(dir string, settings []string, seeds []int64, progress io.Writer
 		if router.ReadParams(store).ValFraction == 0 {
 			return nil, fmt.Errorf("val_fraction=0 leaves no validation rows")
 		}
-		r, err := Run(dir, store, progress)
+		r, err := Run(col, store, progress)
 		if err != nil {
 			return nil, err
 		}

@@ -23,3 +23,14 @@ func RequireDir(t testing.TB) string {
 	}
 	return dir
 }
+
+// RequireBuiltin is the released split as a collection, with RequireDir's
+// skip-or-fail rule.
+func RequireBuiltin(t testing.TB) *data.Collection {
+	t.Helper()
+	col, err := data.Builtin(RequireDir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return col
+}
