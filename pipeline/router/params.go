@@ -44,6 +44,7 @@ const (
 	ParamBaselineLambda = "baseline_lambda"  // sample-sample loss weight for cosine/zooter (paper Tables 11-12)
 	ParamLLMs           = "llms"             // train and route among the first k LLMs of the file (0: all; paper Table 8)
 	ParamExcludeLLM     = "exclude_llm"      // never route to this LLM, chosen at inference (paper Table 3)
+	ParamCostRate       = "cost_rate"        // training target = score - cost_rate * cost (RouterBench)
 )
 
 // commonSettings are the settings every kind shares (data, encoder,
@@ -93,6 +94,8 @@ var commonSettings = []routers.Setting{
 	routers.Int(ParamLLMs, 0, routers.Paper, "train and route among the first k LLMs of the file (0: all; paper Table 8)",
 		routers.ZeroOrAtLeast(2, "all")),
 	routers.String(ParamExcludeLLM, "", routers.Paper, "never route to this LLM, chosen at inference (paper Table 3)"),
+	routers.Float(ParamCostRate, 0.0, routers.Ours, "training target = score - cost_rate x cost in dollars per query, as RouterBench's training "+
+		"script (0: costs ignored; needs costs in the data)", routers.AtLeast(0.0)),
 }
 
 func init() { routers.Declare(commonSettings...) }
@@ -191,6 +194,7 @@ type Params struct {
 	BaselineLambda                 float64
 	LLMs                           int
 	ExcludeLLM                     string
+	CostRate                       float64
 	Seed                           int64
 	// Values are all settings as read (nil in hand-built Params).
 	Values routers.Values
@@ -242,6 +246,7 @@ func ReadParams(store *model.Store) Params {
 		BaselineLambda: v.Float(ParamBaselineLambda),
 		LLMs:           v.Int(ParamLLMs),
 		ExcludeLLM:     v.String(ParamExcludeLLM),
+		CostRate:       v.Float(ParamCostRate),
 		Seed:           model.GetParamOr(store.Scope("/"), model.ParamInitialSeed, int64(0)),
 		Values:         v,
 	}

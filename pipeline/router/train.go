@@ -48,10 +48,24 @@ const lossEMARate = 0.05
 
 // TargetScores are what the losses learn from: the raw scores, or with
 // target=credit the metric's credit (score > 0 counts 1 on probability tasks).
-func TargetScores(p Params, ex *Examples) [][]float64 {
-	if p.Target != "credit" {
-		return ex.Scores
+func TargetScores(p Params, ex *Examples) ([][]float64, error) {
+	out := ex.Scores
+	if p.Target == "credit" {
+		out = creditTargets(ex)
 	}
+	if p.CostRate == 0 {
+		return out, nil
+	}
+	if len(ex.Costs) != len(ex.Scores) {
+		return nil, fmt.Errorf("setting %s=%g: the training data has no costs", ParamCostRate, p.CostRate)
+	}
+	// After the credit: a penalty applied before it would be rounded away.
+	return CostAdjusted(out, ex.Costs, p.CostRate)
+}
+
+// creditTargets are the metric's credit: 1 for any score > 0 on
+// probability tasks, the score itself elsewhere.
+func creditTargets(ex *Examples) [][]float64 {
 	out := make([][]float64, len(ex.Scores))
 	for i, s := range ex.Scores {
 		if !ex.Credit[i] {
@@ -94,7 +108,10 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 	if p.Group == "task" {
 		groups = trainSet.Task
 	}
-	targets := TargetScores(p, trainSet)
+	targets, err := TargetScores(p, trainSet)
+	if err != nil {
+		return nil, err
+	}
 	res := &TrainResult{BestStep: -1, BestAcc: -1}
 	var best map[string]*tensors.Tensor
 	firstStep := 1

@@ -1,8 +1,10 @@
 package router
 
 import (
+	"math"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/routerdc-go/routerdc/pipeline/backend"
@@ -152,5 +154,32 @@ func TestTrainResume(t *testing.T) {
 				t.Fatalf("logit [%d][%d]: resumed %v, uninterrupted %v", i, j, got[i][j], want[i][j])
 			}
 		}
+	}
+}
+
+// TestTargetScoresWithCosts: cost_rate turns the (credit) target into
+// target - cost_rate * cost, and refuses data without costs.
+func TestTargetScoresWithCosts(t *testing.T) {
+	ex := &Examples{Scores: [][]float64{{0.4, 0}, {0.5, 0.9}}, Credit: []bool{true, false}}
+	p := ReadParams(NewStore(1))
+	p.Target, p.CostRate = "credit", 100
+	if _, err := TargetScores(p, ex); err == nil || !strings.Contains(err.Error(), "cost_rate") {
+		t.Fatalf("cost_rate without costs: %v", err)
+	}
+	ex.Costs = [][]float64{{0.001, 0.002}, {0.004, 0}}
+	got, err := TargetScores(p, ex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]float64{{1 - 0.1, 0 - 0.2}, {0.5 - 0.4, 0.9}}
+	for i := range want {
+		for j := range want[i] {
+			if math.Abs(got[i][j]-want[i][j]) > 1e-12 {
+				t.Errorf("target[%d][%d] = %v, want %v", i, j, got[i][j], want[i][j])
+			}
+		}
+	}
+	if ex.Scores[0][0] != 0.4 {
+		t.Error("TargetScores changed the examples' scores")
 	}
 }

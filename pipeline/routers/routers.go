@@ -62,6 +62,9 @@ type Examples struct {
 	Credit []bool
 	Task   []int // index into the task list
 	Group  []int // released cluster id (or our own grouping)
+	// Costs are each LLM's cost per query in dollars (nil: the data has
+	// none).
+	Costs [][]float64
 }
 
 // Len is the number of examples.

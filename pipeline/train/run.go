@@ -173,7 +173,9 @@ func RunWithOptions(col *data.Collection, store *model.Store, o Options, progres
 		}
 		trainEx.Group = groups
 	}
-	in.Targets = router.TargetScores(p, trainEx)
+	if in.Targets, err = router.TargetScores(p, trainEx); err != nil {
+		return nil, err
+	}
 	if len(o.Monitor) > 0 {
 		if in.Monitor, err = Examples(enc, o.Monitor); err != nil {
 			return nil, err
@@ -227,6 +229,12 @@ func Examples(enc encode.Encoder, rows []Row) (*router.Examples, error) {
 		ex.Credit = append(ex.Credit, r.Credit)
 		ex.Task = append(ex.Task, r.Task)
 		ex.Group = append(ex.Group, r.Cluster)
+		if r.Costs != nil {
+			ex.Costs = append(ex.Costs, r.Costs)
+		}
+	}
+	if len(ex.Costs) != len(rows) {
+		ex.Costs = nil // costs for some rows only: none
 	}
 	return ex, nil
 }
@@ -263,6 +271,9 @@ func restrictLLMs(set *Set, p router.Params) error {
 		for _, rows := range [][]Row{set.Train, set.Val} {
 			for i := range rows {
 				rows[i].Scores = rows[i].Scores[:p.LLMs]
+				if rows[i].Costs != nil {
+					rows[i].Costs = rows[i].Costs[:p.LLMs]
+				}
 			}
 		}
 	}
