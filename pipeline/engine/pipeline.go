@@ -48,7 +48,7 @@ var Pipeline = MustGraph(
 		Inputs:  []string{StageData, StageEmbed, StageGroup},
 		Params:  []string{"settings", "gomlx", "backend", "monitor"},
 		Outputs: []string{"router/", "report.json"}},
-	Stage{Name: StageEvaluate, Version: "evaluate-1",
+	Stage{Name: StageEvaluate, Version: "evaluate-2",
 		Doc:     "the router on every test set (exclude_llm applies here)",
 		Inputs:  []string{StageTrain},
 		Params:  []string{"exclude_llm"},

@@ -18,6 +18,9 @@ type TaskResult struct {
 	OOD      bool      `json:"ood"`
 	N        int       `json:"n"`
 	Accuracy float64   `json:"accuracy"`
+	// Cost is the mean cost per query of the picks, in dollars (0 when the
+	// data has no costs).
+	Cost     float64   `json:"cost,omitempty"`
 	Picks    []int     `json:"-"`
 	Credits  []float64 `json:"-"`
 }
@@ -66,6 +69,11 @@ func Tasks(s Scorer, col *data.Collection) ([]*TaskResult, error) {
 		r, err := Dataset(s, t.Test, t.Metric)
 		if err != nil {
 			return nil, err
+		}
+		if col.HasCosts {
+			if r.Cost, err = MeanCost(t.Test, r.Picks); err != nil {
+				return nil, err
+			}
 		}
 		r.Task, r.OOD = t.Name, t.OOD
 		out = append(out, r)

@@ -10,6 +10,10 @@ package report
 // AvgColumn is the column holding the unweighted mean over a table's tasks.
 const AvgColumn = "Avg"
 
+// CostColumn holds the mean cost per query in dollars over a table's tasks
+// (tables of data with costs).
+const CostColumn = "Cost"
+
 // Row kinds, so a report can separate candidate LLMs from routers.
 const (
 	KindLLM      = "llm"      // a single candidate LLM (reproducible from the data)

@@ -35,6 +35,8 @@ type Manifest struct {
 type RunSummary struct {
 	Seed     int64              `json:"seed"`
 	Accuracy map[string]float64 `json:"accuracy"`
+	// Cost is each task's mean cost per query in dollars (data with costs).
+	Cost     map[string]float64 `json:"cost,omitempty"`
 	IDAvg    float64            `json:"id_avg"`
 	OODAvg   float64            `json:"ood_avg"`
 	Training *train.Report      `json:"training"`
@@ -69,7 +71,9 @@ func RunTables(name string, opts stages.Options) (*Manifest, error) {
 	} else {
 		tables = datasetTables(name, col)
 	}
-	addRef(tables, col)
+	if err := addRef(tables, col); err != nil {
+		return nil, err
+	}
 
 	man := &Manifest{Dataset: col.Name, Seeds: opts.Seeds, Methods: opts.Methods, Settings: opts.Settings,
 		Versions: routerdir.CurrentVersions(),
@@ -108,8 +112,15 @@ func RunTables(name string, opts stages.Options) (*Manifest, error) {
 				}
 			}
 			id, ood := out.Averages()
-			man.Runs[m.Name] = append(man.Runs[m.Name], RunSummary{Seed: seed, Accuracy: out.Accuracy(), IDAvg: id, OODAvg: ood, Training: out.Training, Groups: out.Groups})
-			perSeed = append(perSeed, out.Accuracy())
+			sum := RunSummary{Seed: seed, Accuracy: out.Accuracy(), IDAvg: id, OODAvg: ood, Training: out.Training, Groups: out.Groups}
+			if col.HasCosts {
+				sum.Cost = map[string]float64{}
+				for _, t := range out.Tasks {
+					sum.Cost[t.Task] = t.Cost
+				}
+			}
+			man.Runs[m.Name] = append(man.Runs[m.Name], sum)
+			perSeed = append(perSeed, out.Values(col.HasCosts))
 		}
 		if complete {
 			for _, t := range tables {
@@ -187,6 +198,9 @@ func datasetTables(name string, col *data.Collection) []*Table {
 			t.Columns = append(t.Columns, col.Tasks[i].Name)
 		}
 		t.Columns = append(t.Columns, AvgColumn)
+		if col.HasCosts {
+			t.Columns = append(t.Columns, CostColumn)
+		}
 		out = append(out, t)
 	}
 	return out
@@ -251,21 +265,35 @@ func summary(man *Manifest, tables []*Table) []byte {
 // (on the released split in the paper's row order, under the paper's names;
 // elsewhere in the data's order under their ids), the per-query oracle, the
 // best LLM per task and random choice.
-func addRef(tables []*Table, col *data.Collection) {
-	one := func(f func(t data.TaskData) float64) []map[string]float64 {
+func addRef(tables []*Table, col *data.Collection) error {
+	// row computes a reference row's accuracy and, with costs, its mean
+	// cost per query on every task.
+	row := func(acc func(t data.TaskData) float64, cost func(t data.TaskData) (float64, error)) ([]map[string]float64, error) {
 		m := map[string]float64{}
 		for _, t := range col.Tasks {
-			m[t.Name] = f(t)
+			m[t.Name] = acc(t)
+			if col.HasCosts {
+				c, err := cost(t)
+				if err != nil {
+					return nil, err
+				}
+				m[stages.CostKey(t.Name)] = c
+			}
 		}
-		return []map[string]float64{m}
+		return []map[string]float64{m}, nil
 	}
-	add := func(name, kind string, rows []map[string]float64) {
+	add := func(name, kind string, acc func(t data.TaskData) float64, cost func(t data.TaskData) (float64, error)) error {
+		r, err := row(acc, cost)
 		for _, t := range tables {
-			t.Add(name, kind, rows)
+			if err == nil {
+				t.Add(name, kind, r)
+			}
 		}
+		return err
 	}
-	llmRow := func(li int) []map[string]float64 {
-		return one(func(t data.TaskData) float64 { return evaluate.LLMAccuracy(t.Test, t.Metric, li) })
+	addLLM := func(name string, li int) error {
+		return add(name, KindLLM, func(t data.TaskData) float64 { return evaluate.LLMAccuracy(t.Test, t.Metric, li) },
+			func(t data.TaskData) (float64, error) { return evaluate.LLMCost(t.Test, li) })
 	}
 	if col.Builtin {
 		for _, paperRow := range PaperTable1.Rows {
@@ -274,32 +302,55 @@ func addRef(tables []*Table, col *data.Collection) {
 			}
 			for li, id := range col.LLMs {
 				if data.ShortName(id) == paperRow.Method {
-					add(paperRow.Method, KindLLM, llmRow(li))
+					if err := addLLM(paperRow.Method, li); err != nil {
+						return err
+					}
 				}
 			}
 		}
 	} else {
 		for li, id := range col.LLMs {
-			add(id, KindLLM, llmRow(li))
+			if err := addLLM(id, li); err != nil {
+				return err
+			}
 		}
 	}
-	refs := []struct {
+	type ref struct {
 		name string
-		f    func(t data.TaskData) float64
-	}{
-		{"Oracle", func(t data.TaskData) float64 { return evaluate.OracleAccuracy(t.Test, t.Metric) }},
-		{"Best LLM per task (task oracle)", func(t data.TaskData) float64 {
-			_, a := evaluate.BestLLMAccuracy(t.Test, t.Metric)
-			return a
-		}},
-		{"Random", func(t data.TaskData) float64 { return evaluate.RandomAccuracy(t.Test, t.Metric) }},
+		acc  func(t data.TaskData) float64
+		cost func(t data.TaskData) (float64, error)
 	}
-	if !col.Builtin { // the issue's order: Oracle, Random, Best LLM per task
-		refs[1], refs[2] = refs[2], refs[1]
+	oracle := ref{"Oracle", func(t data.TaskData) float64 { return evaluate.OracleAccuracy(t.Test, t.Metric) },
+		func(t data.TaskData) (float64, error) { return evaluate.OracleCost(t.Test, t.Metric) }}
+	best := ref{"Best LLM per task (task oracle)", func(t data.TaskData) float64 {
+		_, a := evaluate.BestLLMAccuracy(t.Test, t.Metric)
+		return a
+	}, func(t data.TaskData) (float64, error) {
+		b, _ := evaluate.BestLLMAccuracy(t.Test, t.Metric)
+		return evaluate.LLMCost(t.Test, b)
+	}}
+	random := ref{"Random", func(t data.TaskData) float64 { return evaluate.RandomAccuracy(t.Test, t.Metric) },
+		func(t data.TaskData) (float64, error) { // the expected cost of a uniform choice
+			var sum float64
+			for li := range col.LLMs {
+				c, err := evaluate.LLMCost(t.Test, li)
+				if err != nil {
+					return 0, err
+				}
+				sum += c
+			}
+			return sum / float64(len(col.LLMs)), nil
+		}}
+	refs := []ref{oracle, best, random}
+	if !col.Builtin { // the order of the tables of other datasets: Oracle, Random, Best LLM per task
+		refs = []ref{oracle, random, best}
 	}
-	for _, ref := range refs {
-		add(ref.name, "reference", one(ref.f))
+	for _, r := range refs {
+		if err := add(r.name, "reference", r.acc, r.cost); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 func bootstrap(a, b string, ca, cb [][]float64, col *data.Collection) *BootstrapResult {

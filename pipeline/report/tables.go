@@ -11,6 +11,7 @@ import (
 
 	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
+	"github.com/routerdc-go/routerdc/pipeline/stages"
 )
 
 // Row is one method's computed results for a table: per column the mean
@@ -37,6 +38,17 @@ type Table struct {
 func Table1() *Table { return &Table{Name: "table1", Paper: PaperTable1, Columns: PaperTable1.Columns} }
 func Table2() *Table { return &Table{Name: "table2", Paper: PaperTable2, Columns: PaperTable2.Columns} }
 
+// Tasks are the table's task columns.
+func (t *Table) Tasks() []string {
+	var out []string
+	for _, c := range t.Columns {
+		if c != AvgColumn && c != CostColumn {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // Part is "OOD" for a table of out-of-distribution tasks, else "ID".
 func (t *Table) Part() string {
 	if t.Name == "table2" || strings.HasSuffix(t.Name, "-ood") {
@@ -49,16 +61,21 @@ func (t *Table) Part() string {
 // each seed's values when perSeed is given, else from the means.
 func (t *Table) Add(method, kind string, perSeed []map[string]float64) {
 	r := Row{Method: method, Kind: kind, Mean: map[string]float64{}, Std: map[string]float64{}, Seeds: len(perSeed)}
+	tasks := t.Tasks()
 	for _, col := range t.Columns {
 		var xs []float64
 		for _, seed := range perSeed {
-			if col == AvgColumn {
+			switch col {
+			case AvgColumn, CostColumn:
 				var s float64
-				for _, c := range t.Columns[:len(t.Columns)-1] {
+				for _, c := range tasks {
+					if col == CostColumn {
+						c = stages.CostKey(c)
+					}
 					s += seed[c]
 				}
-				xs = append(xs, s/float64(len(t.Columns)-1))
-			} else {
+				xs = append(xs, s/float64(len(tasks)))
+			default:
 				xs = append(xs, seed[col])
 			}
 		}

@@ -28,6 +28,7 @@ type TaskOutcome struct {
 	OOD      bool      `json:"ood"`
 	N        int       `json:"n"`
 	Accuracy float64   `json:"accuracy"`
+	Cost     float64   `json:"cost,omitempty"` // mean dollars per query (data with costs)
 	Picks    []int     `json:"picks"`
 	Credits  []float64 `json:"credits"`
 }
@@ -449,7 +450,8 @@ func (r *Runner) evaluate(u *unit) (*Outcome, error) {
 			}
 			out := &Outcome{Seed: u.params.Seed, Training: t.report, Settings: u.settings, Groups: align}
 			for _, t := range res {
-				out.Tasks = append(out.Tasks, TaskOutcome{Task: t.Task, OOD: t.OOD, N: t.N, Accuracy: t.Accuracy, Picks: t.Picks, Credits: t.Credits})
+				out.Tasks = append(out.Tasks, TaskOutcome{Task: t.Task, OOD: t.OOD, N: t.N, Accuracy: t.Accuracy, Cost: t.Cost,
+					Picks: t.Picks, Credits: t.Credits})
 			}
 			return out, nil
 		},
@@ -501,6 +503,21 @@ func (o *Outcome) Accuracy() map[string]float64 {
 	}
 	return m
 }
+
+// Values are what a table row reads of an outcome: each task's accuracy,
+// and with costs each task's mean cost under report.CostKey.
+func (o *Outcome) Values(costs bool) map[string]float64 {
+	m := o.Accuracy()
+	if costs {
+		for _, t := range o.Tasks {
+			m[CostKey(t.Task)] = t.Cost
+		}
+	}
+	return m
+}
+
+// CostKey is the key of a task's cost in a row's values.
+func CostKey(task string) string { return "cost:" + task }
 
 // masked routes with one LLM removed (the paper's Table 3).
 type masked struct {
