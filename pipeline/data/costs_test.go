@@ -55,4 +55,3 @@ func TestLoadCostErrors(t *testing.T) {
 		})
 	}
 }
-
