@@ -174,6 +174,7 @@ func readRouterDC(path string, r io.Reader) (*rawFile, error) {
 // readScores reads `routerdc score` output: a merged dataset (a JSON array,
 // the routerdc layout) or score records (JSON lines).
 func readScores(path string, r *bufio.Reader) (*rawFile, error) {
+	line := 1 // of the first byte left, so that record errors name the file's lines
 	for {
 		b, err := r.Peek(1)
 		if err != nil {
@@ -184,7 +185,9 @@ func readScores(path string, r *bufio.Reader) (*rawFile, error) {
 		}
 		switch b[0] {
 		case ' ', '\t', '\r', '\n':
-			r.ReadByte()
+			if c, _ := r.ReadByte(); c == '\n' {
+				line++
+			}
 			continue
 		case '[':
 			return readRouterDC(path, r)
@@ -194,7 +197,7 @@ func readScores(path string, r *bufio.Reader) (*rawFile, error) {
 				continue
 			}
 		}
-		return readRecords(path, r)
+		return readRecords(path, r, line)
 	}
 }
 

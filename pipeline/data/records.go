@@ -26,8 +26,9 @@ type scoreRecord struct {
 // readRecords reads JSON-lines score records of one or more LLMs and joins
 // them on the id: a query per id, in first-seen order; the LLMs in the
 // order their first record appears. An id without a record of some LLM has
-// no score of it (missing: decides). Lines are read one at a time.
-func readRecords(path string, r *bufio.Reader) (*rawFile, error) {
+// no score of it (missing: decides). Lines are read one at a time; the
+// first is line firstLine of the file.
+func readRecords(path string, r *bufio.Reader, firstLine int) (*rawFile, error) {
 	type row struct {
 		id       string
 		question string
@@ -44,7 +45,7 @@ func readRecords(path string, r *bufio.Reader) (*rawFile, error) {
 	fail := func(line int, field, format string, args ...any) error {
 		return &FileError{File: path, Record: fmt.Sprintf("line %d", line), Field: field, Msg: fmt.Sprintf(format, args...)}
 	}
-	for line := 1; ; line++ {
+	for line := firstLine; ; line++ {
 		b, err := r.ReadBytes('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s: %w", path, err)

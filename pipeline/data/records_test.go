@@ -65,6 +65,7 @@ func TestLoadScoreRecordsErrors(t *testing.T) {
 		{"non-UTF-8", good + "\n" + rec("t/2", "tw\xffo", "1", "a"), `line 2: text is not valid UTF-8`},
 		{"two values on a line", good + " " + good, `line 1: more than one JSON value`},
 		{"only blank lines", "\n\n", "the file is empty"},
+		{"after blank lines", "\n \n" + good + "\n" + rec("t/2", "two", "-1", "a"), `line 4: field "score": -1 is outside [0,1]`},
 		{"merged dataset, bad", "[{\"question\": \"q\", \"scores\": {\"a\": 2}}]", `record 0: field "scores.a": score 2 is outside [0,1]`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
