@@ -36,7 +36,9 @@ func (e *ValidationError) Error() string {
 }
 
 // Load reads and validates one RouterDC-format file: a JSON array of
-// {"question": str, "scores": {llm: number, ...}, "cluster_id"?: int}.
+// {"question": str, "scores": {llm: number, ...}, "costs"?: {llm: dollars,
+// ...}, "cluster_id"?: int}. Costs are for every LLM of every record or for
+// none: a router that weighs cost needs one per choice.
 // Dataset.LLMs keeps the order of the first record's scores, because the
 // official code indexes LLMs by that order; every record must repeat it.
 //
@@ -106,11 +108,22 @@ type parser struct {
 	field string
 	ds    *Dataset
 	index map[string]int // LLM name -> position, from the first record
+	// lenient lets a score or cost be null or absent, which becomes NaN:
+	// dataset declarations then drop the query or name it (missing:), and
+	// only for the LLMs they use. Load and Parse stay strict.
+	lenient bool
+	// withCosts is whether the first record has costs, which every other
+	// record must then repeat.
+	withCosts bool
 }
 
 // Parse is Load on a file's content; path names it in errors.
 func Parse(path string, b []byte) (*Dataset, error) {
-	p := &parser{file: path, data: b, rec: -1, ds: &Dataset{Path: path}}
+	return parse(path, b, false)
+}
+
+func parse(path string, b []byte, lenient bool) (*Dataset, error) {
+	p := &parser{file: path, data: b, rec: -1, ds: &Dataset{Path: path}, lenient: lenient}
 	switch {
 	case bytes.HasPrefix(b, utf8BOM):
 		// Windows editors and PowerShell write one; it carries no content,
@@ -207,6 +220,8 @@ func (p *parser) record() error {
 	}
 	q := Query{ClusterID: -1}
 	seen := map[string]bool{}
+	var costNames []string
+	var costVals []float64
 	for p.dec.More() {
 		p.field = ""
 		kt, err := p.token()
@@ -237,6 +252,10 @@ func (p *parser) record() error {
 			if q.Scores, err = p.scores(); err != nil {
 				return err
 			}
+		case "costs":
+			if costNames, costVals, err = p.costs(); err != nil {
+				return err
+			}
 		case "cluster_id":
 			v, err := p.token()
 			if err != nil {
@@ -246,7 +265,7 @@ func (p *parser) record() error {
 				return err
 			}
 		default:
-			return p.fail("unknown field (want only question, scores, cluster_id)")
+			return p.fail("unknown field (want only question, scores, costs, cluster_id)")
 		}
 	}
 	if _, err := p.token(); err != nil { // the closing '}'
@@ -261,6 +280,10 @@ func (p *parser) record() error {
 		p.field = "scores"
 		return p.fail("missing")
 	}
+	if err := p.placeCosts(&q, seen["costs"], costNames, costVals); err != nil {
+		return err
+	}
+	p.field = ""
 	// A question that is already in the file is kept, as a record of its
 	// own with its own scores, deliberately: the released test sets hold
 	// such records legitimately (8 MMLU questions twice, 5 of them with
@@ -325,6 +348,17 @@ func (p *parser) scores() ([]float64, error) {
 		}
 		return vals, nil
 	}
+	if p.lenient {
+		// Placed by name: the declaration's loader reorders by name anyway.
+		out := make([]float64, len(p.ds.LLMs))
+		for i := range out {
+			out[i] = math.NaN()
+		}
+		for i, n := range names {
+			out[p.index[n]] = vals[i]
+		}
+		return out, nil
+	}
 	for _, want := range p.ds.LLMs {
 		if !slices.Contains(names, want) {
 			p.field = "scores." + want
@@ -342,6 +376,9 @@ func (p *parser) scores() ([]float64, error) {
 }
 
 func (p *parser) score(v json.Token) (float64, error) {
+	if v == nil && p.lenient {
+		return math.NaN(), nil
+	}
 	switch v := v.(type) {
 	case json.Number:
 		x, err := strconv.ParseFloat(string(v), 64)
@@ -360,6 +397,102 @@ func (p *parser) score(v json.Token) (float64, error) {
 	default:
 		return 0, p.fail("score is %s, want a number", describe(v))
 	}
+}
+
+// costs reads the costs object as name/value pairs: the scores, which
+// define the LLMs, may come after it in the record.
+func (p *parser) costs() ([]string, []float64, error) {
+	t, err := p.token()
+	if err != nil {
+		return nil, nil, err
+	}
+	if t != json.Delim('{') {
+		return nil, nil, p.fail("is %s, want an object of LLM name -> cost in dollars", describe(t))
+	}
+	var names []string
+	var vals []float64
+	for p.dec.More() {
+		p.field = "costs"
+		kt, err := p.token()
+		if err != nil {
+			return nil, nil, err
+		}
+		name := kt.(string)
+		p.field = "costs." + name
+		if slices.Contains(names, name) {
+			return nil, nil, p.fail("LLM appears twice")
+		}
+		v, err := p.token()
+		if err != nil {
+			return nil, nil, err
+		}
+		x, err := p.cost(v)
+		if err != nil {
+			return nil, nil, err
+		}
+		names = append(names, name)
+		vals = append(vals, x)
+	}
+	if _, err := p.token(); err != nil { // the closing '}'
+		return nil, nil, err
+	}
+	return names, vals, nil
+}
+
+func (p *parser) cost(v json.Token) (float64, error) {
+	if v == nil && p.lenient {
+		return math.NaN(), nil
+	}
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, p.fail("cost is %s, want a number of dollars", describe(v))
+	}
+	x, err := strconv.ParseFloat(string(n), 64)
+	if err != nil || math.IsInf(x, 0) || math.IsNaN(x) {
+		return 0, p.fail("cost %s is not a finite float64", n)
+	}
+	if x < 0 {
+		return 0, p.fail("cost %s is negative", n)
+	}
+	return x, nil
+}
+
+// placeCosts puts a record's costs in the order of the LLMs, and holds every
+// record to what the first one did: costs for all LLMs, or none.
+func (p *parser) placeCosts(q *Query, has bool, names []string, vals []float64) error {
+	p.field = "costs"
+	if p.rec == 0 {
+		p.withCosts = has
+	}
+	switch {
+	case has && !p.withCosts:
+		return p.fail("present, but the first record has none (costs are for every record or none)")
+	case !has && p.withCosts:
+		return p.fail("missing, but the first record has costs (costs are for every record or none)")
+	case !has:
+		return nil
+	}
+	q.Costs = make([]float64, len(p.ds.LLMs))
+	for i := range q.Costs {
+		q.Costs[i] = math.NaN()
+	}
+	for i, n := range names {
+		j, ok := p.index[n]
+		if !ok {
+			p.field = "costs." + n
+			return p.fail("LLM is not among the scored LLMs %v", p.ds.LLMs)
+		}
+		q.Costs[j] = vals[i]
+	}
+	if !p.lenient {
+		for j, llm := range p.ds.LLMs {
+			if math.IsNaN(q.Costs[j]) {
+				p.field = "costs." + llm
+				return p.fail("missing (costs are for every scored LLM)")
+			}
+		}
+	}
+	return nil
 }
 
 func (p *parser) clusterID(v json.Token) (int, error) {

@@ -49,11 +49,14 @@ type MergeOptions struct {
 	Task string
 }
 
-// Row is one merged query; Scores follow Merged.LLMs.
+// Row is one merged query; Scores and Costs follow Merged.LLMs.
 type Row struct {
 	ID       string
 	Question string
 	Scores   []float64
+	// Costs are nil unless every score of every row came from a record
+	// with a cost: the dataset format has costs for all LLMs or none.
+	Costs []float64
 }
 
 // Hole says which queries one LLM has no score for.
@@ -175,13 +178,19 @@ func Merge(inputs []Input, opt MergeOptions) (*Merged, error) {
 	for r := range m.Rows {
 		row := &m.Rows[r]
 		row.Scores = make([]float64, len(llms))
+		row.Costs = make([]float64, len(llms))
 		complete[r] = true
 		for j, llm := range llms {
 			rec, ok := byLLM[llm].byID[row.ID]
 			if ok {
 				row.Scores[j] = rec.Score
+				row.Costs[j] = math.NaN()
+				if rec.Cost != nil {
+					row.Costs[j] = *rec.Cost
+				}
 				continue
 			}
+			row.Costs[j] = math.NaN()
 			complete[r] = false
 			h := holes[llm]
 			if h == nil {
@@ -217,6 +226,18 @@ func Merge(inputs []Input, opt MergeOptions) (*Merged, error) {
 		m.Rows = kept
 		if len(m.Rows) == 0 {
 			return nil, errors.New("merge: no query is scored by every LLM, so dropping incomplete ones leaves nothing")
+		}
+	}
+	allCosts := true
+	for _, row := range m.Rows {
+		if slices.ContainsFunc(row.Costs, math.IsNaN) {
+			allCosts = false
+			break
+		}
+	}
+	if !allCosts {
+		for r := range m.Rows {
+			m.Rows[r].Costs = nil
 		}
 	}
 	return m, nil
@@ -355,7 +376,23 @@ func (m *Merged) WriteDataset(path string) error {
 			// Shortest repr that parses back to the same float64.
 			b.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
 		}
-		b.WriteString("}}")
+		b.WriteString("}")
+		if row.Costs != nil {
+			if len(row.Costs) != len(m.LLMs) {
+				return fmt.Errorf("merge: row %s has %d costs for %d LLMs", row.ID, len(row.Costs), len(m.LLMs))
+			}
+			b.WriteString(`, "costs": {`)
+			for j, x := range row.Costs {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(names[j])
+				b.WriteString(": ")
+				b.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
+			}
+			b.WriteString("}")
+		}
+		b.WriteString("}")
 		if r < len(m.Rows)-1 {
 			b.WriteByte(',')
 		}
@@ -383,7 +420,7 @@ func (m *Merged) sameAs(ds *data.Dataset) error {
 		return fmt.Errorf("%d records, want %d", len(ds.Queries), len(m.Rows))
 	}
 	for i, q := range ds.Queries {
-		if q.Question != m.Rows[i].Question || !slices.Equal(q.Scores, m.Rows[i].Scores) {
+		if q.Question != m.Rows[i].Question || !slices.Equal(q.Scores, m.Rows[i].Scores) || !slices.Equal(q.Costs, m.Rows[i].Costs) {
 			return fmt.Errorf("record %d (id %s) differs", i, m.Rows[i].ID)
 		}
 	}

@@ -26,6 +26,9 @@ type Record struct {
 	Score    float64 `json:"score"`
 	LLM      string  `json:"llm,omitempty"`
 	Task     string  `json:"task,omitempty"`
+	// Cost is what answering the query cost, in dollars, when the source
+	// knows it (an API's price); nil when it does not.
+	Cost *float64 `json:"cost,omitempty"`
 }
 
 // Kind says how a query is scored.
@@ -95,6 +98,8 @@ func (r Record) Check() error {
 		return fmt.Errorf("%s: empty question", r.ID)
 	case math.IsNaN(r.Score) || r.Score < 0 || r.Score > 1:
 		return fmt.Errorf("%s: score %v is not in [0, 1]", r.ID, r.Score)
+	case r.Cost != nil && (math.IsNaN(*r.Cost) || math.IsInf(*r.Cost, 0) || *r.Cost < 0):
+		return fmt.Errorf("%s: cost %v is not a finite non-negative number", r.ID, *r.Cost)
 	}
 	return nil
 }
@@ -157,6 +162,7 @@ func DecodeRecords(name string, r io.Reader) ([]Record, error) {
 			Score    *float64 `json:"score"`
 			LLM      string   `json:"llm"`
 			Task     string   `json:"task"`
+			Cost     *float64 `json:"cost"`
 		}
 		dec := json.NewDecoder(strings.NewReader(text))
 		dec.DisallowUnknownFields()
@@ -173,8 +179,10 @@ func DecodeRecords(name string, r io.Reader) ([]Record, error) {
 			return nil, &Error{File: name, Record: at, Field: "score", Msg: "missing"}
 		case *rec.Score < 0 || *rec.Score > 1:
 			return nil, &Error{File: name, Record: at, Field: "score", Msg: fmt.Sprintf("%v is not in [0, 1]", *rec.Score)}
+		case rec.Cost != nil && *rec.Cost < 0:
+			return nil, &Error{File: name, Record: at, Field: "cost", Msg: fmt.Sprintf("%v is negative", *rec.Cost)}
 		}
-		out = append(out, Record{ID: *rec.ID, Question: *rec.Question, Score: *rec.Score, LLM: rec.LLM, Task: rec.Task})
+		out = append(out, Record{ID: *rec.ID, Question: *rec.Question, Score: *rec.Score, LLM: rec.LLM, Task: rec.Task, Cost: rec.Cost})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, &Error{File: name, Msg: err.Error()}
