@@ -432,7 +432,7 @@ func cmdReproduce(args []string) error {
 			return err
 		}
 	}
-	return runDecl(d, c)
+	return runDecl(d, c, nil, nil)
 }
 
 func cmdRun(args []string) error {
@@ -456,39 +456,110 @@ func cmdRun(args []string) error {
 		}
 		names = append(names, f)
 	}
-	var decls []*experiments.Decl
+	// Each file is a scoring, a dataset or an experiment declaration; they
+	// run in the order given, so scores are written before a dataset reads
+	// them and a dataset is read before the tables trained on it.
+	type item struct {
+		file    string
+		scores  *stage.Decl
+		dataset *data.Decl
+		exp     *experiments.Decl
+	}
+	var items []item
+	var datasets []*data.Decl
+	haveExp := false
 	for _, f := range names {
-		if b, err := os.ReadFile(f); err == nil && stage.IsDecl(b) {
-			var misused []string
-			fs.Visit(func(fl *flag.Flag) {
-				if fl.Name == "set" || fl.Name == "only" || fl.Name == "data" || fl.Name == "out" {
-					misused = append(misused, "--"+fl.Name)
-				}
-			})
-			if len(misused) > 0 {
-				return fmt.Errorf("%s is a scoring declaration (kind: scores): %s do not apply to it (its outputs go to its \"out\")",
-					f, strings.Join(misused, ", "))
-			}
+		b, err := os.ReadFile(f)
+		switch {
+		case err == nil && stage.IsDecl(b):
 			d, err := stage.Parse(f, b)
 			if err != nil {
 				return err
 			}
-			if err := runScoreDecl(d, f, *c.cacheDir, *c.noCache, *c.force, *c.dryRun); err != nil {
+			items = append(items, item{file: f, scores: d})
+		case err == nil && data.IsDecl(b):
+			d, err := data.ParseDecl(f, b)
+			if err != nil {
 				return err
 			}
-			continue
-		}
-		d, err := experiments.Load(f)
-		if err != nil {
-			return err
-		}
-		decls = append(decls, d)
-	}
-	for _, d := range decls {
-		if err := runDecl(d, c); err != nil {
-			return err
+			items = append(items, item{file: f, dataset: d})
+			datasets = append(datasets, d)
+		default:
+			d, err := experiments.Load(f)
+			if err != nil {
+				return err
+			}
+			items = append(items, item{file: f, exp: d})
+			haveExp = true
 		}
 	}
+	if !haveExp {
+		var misused []string
+		fs.Visit(func(fl *flag.Flag) {
+			if fl.Name == "set" || fl.Name == "only" || fl.Name == "data" || fl.Name == "out" {
+				misused = append(misused, "--"+fl.Name)
+			}
+		})
+		if len(misused) > 0 {
+			return fmt.Errorf("%s apply to experiment declarations (tables, sweep, embeddings, validate), and none is given: "+
+				"scoring declarations write to their \"out\", dataset declarations only read", strings.Join(misused, ", "))
+		}
+	}
+	loaded := map[string]*data.Collection{}
+	for _, it := range items {
+		switch {
+		case it.scores != nil:
+			if err := runScoreDecl(it.scores, it.file, *c.cacheDir, *c.noCache, *c.force, *c.dryRun); err != nil {
+				return err
+			}
+		case it.dataset != nil:
+			if err := readDataset(it.dataset, *c.dryRun); err != nil {
+				return err
+			}
+		default:
+			err := runDecl(it.exp, c, datasets, loaded)
+			if *c.dryRun && errors.Is(err, os.ErrNotExist) {
+				fmt.Fprintf(os.Stderr, "%s: its dataset cannot be read yet (%v); it is planned once the scoring before it has run\n",
+					it.file, err)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// readDataset reads a dataset declaration's files and says what they hold;
+// on a dry run, files that scoring has still to write are no error.
+func readDataset(d *data.Decl, dryRun bool) error {
+	col, err := d.Load(os.Stderr)
+	if dryRun && errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(os.Stderr, "%s (dataset): not readable yet (%v); scoring writes it\n", d.Name, err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var n, dropped int
+	for _, t := range col.Tasks {
+		for _, ds := range t.Train {
+			n += len(ds.Queries)
+		}
+		n += len(t.Test.Queries)
+	}
+	for _, k := range col.Dropped {
+		dropped += k
+	}
+	fmt.Fprintf(os.Stderr, "%s (dataset, %s): %d tasks, %d LLMs, %d queries", d.Name, d.File, len(col.Tasks), len(col.LLMs), n)
+	if dropped > 0 {
+		fmt.Fprintf(os.Stderr, ", %d dropped for missing scores", dropped)
+	}
+	if col.HasCosts {
+		fmt.Fprint(os.Stderr, ", with costs")
+	}
+	fmt.Fprintln(os.Stderr)
 	return nil
 }
 
@@ -515,9 +586,10 @@ func addRunFlags(fs *flag.FlagSet, out string) *runFlags {
 	return c
 }
 
-func runDecl(d *experiments.Decl, c *runFlags) error {
+func runDecl(d *experiments.Decl, c *runFlags, datasets []*data.Decl, loaded map[string]*data.Collection) error {
 	start := time.Now()
-	o := experiments.Options{DataDir: data.Dir(*c.dataDir), Out: *c.out, Settings: c.sets, Progress: progress(),
+	o := experiments.Options{DataDir: data.Dir(*c.dataDir), Datasets: datasets, Loaded: loaded,
+		Out: *c.out, Settings: c.sets, Progress: progress(),
 		Force: *c.force, DryRun: *c.dryRun, Only: *c.only}
 	if *c.noCache {
 		if o.Only != "" {

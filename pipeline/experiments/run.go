@@ -26,7 +26,13 @@ import (
 // Out/tables, sweeps under Out/ablations, figures under Out/figures).
 type Options struct {
 	// DataDir holds the released split (the built-in dataset).
-	DataDir   string
+	DataDir string
+	// Datasets are the dataset declarations given beside the experiment
+	// declarations, which a `data:` key may name.
+	Datasets []*data.Decl
+	// Loaded keeps the datasets loaded in this process by declaration
+	// (nil: each run loads its dataset again).
+	Loaded map[string]*data.Collection
 	Out       string
 	Settings  []string // command-line overrides, applied after the declaration's
 	Progress  io.Writer
@@ -46,12 +52,25 @@ type Result struct {
 }
 
 // collection loads the declaration's dataset: the built-in released split
-// unless the declaration names another.
+// unless its `data:` names a dataset declaration given alongside or the
+// path of one (relative to the declaring file).
 func (o Options) collection(d *Decl) (*data.Collection, error) {
-	if d.Data != "" && d.Data != data.BuiltinName {
-		return nil, fmt.Errorf("%s: data %q: only the built-in dataset %s is known", d.File, d.Data, data.BuiltinName)
+	dd, err := data.ResolveDecl(d.Data, filepath.Dir(d.File), o.DataDir, o.Datasets)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", d.File, err)
 	}
-	return data.Builtin(o.DataDir)
+	key := dd.File + "\x00" + dd.Dir
+	if col := o.Loaded[key]; col != nil {
+		return col, nil
+	}
+	col, err := dd.Load(o.Progress)
+	if err != nil {
+		return nil, err
+	}
+	if o.Loaded != nil {
+		o.Loaded[key] = col
+	}
+	return col, nil
 }
 
 func (o Options) stages(d *Decl) (stages.Options, error) {

@@ -29,6 +29,14 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// label names the source for people: "org/a on MMLU (split train)".
+func (s Source) label() string {
+	if s.Split == "" {
+		return s.LLM + " on " + s.Task
+	}
+	return s.LLM + " on " + s.Task + " (split " + s.Split + ")"
+}
+
 // Where scores come from.
 const (
 	FromLMEval  = "lm-eval" // lm-evaluation-harness --log_samples files
@@ -42,7 +50,11 @@ const (
 type Source struct {
 	LLM  string `yaml:"llm" json:"llm"`
 	Task string `yaml:"task" json:"task"`
-	From string `yaml:"from" json:"from"`
+	// Split tells apart the scores of one LLM on one task's different
+	// splits (say train and test, each its own log); a dataset merges the
+	// sources of its split. Empty is a split of its own.
+	Split string `yaml:"split" json:"split,omitempty"`
+	From  string `yaml:"from" json:"from"`
 	// Files: lm-eval log files; for bigcode one per-sample results file.
 	Files []string `yaml:"files" json:"files,omitempty"`
 	// Mode checks generated answers (GSM8K, MATH): normalized (default),

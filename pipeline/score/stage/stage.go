@@ -50,6 +50,8 @@ type Decl struct {
 // Dataset is one merged RouterDC-format file: every LLM's scores on one task.
 type Dataset struct {
 	Task string `yaml:"task"`
+	// Split selects the sources of that split (see Source.Split).
+	Split string `yaml:"split"`
 	File string `yaml:"file"` // under Out
 	// Fill gives a missing score this value; DropIncomplete drops queries
 	// some LLM lacks. Neither: a dataset with holes is refused.
@@ -126,7 +128,7 @@ func (d *Decl) validate() error {
 			return fmt.Errorf("key \"llms\": %q is listed twice", l)
 		}
 	}
-	seen := map[[2]string]int{}
+	seen := map[[3]string]int{}
 	for i := range d.Sources {
 		s := &d.Sources[i]
 		if err := s.Check(); err != nil {
@@ -136,9 +138,10 @@ func (d *Decl) validate() error {
 			return fmt.Errorf("line %d: sources[%d]: llm %q is not in \"llms\" %v", s.line, i, s.LLM, d.LLMs)
 		}
 		t, _ := questions.Resolve(s.Task)
-		k := [2]string{s.LLM, t.Name + "/" + t.Subtask}
+		k := [3]string{s.LLM, t.Name + "/" + t.Subtask, s.Split}
 		if j, dup := seen[k]; dup {
-			return fmt.Errorf("line %d: sources[%d]: %s on %s is also sources[%d]", s.line, i, s.LLM, s.Task, j)
+			return fmt.Errorf("line %d: sources[%d]: %s on %s (split %q) is also sources[%d]; give each split its own \"split\"",
+				s.line, i, s.LLM, s.Task, s.Split, j)
 		}
 		seen[k] = i
 	}
@@ -161,9 +164,9 @@ func (d *Decl) validate() error {
 		// reads scores by position, so all files must agree.
 		t, _ := questions.Resolve(ds.Task)
 		for _, llm := range d.LLMs {
-			if len(d.sourcesOf(llm, t.Name)) == 0 {
-				return fmt.Errorf("line %d: datasets[%d]: no source scores %s on %s (every dataset has every LLM in \"llms\")",
-					ds.line, i, llm, t.Name)
+			if len(d.sourcesOf(llm, t.Name, ds.Split)) == 0 {
+				return fmt.Errorf("line %d: datasets[%d]: no source scores %s on %s, split %q (every dataset has every LLM in \"llms\")",
+					ds.line, i, llm, t.Name, ds.Split)
 			}
 		}
 	}
@@ -172,10 +175,10 @@ func (d *Decl) validate() error {
 
 // sourcesOf are the indexes of the sources of one LLM on one task (several
 // when the task comes in subtasks, e.g. one lm-eval log per MMLU subject).
-func (d *Decl) sourcesOf(llm, task string) []int {
+func (d *Decl) sourcesOf(llm, task, split string) []int {
 	var out []int
 	for i, s := range d.Sources {
-		if t, _ := questions.Resolve(s.Task); s.LLM == llm && t.Name == task {
+		if t, _ := questions.Resolve(s.Task); s.LLM == llm && t.Name == task && s.Split == split {
 			out = append(out, i)
 		}
 	}
@@ -280,7 +283,7 @@ func (r *records) read() ([]score.Record, error) {
 func scoreSource(ctx context.Context, e *engine.Engine, n *engine.Node, s Source, log io.Writer) (*records, error) {
 	return engine.Do(e, n, engine.Step[*records]{
 		Run: func() (*records, error) {
-			fmt.Fprintf(log, "scoring %s on %s (%s)\n", s.LLM, s.Task, s.From)
+			fmt.Fprintf(log, "scoring %s (%s)\n", s.label(), s.From)
 			r := RunOptions{Progress: e.Progress, Log: log, Fingerprint: n.Key}
 			if s.From == FromAPI {
 				dir, err := e.Partial(n)
@@ -317,7 +320,7 @@ func (d *Decl) merge(e *engine.Engine, ds Dataset, nodes []*engine.Node, recs []
 	t, _ := questions.Resolve(ds.Task)
 	var deps []*engine.Node // LLM by LLM in the declared order
 	for _, llm := range d.LLMs {
-		for _, i := range d.sourcesOf(llm, t.Name) {
+		for _, i := range d.sourcesOf(llm, t.Name, ds.Split) {
 			deps = append(deps, nodes[i])
 		}
 	}
@@ -343,7 +346,7 @@ func (d *Decl) merge(e *engine.Engine, ds Dataset, nodes []*engine.Node, recs []
 			var in []score.Input
 			for k, llm := range d.LLMs {
 				var all []score.Record
-				for _, i := range d.sourcesOf(llm, t.Name) {
+				for _, i := range d.sourcesOf(llm, t.Name, ds.Split) {
 					part, err := recs[i].read()
 					if err != nil {
 						return nil, err
@@ -405,7 +408,7 @@ func Key(s Source) (string, error) {
 
 // node is a source's unit of the score stage.
 func node(s Source) (*engine.Node, error) {
-	label := s.LLM + " on " + s.Task
+	label := s.label()
 	var sums []string
 	for _, p := range s.inputs() {
 		sum, err := data.FileSHA256(p)
