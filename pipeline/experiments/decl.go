@@ -178,7 +178,7 @@ func (d *Decl) validate() error {
 	}
 	for _, err := range []error{
 		notFor("sweep", d.Sweep != nil && d.Kind != "sweep", d.Kind),
-		notFor("methods", len(d.Methods) > 0 && d.Kind == "sweep", d.Kind),
+
 		notFor("best", d.Best != "" && d.Kind != "tables", d.Kind),
 		notFor("baseline", d.Baseline != "" && d.Kind != "tables", d.Kind),
 		notFor("figure", d.Figure != "" && d.Kind == "tables", d.Kind),
@@ -187,26 +187,21 @@ func (d *Decl) validate() error {
 			return err
 		}
 	}
+	if len(d.Methods) > 0 && d.Kind == "sweep" && (d.Sweep == nil || d.Sweep.Param != router.ParamCostRate) {
+		return fmt.Errorf("line %d: key \"methods\": only a cost_rate sweep compares methods (sweep.param: %s)",
+			d.lines["methods"], router.ParamCostRate)
+	}
 	if len(d.Seeds) != len(uniqueSeeds(d.Seeds)) {
 		return fmt.Errorf("line %d: key \"seeds\": %v repeats a seed", d.lines["seeds"], d.Seeds)
+	}
+	names, err := d.checkMethods()
+	if err != nil {
+		return err
 	}
 	switch d.Kind {
 	case "tables", "embeddings":
 		if len(d.Methods) == 0 {
 			return errors.New(`kind "tables" needs "methods"`)
-		}
-		var names []string
-		for i, m := range d.Methods {
-			if m.Name == "" {
-				return fmt.Errorf("line %d: methods[%d]: key \"name\" is missing", m.line, i)
-			}
-			if slices.Contains(names, m.Name) {
-				return fmt.Errorf("line %d: methods[%d]: name %q repeats", m.line, i, m.Name)
-			}
-			names = append(names, m.Name)
-			if err := checkSettings(m.line, fmt.Sprintf("methods[%d].settings", i), d.Settings, m.Settings); err != nil {
-				return err
-			}
 		}
 		if d.Kind == "embeddings" && (len(d.Methods) != 2 || !strings.HasSuffix(d.Figure, ".png")) {
 			return errors.New(`kind "embeddings" needs exactly 2 methods and a .png "figure"`)
@@ -229,6 +224,9 @@ func (d *Decl) validate() error {
 				return err
 			}
 		}
+		if len(d.Methods) > 0 && s.Param2 != "" {
+			return fmt.Errorf("line %d: a cost_rate sweep of several methods takes no sweep.param2", s.line)
+		}
 		if s.Param2 == "" && len(s.Values2) > 0 {
 			return fmt.Errorf("line %d: sweep.values2 without sweep.param2", s.line)
 		}
@@ -249,6 +247,25 @@ func (d *Decl) validate() error {
 		return fmt.Errorf(`key "kind": %q, want "tables", "sweep" or "embeddings"`, d.Kind)
 	}
 	return nil
+}
+
+// checkMethods checks the methods' names and settings and returns the
+// names.
+func (d *Decl) checkMethods() ([]string, error) {
+	var names []string
+	for i, m := range d.Methods {
+		if m.Name == "" {
+			return nil, fmt.Errorf("line %d: methods[%d]: key \"name\" is missing", m.line, i)
+		}
+		if slices.Contains(names, m.Name) {
+			return nil, fmt.Errorf("line %d: methods[%d]: name %q repeats", m.line, i, m.Name)
+		}
+		names = append(names, m.Name)
+		if err := checkSettings(m.line, fmt.Sprintf("methods[%d].settings", i), d.Settings, m.Settings); err != nil {
+			return nil, err
+		}
+	}
+	return names, nil
 }
 
 // checkFileName refuses a name or figure that is not a plain file name: Run

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -32,7 +33,7 @@ type Options struct {
 	Datasets []*data.Decl
 	// Loaded keeps the datasets loaded in this process by declaration
 	// (nil: each run loads its dataset again).
-	Loaded map[string]*data.Collection
+	Loaded    map[string]*data.Collection
 	Out       string
 	Settings  []string // command-line overrides, applied after the declaration's
 	Progress  io.Writer
@@ -157,16 +158,21 @@ func (d *Decl) method(name string) (stages.Method, error) {
 // SweepPoint is one cell of a sweep: the settings' values and the outcome
 // over seeds.
 type SweepPoint struct {
+	Method        string // the method's name in a sweep of several methods
 	Value, Value2 string
 	ID, OOD       []float64 // per seed
-	Tasks         map[string][]float64
-	Complete      bool
+	// All is the mean accuracy over every task and Cost the mean cost per
+	// query (data with costs), per seed.
+	All, Cost []float64
+	Tasks     map[string][]float64
+	Complete  bool
 }
 
 // SweepResult is a whole sweep.
 type SweepResult struct {
 	Decl   *Decl
 	Tasks  []string // the dataset's task names, in order
+	Costs  bool     // the data has costs: the CSV has a cost column
 	Points []SweepPoint
 }
 
@@ -193,10 +199,24 @@ func runSweep(d *Decl, o Options, ro stages.Options) (*Result, error) {
 	if s.Param2 != "" {
 		values2 = s.Values2
 	}
-	for _, v := range s.Values {
-		for _, v2 := range values2 {
-			name := cellName(s, v, v2)
-			ro.Methods = append(ro.Methods, stages.Method{Name: name, Kind: "sweep", Settings: []string{name}})
+	// A sweep of several methods (a cost_rate sweep comparing routers)
+	// runs every cell for each; else the cells are the methods.
+	methods := d.Methods
+	if len(methods) == 0 {
+		methods = []MethodDecl{{}}
+	}
+	cell := func(m MethodDecl, v, v2 string) stages.Method {
+		name := cellName(s, v, v2)
+		if m.Name == "" {
+			return stages.Method{Name: name, Kind: "sweep", Settings: []string{name}}
+		}
+		return stages.Method{Name: m.Name + ": " + name, Kind: "sweep", Settings: []string{m.Settings, name}, SeedFree: m.SeedFree}
+	}
+	for _, m := range methods {
+		for _, v := range s.Values {
+			for _, v2 := range values2 {
+				ro.Methods = append(ro.Methods, cell(m, v, v2))
+			}
 		}
 	}
 	outs, stats, err := stages.Outcomes(ro)
@@ -207,22 +227,29 @@ func runSweep(d *Decl, o Options, ro stages.Options) (*Result, error) {
 	for _, t := range ro.Data.Tasks {
 		res.Sweep.Tasks = append(res.Sweep.Tasks, t.Name)
 	}
+	res.Sweep.Costs = ro.Data.HasCosts
 	complete := true
-	for _, v := range s.Values {
-		for _, v2 := range values2 {
-			pt := SweepPoint{Value: v, Value2: v2, Tasks: map[string][]float64{}, Complete: true}
-			for _, out := range outs[cellName(s, v, v2)] {
-				if out == nil {
-					pt.Complete, complete = false, false
-					continue
+	for _, m := range methods {
+		for _, v := range s.Values {
+			for _, v2 := range values2 {
+				pt := SweepPoint{Method: m.Name, Value: v, Value2: v2, Tasks: map[string][]float64{}, Complete: true}
+				for _, out := range outs[cell(m, v, v2).Name] {
+					if out == nil {
+						pt.Complete, complete = false, false
+						continue
+					}
+					id, ood := out.Averages()
+					pt.ID, pt.OOD = append(pt.ID, id), append(pt.OOD, ood)
+					var all, cost float64
+					for _, t := range out.Tasks {
+						pt.Tasks[t.Task] = append(pt.Tasks[t.Task], t.Accuracy)
+						all += t.Accuracy / float64(len(out.Tasks))
+						cost += t.Cost / float64(len(out.Tasks))
+					}
+					pt.All, pt.Cost = append(pt.All, all), append(pt.Cost, cost)
 				}
-				id, ood := out.Averages()
-				pt.ID, pt.OOD = append(pt.ID, id), append(pt.OOD, ood)
-				for t, a := range out.Accuracy() {
-					pt.Tasks[t] = append(pt.Tasks[t], a)
-				}
+				res.Sweep.Points = append(res.Sweep.Points, pt)
 			}
-			res.Sweep.Points = append(res.Sweep.Points, pt)
 		}
 	}
 	if !complete || o.DryRun || (o.Only != "" && o.Only != "report") {
@@ -238,7 +265,25 @@ func runSweep(d *Decl, o Options, ro stages.Options) (*Result, error) {
 		return nil, err
 	}
 	res.Written = append(res.Written, mpath)
-	if d.Figure != "" {
+	if len(d.Methods) > 0 {
+		aiq, err := costSweep(d, res.Sweep, ro.Data)
+		if err != nil {
+			return nil, err
+		}
+		apath := filepath.Join(o.Out, "ablations", d.Name+"-aiq.csv")
+		if err := atomicfile.Write(apath, aiq.csv()); err != nil {
+			return nil, err
+		}
+		res.Written = append(res.Written, apath)
+		if d.Figure != "" {
+			fig := filepath.Join(o.Out, "figures", d.Figure)
+			title := fmt.Sprintf("%s: accuracy over all tasks against cost per query (mean over %d seeds)", d.Name, len(d.Seeds))
+			if err := figures.CostQuality(fig, title, aiq.llms, aiq.curves); err != nil {
+				return nil, err
+			}
+			res.Written = append(res.Written, fig)
+		}
+	} else if d.Figure != "" {
 		fig := filepath.Join(o.Out, "figures", d.Figure)
 		if err := drawSweep(fig, res.Sweep); err != nil {
 			return nil, err
@@ -257,22 +302,36 @@ func (r *SweepResult) CSV() []byte {
 	s := r.Decl.Sweep
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	head := []string{s.Param}
+	var head []string
+	if len(r.Decl.Methods) > 0 {
+		head = append(head, "method")
+	}
+	head = append(head, s.Param)
 	if s.Param2 != "" {
 		head = append(head, s.Param2)
 	}
 	head = append(head, "seeds", "id_mean", "id_std", "ood_mean", "ood_std")
+	if r.Costs {
+		head = append(head, "all_mean", "cost_mean")
+	}
 	head = append(head, r.Tasks...)
 	_ = w.Write(head)
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
 	for _, p := range r.Points {
-		rec := []string{p.Value}
+		var rec []string
+		if len(r.Decl.Methods) > 0 {
+			rec = append(rec, p.Method)
+		}
+		rec = append(rec, p.Value)
 		if s.Param2 != "" {
 			rec = append(rec, p.Value2)
 		}
 		idm, ids := evaluate.MeanStd(p.ID)
 		oodm, oods := evaluate.MeanStd(p.OOD)
 		rec = append(rec, strconv.Itoa(len(p.ID)), f(idm), f(ids), f(oodm), f(oods))
+		if r.Costs {
+			rec = append(rec, f(evaluate.Mean(p.All)), strconv.FormatFloat(evaluate.Mean(p.Cost), 'g', 6, 64))
+		}
 		for _, t := range r.Tasks {
 			m, _ := evaluate.MeanStd(p.Tasks[t])
 			rec = append(rec, f(m))
@@ -369,4 +428,64 @@ func writeManifest(path, dataset string, d *Decl, o Options, stats map[string]*e
 		return err
 	}
 	return atomicfile.Write(path, append(b, '\n'))
+}
+
+// costCurves are a cost_rate sweep's points: each LLM alone and each
+// method's curve over cost_rate, with the method's AIQ over the LLMs'
+// cost range (RouterBench's average improvement in quality).
+type costCurves struct {
+	llms   []figures.LabeledPoint
+	curves []figures.CostCurve
+	aiq    []float64
+	lo, hi float64
+}
+
+// costSweep computes a cost_rate sweep's quality (mean accuracy over every
+// task) and cost (mean dollars per query over every task) per LLM and per
+// method and cost_rate, and each method's AIQ.
+func costSweep(d *Decl, r *SweepResult, col *data.Collection) (*costCurves, error) {
+	if !col.HasCosts {
+		return nil, fmt.Errorf("%s: a sweep of several methods is a cost_rate sweep and needs data with costs; dataset %s has none", d.File, col.Name)
+	}
+	c := &costCurves{lo: math.Inf(1), hi: math.Inf(-1)}
+	for li, llm := range col.LLMs {
+		var acc, cost float64
+		for _, t := range col.Tasks {
+			lc, err := evaluate.LLMCost(t.Test, li)
+			if err != nil {
+				return nil, err
+			}
+			acc += evaluate.LLMAccuracy(t.Test, t.Metric, li) / float64(len(col.Tasks))
+			cost += lc / float64(len(col.Tasks))
+		}
+		c.llms = append(c.llms, figures.LabeledPoint{Name: data.ShortName(llm), Cost: cost, Quality: acc})
+		c.lo, c.hi = math.Min(c.lo, cost), math.Max(c.hi, cost)
+	}
+	for _, m := range d.Methods {
+		curve := figures.CostCurve{Name: m.Name}
+		for _, p := range r.Points {
+			if p.Method == m.Name {
+				curve.Points = append(curve.Points, evaluate.CostPoint{Cost: evaluate.Mean(p.Cost), Quality: evaluate.Mean(p.All)})
+			}
+		}
+		a, err := evaluate.AIQ(curve.Points, c.lo, c.hi)
+		if err != nil {
+			return nil, fmt.Errorf("%s: AIQ of %s: %w", d.Name, m.Name, err)
+		}
+		c.curves, c.aiq = append(c.curves, curve), append(c.aiq, a)
+	}
+	return c, nil
+}
+
+// csv is one row per method: its AIQ and the cost range it is taken over.
+func (c *costCurves) csv() []byte {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	_ = w.Write([]string{"method", "aiq", "cost_lo", "cost_hi"})
+	g := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+	for i, cv := range c.curves {
+		_ = w.Write([]string{cv.Name, strconv.FormatFloat(c.aiq[i], 'f', 2, 64), g(c.lo), g(c.hi)})
+	}
+	w.Flush()
+	return buf.Bytes()
 }
