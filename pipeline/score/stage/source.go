@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -55,6 +56,9 @@ type Source struct {
 	// sources of its split. Empty is a split of its own.
 	Split string `yaml:"split" json:"split,omitempty"`
 	From  string `yaml:"from" json:"from"`
+	// Cost is the LLM's price of one query in dollars, recorded with each
+	// score (the datasets then carry costs; optional).
+	Cost *float64 `yaml:"cost" json:"cost,omitempty"`
 	// Files: lm-eval log files; for bigcode one per-sample results file.
 	Files []string `yaml:"files" json:"files,omitempty"`
 	// Mode checks generated answers (GSM8K, MATH): normalized (default),
@@ -113,6 +117,9 @@ func (s *Source) UnmarshalYAML(n *yaml.Node) error {
 func (s *Source) Check() error {
 	if s.LLM == "" {
 		return errors.New(`"llm" is missing`)
+	}
+	if s.Cost != nil && !(*s.Cost >= 0 && *s.Cost < math.Inf(1)) {
+		return fmt.Errorf(`"cost": %v is not a finite non-negative number of dollars`, *s.Cost)
 	}
 	if _, err := questions.Resolve(s.Task); err != nil {
 		return fmt.Errorf(`"task": %w`, err)

@@ -52,7 +52,7 @@ type Dataset struct {
 	Task string `yaml:"task"`
 	// Split selects the sources of that split (see Source.Split).
 	Split string `yaml:"split"`
-	File string `yaml:"file"` // under Out
+	File  string `yaml:"file"` // under Out
 	// Fill gives a missing score this value; DropIncomplete drops queries
 	// some LLM lacks. Neither: a dataset with holes is refused.
 	Fill           *float64 `yaml:"fill"`
@@ -293,6 +293,11 @@ func scoreSource(ctx context.Context, e *engine.Engine, n *engine.Node, s Source
 				r.Out = filepath.Join(dir, "results.jsonl")
 			}
 			recs, err := s.Records(ctx, r)
+			if s.Cost != nil {
+				for i := range recs {
+					recs[i].Cost = s.Cost
+				}
+			}
 			var bad *score.Error
 			switch {
 			case err != nil && errors.As(err, &bad) && bad.File == r.Out:

@@ -399,3 +399,40 @@ func TestDamagedAPIResumeSaysHowToRecover(t *testing.T) {
 		t.Errorf("damaged resume file: %v", err)
 	}
 }
+
+// TestSourceCost: a source's cost per query is recorded with each score and
+// the merged dataset carries every LLM's costs.
+func TestSourceCost(t *testing.T) {
+	dir := t.TempDir()
+	mcLog(t, dir, "a.json", [2][4]float64{{-1, -0.5, -2, -3}, {-1, -2, -3, -4}})
+	mcLog(t, dir, "b.json", [2][4]float64{{-2, -0.1, -2, -3}, {-1, -0.2, -3, -4}})
+	y := `name: priced
+kind: scores
+out: out
+llms: [org/a, org/b]
+sources:
+  - {llm: org/a, task: MMLU, from: lm-eval, files: [a.json], cost: 0.0002}
+  - {llm: org/b, task: MMLU, from: lm-eval, files: [b.json], cost: 0.003}
+datasets: [{task: MMLU, file: mmlu.json}]
+`
+	d, err := Parse(filepath.Join(dir, "d.yaml"), []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), d, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := data.Load(res.Written[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, q := range ds.Queries {
+		if len(q.Costs) != 2 || q.Costs[0] != 0.0002 || q.Costs[1] != 0.003 {
+			t.Errorf("query %d costs %v, want [0.0002 0.003]", i, q.Costs)
+		}
+	}
+	if _, err := Parse("d.yaml", []byte(strings.Replace(y, "cost: 0.003", "cost: -1", 1))); err == nil {
+		t.Error("a negative cost accepted")
+	}
+}
