@@ -43,15 +43,19 @@ type rawFile struct {
 	ds *Dataset
 	// where names each query in errors.
 	where []string
+	// evalName is each query's eval_name (format routerbench with that
+	// column); nil otherwise.
+	evalName []string
 	// missing is the error for query q lacking llm's score (or cost).
 	missing func(q int, llm string, cost bool) error
 }
 
 // Load reads every file of the declaration, in task order (each task's
 // train files, then its test file), selects and orders the LLMs (llms:),
-// applies missing:, and checks that every file ends with the same LLMs in
-// the same order. A file named twice is read once. progress gets one line
-// per file that lost queries to missing: drop; nil discards it.
+// takes the rows of the task's eval_name, applies missing:, and checks that
+// every file ends with the same LLMs in the same order. A file named twice
+// is read once. progress gets one line per file (and eval_name selection)
+// that lost queries to missing: drop; nil discards it.
 func (d *Decl) Load(progress io.Writer) (*Collection, error) {
 	if progress == nil {
 		progress = io.Discard
@@ -60,52 +64,71 @@ func (d *Decl) Load(progress io.Writer) (*Collection, error) {
 		return nil, err
 	}
 	c := &Collection{Name: d.Name, Builtin: d.builtin, LLMs: slices.Clone(d.LLMs), Dropped: map[string]int{}, HasCosts: true}
-	loaded := map[string]*Dataset{}
+	raws := map[string]*rawFile{}
+	// taken is each file's Dataset per eval_name selection, so that a file
+	// named twice with the same selection is one Dataset, as without one.
+	taken := map[string]*Dataset{}
 	firstPath := ""
-	load := func(rel string) (*Dataset, error) {
+	load := func(rel string, ti int) (*Dataset, error) {
 		p := d.path(rel)
-		if ds, ok := loaded[p]; ok {
+		raw, ok := raws[p]
+		if !ok {
+			var sum string
+			var err error
+			if raw, sum, err = d.read(p); err != nil {
+				return nil, err
+			}
+			if c.LLMs == nil {
+				c.LLMs, firstPath = slices.Clone(raw.ds.LLMs), p
+			} else if len(d.LLMs) == 0 {
+				if err := sameLLMSet(p, raw.ds.LLMs, firstPath, c.LLMs); err != nil {
+					return nil, err
+				}
+			}
+			if err := d.selectLLMs(p, raw, c.LLMs); err != nil {
+				return nil, err
+			}
+			c.Files = append(c.Files, FileSum{Path: rel, SHA256: sum})
+			raws[p] = raw
+		}
+		sel := d.Tasks[ti].EvalName
+		key := p + "\x00" + strings.Join(sel, "\x00")
+		if ds, ok := taken[key]; ok {
 			return ds, nil
 		}
-		raw, sum, err := d.read(p)
+		rows, err := d.selectRows(raw, ti)
 		if err != nil {
 			return nil, err
 		}
-		if c.LLMs == nil {
-			c.LLMs, firstPath = slices.Clone(raw.ds.LLMs), p
-		} else if len(d.LLMs) == 0 {
-			if err := sameLLMSet(p, raw.ds.LLMs, firstPath, c.LLMs); err != nil {
-				return nil, err
-			}
-		}
-		if err := d.selectLLMs(p, raw, c.LLMs); err != nil {
-			return nil, err
-		}
-		dropped, err := d.applyMissing(raw)
+		ds, dropped, err := d.applyMissing(raw, rows, sel)
 		if err != nil {
 			return nil, err
 		}
 		if dropped > 0 {
-			c.Dropped[rel] = dropped
-			fmt.Fprintf(progress, "%s: %d queries dropped (missing scores)\n", p, dropped)
+			label, shown := rel, p
+			if sel != nil {
+				label += " (eval_name " + strings.Join(sel, ", ") + ")"
+				shown += " (eval_name " + strings.Join(sel, ", ") + ")"
+			}
+			c.Dropped[label] = dropped
+			fmt.Fprintf(progress, "%s: %d queries dropped (missing scores)\n", shown, dropped)
 		}
-		if raw.ds.Queries[0].Costs == nil {
+		if ds.Queries[0].Costs == nil {
 			c.HasCosts = false
 		}
-		c.Files = append(c.Files, FileSum{Path: rel, SHA256: sum})
-		loaded[p] = raw.ds
-		return raw.ds, nil
+		taken[key] = ds
+		return ds, nil
 	}
-	for _, t := range d.Tasks {
-		td := TaskData{Name: t.Name, Metric: t.Metric, OOD: t.OOD}
+	for i, t := range d.Tasks {
+		td := TaskData{Name: t.Name, Metric: t.Metric, OOD: t.OOD, EvalName: slices.Clone(t.EvalName)}
 		for _, f := range t.Train {
-			ds, err := load(f)
+			ds, err := load(f, i)
 			if err != nil {
 				return nil, err
 			}
 			td.Train = append(td.Train, ds)
 		}
-		ds, err := load(t.Test)
+		ds, err := load(t.Test, i)
 		if err != nil {
 			return nil, err
 		}
@@ -113,6 +136,53 @@ func (d *Decl) Load(progress io.Writer) (*Collection, error) {
 		c.Tasks = append(c.Tasks, td)
 	}
 	return c, nil
+}
+
+// selectRows is the indexes of the rows of task ti's eval_name, in file
+// order; nil (every row) when the task selects none.
+func (d *Decl) selectRows(raw *rawFile, ti int) ([]int, error) {
+	t := d.Tasks[ti]
+	if t.EvalName == nil {
+		return nil, nil
+	}
+	from := fmt.Sprintf("task %s, line %d of %s", t.Name, t.line, d.File)
+	if raw.evalName == nil {
+		return nil, &FileError{File: raw.ds.Path, Field: rbEvalName,
+			Msg: fmt.Sprintf("column missing, but the rows are selected by eval_name (%s)", from)}
+	}
+	found := make([]bool, len(t.EvalName))
+	rows := []int{}
+	for i, e := range raw.evalName {
+		if k := slices.Index(t.EvalName, e); k >= 0 {
+			found[k] = true
+			rows = append(rows, i)
+		}
+	}
+	for k, ok := range found {
+		if !ok {
+			return nil, &FileError{File: raw.ds.Path, Field: rbEvalName,
+				Msg: fmt.Sprintf("no row has eval_name %q (%s); the file's eval_names: %s", t.EvalName[k], from, distinct(raw.evalName, 20))}
+		}
+	}
+	return rows, nil
+}
+
+// distinct lists the distinct values of xs in order of first appearance,
+// at most max of them.
+func distinct(xs []string, max int) string {
+	var out []string
+	seen := map[string]bool{}
+	for _, x := range xs {
+		if seen[x] {
+			continue
+		}
+		if len(out) == max {
+			return strings.Join(out, ", ") + ", ..."
+		}
+		seen[x] = true
+		out = append(out, fmt.Sprintf("%q", x))
+	}
+	return strings.Join(out, ", ")
 }
 
 // read opens a file and hands it to its format's reader, hashing the very
@@ -252,11 +322,20 @@ func (d *Decl) selectLLMs(path string, raw *rawFile, want []string) error {
 	return nil
 }
 
-// applyMissing drops (missing: drop) or refuses (missing: error) the
-// queries that lack a score or a cost of a used LLM.
-func (d *Decl) applyMissing(raw *rawFile) (int, error) {
-	kept := raw.ds.Queries[:0]
-	for i, q := range raw.ds.Queries {
+// applyMissing returns the rows (nil: all) of a file as a Dataset, without
+// (missing: drop) the queries that lack a score or a cost of a used LLM, or
+// refuses them (missing: error). sel is the rows' eval_name selection, for
+// errors.
+func (d *Decl) applyMissing(raw *rawFile, rows []int, sel []string) (*Dataset, int, error) {
+	if rows == nil {
+		rows = make([]int, len(raw.ds.Queries))
+		for i := range rows {
+			rows[i] = i
+		}
+	}
+	ds := &Dataset{Path: raw.ds.Path, LLMs: raw.ds.LLMs}
+	for _, i := range rows {
+		q := raw.ds.Queries[i]
 		complete := true
 		for j, llm := range raw.ds.LLMs {
 			cost := q.Costs != nil && math.IsNaN(q.Costs[j])
@@ -264,20 +343,23 @@ func (d *Decl) applyMissing(raw *rawFile) (int, error) {
 				continue
 			}
 			if d.Missing != MissingDrop {
-				return 0, raw.missing(i, llm, !math.IsNaN(q.Scores[j]))
+				return nil, 0, raw.missing(i, llm, !math.IsNaN(q.Scores[j]))
 			}
 			complete = false
 			break
 		}
 		if complete {
-			kept = append(kept, q)
+			ds.Queries = append(ds.Queries, q)
 		}
 	}
-	dropped := len(raw.ds.Queries) - len(kept)
-	raw.ds.Queries = kept
-	if len(kept) == 0 {
-		return 0, &FileError{File: raw.ds.Path, Msg: fmt.Sprintf("every one of its %d queries lacks a score of a used LLM (%s); nothing is left",
-			dropped, strings.Join(raw.ds.LLMs, ", "))}
+	dropped := len(rows) - len(ds.Queries)
+	if len(ds.Queries) == 0 {
+		of := fmt.Sprintf("every one of its %d queries", dropped)
+		if sel != nil {
+			of = fmt.Sprintf("every one of its %d rows with eval_name %s", dropped, strings.Join(sel, ", "))
+		}
+		return nil, 0, &FileError{File: raw.ds.Path, Msg: fmt.Sprintf("%s lacks a score of a used LLM (%s); nothing is left",
+			of, strings.Join(raw.ds.LLMs, ", "))}
 	}
-	return dropped, nil
+	return ds, dropped, nil
 }

@@ -16,8 +16,9 @@ type Collection struct {
 	// Files are every file read, in reading order, with their SHA256: what
 	// the data stage's key hashes (content, not paths).
 	Files []FileSum
-	// Dropped counts, per file, the queries left out because a used LLM's
-	// score was missing (missing: drop).
+	// Dropped counts, per file (and eval_name selection: "file (eval_name
+	// a, b)"), the queries left out because a used LLM's score was missing
+	// (missing: drop).
 	Dropped map[string]int
 	// HasCosts says whether every query of every file has a cost per LLM.
 	HasCosts bool
@@ -28,9 +29,12 @@ type TaskData struct {
 	Name   string
 	Metric Metric
 	// OOD tasks are test-only (no training files).
-	OOD   bool
-	Train []*Dataset
-	Test  *Dataset
+	OOD bool
+	// EvalName is the RouterBench eval_names the task's rows were selected
+	// by; nil: every row of its files.
+	EvalName []string
+	Train    []*Dataset
+	Test     *Dataset
 }
 
 // ID and OOD are the indexes of the in-distribution and the
@@ -49,15 +53,18 @@ func (c *Collection) indexes(ood bool) []int {
 }
 
 // Key is what the data stage's cache key hashes: the collection's name and
-// LLMs, each task's name, metric and kind, and the SHA256 of every file
-// read (contents, not paths: a moved checkout keeps its cache). The rows
-// dropped for missing scores follow from those.
+// LLMs, each task's name, metric, kind and eval_name selection, and the
+// SHA256 of every file read (contents, not paths: a moved checkout keeps its
+// cache). The rows dropped for missing scores follow from those.
 func (c *Collection) Key() any {
 	type task struct {
 		Name       string
 		Metric     Metric
 		OOD        bool
 		TrainFiles int
+		// omitempty keeps the keys of datasets without a selection (the
+		// built-in one) as they were, so their caches stay valid.
+		EvalName []string `json:",omitempty"`
 	}
 	k := struct {
 		Name   string
@@ -66,7 +73,7 @@ func (c *Collection) Key() any {
 		SHA256 []string
 	}{Name: c.Name, LLMs: c.LLMs}
 	for _, t := range c.Tasks {
-		k.Tasks = append(k.Tasks, task{t.Name, t.Metric, t.OOD, len(t.Train)})
+		k.Tasks = append(k.Tasks, task{t.Name, t.Metric, t.OOD, len(t.Train), t.EvalName})
 	}
 	for _, f := range c.Files {
 		k.SHA256 = append(k.SHA256, f.SHA256)

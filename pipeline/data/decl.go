@@ -68,7 +68,26 @@ type TaskDecl struct {
 	Test   string   `yaml:"test"`
 	Metric Metric   `yaml:"metric"`
 	OOD    bool     `yaml:"ood"`
-	line   int
+	// EvalName keeps only the rows whose eval_name is one of these (format
+	// routerbench): RouterBench releases every benchmark in one file.
+	EvalName Names `yaml:"eval_name"`
+	line     int
+}
+
+// Names is a YAML string or list of strings.
+type Names []string
+
+func (n *Names) UnmarshalYAML(v *yaml.Node) error {
+	if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" {
+		*n = Names{v.Value}
+		return nil
+	}
+	var list []string
+	if v.Kind != yaml.SequenceNode || v.Decode(&list) != nil {
+		return fmt.Errorf("line %d: key \"eval_name\": want a string or a list of strings", v.Line)
+	}
+	*n = list
+	return nil
 }
 
 func (t *TaskDecl) UnmarshalYAML(n *yaml.Node) error {
@@ -77,6 +96,13 @@ func (t *TaskDecl) UnmarshalYAML(n *yaml.Node) error {
 		return err
 	}
 	t.line = n.Line
+	// yaml.v3 leaves a null as nil without asking Names, which would
+	// silently take every row.
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k, v := n.Content[i], n.Content[i+1]; k.Value == "eval_name" && v.ShortTag() == "!!null" {
+			return fmt.Errorf("line %d: key \"eval_name\" is empty; leave it out to take every row", v.Line)
+		}
+	}
 	return nil
 }
 
@@ -224,6 +250,23 @@ func (d *Decl) validate() error {
 			return fmt.Errorf("%s (%s): an ood task is test-only, but it has train files", at, t.Name)
 		case !t.OOD && len(t.Train) == 0:
 			return fmt.Errorf("%s (%s): no train files; a test-only task must say ood: true", at, t.Name)
+		}
+		if t.EvalName != nil {
+			if d.Format != FormatRouterBench {
+				return fmt.Errorf("%s (%s): key \"eval_name\": only format %s files have an eval_name column (format is %s)",
+					at, t.Name, FormatRouterBench, d.Format)
+			}
+			if len(t.EvalName) == 0 {
+				return fmt.Errorf("%s (%s): key \"eval_name\" is empty; leave it out to take every row", at, t.Name)
+			}
+			for j, e := range t.EvalName {
+				if strings.TrimSpace(e) == "" {
+					return fmt.Errorf("%s (%s): key \"eval_name\": entry %d is empty", at, t.Name, j)
+				}
+				if slices.Contains(t.EvalName[:j], e) {
+					return fmt.Errorf("%s (%s): key \"eval_name\": %q is listed twice", at, t.Name, e)
+				}
+			}
 		}
 		for j, f := range append(slices.Clone(t.Train), t.Test) {
 			if strings.TrimSpace(f) == "" {

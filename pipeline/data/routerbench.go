@@ -32,13 +32,14 @@ type rbColumns struct {
 	sampleID int
 	prompt   int
 	cluster  int // -1: no cluster_id column
+	evalName int // -1: no eval_name column
 	llms     []string
 	score    []int
 	cost     []int
 }
 
 func rbHeader(path string, h []string) (*rbColumns, error) {
-	c := &rbColumns{n: len(h), sampleID: -1, prompt: -1, cluster: -1}
+	c := &rbColumns{n: len(h), sampleID: -1, prompt: -1, cluster: -1, evalName: -1}
 	at := map[string]int{}
 	for i, name := range h {
 		if !utf8.ValidString(name) {
@@ -61,7 +62,9 @@ func rbHeader(path string, h []string) (*rbColumns, error) {
 			c.prompt = i
 		case name == rbCluster:
 			c.cluster = i
-		case name == rbEvalName, name == rbOracle, strings.HasSuffix(name, rbResponse):
+		case name == rbEvalName:
+			c.evalName = i
+		case name == rbOracle, strings.HasSuffix(name, rbResponse):
 		case strings.HasSuffix(name, rbCost):
 			if _, ok := at[strings.TrimSuffix(name, rbCost)]; !ok {
 				return nil, &FileError{File: path, Record: "line 1 (the header)", Field: name,
@@ -98,7 +101,8 @@ func rbHeader(path string, h []string) (*rbColumns, error) {
 
 // readRouterBench reads a RouterBench CSV record by record (the released
 // files are hundreds of MB, mostly model responses, which are not kept).
-// The prompt is the question as it is. An empty score or cost cell is a
+// The prompt is the question as it is; eval_name is kept for the
+// declaration's selection. An empty score or cost cell is a
 // missing score (missing: decides); model responses are not checked, since
 // they are not used.
 func readRouterBench(path string, r *bufio.Reader) (*rawFile, error) {
@@ -139,7 +143,7 @@ func readRouterBench(path string, r *bufio.Reader) (*rawFile, error) {
 		if len(rec) != cols.n {
 			return nil, fail("", "%d fields, but the header has %d columns", len(rec), cols.n)
 		}
-		for _, i := range append([]int{cols.sampleID, cols.prompt, cols.cluster}, cols.score...) {
+		for _, i := range append([]int{cols.sampleID, cols.prompt, cols.cluster, cols.evalName}, cols.score...) {
 			if i >= 0 && !utf8.ValidString(rec[i]) {
 				return nil, fail(header[i], "text is not valid UTF-8; save the file as UTF-8")
 			}
@@ -169,6 +173,9 @@ func readRouterBench(path string, r *bufio.Reader) (*rawFile, error) {
 			if q.ClusterID, err = rbClusterID(rec[cols.cluster]); err != nil {
 				return nil, fail(rbCluster, "%v", err)
 			}
+		}
+		if cols.evalName >= 0 {
+			raw.evalName = append(raw.evalName, rec[cols.evalName])
 		}
 		ds.Queries = append(ds.Queries, q)
 		raw.where = append(raw.where, at+fmt.Sprintf(" (sample_id %q)", id))
