@@ -86,6 +86,15 @@ func (t *Table) Add(method, kind string, perSeed []map[string]float64) {
 
 func f2(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
 
+// cellText formats a cell: accuracies with 2 decimals, costs (dollars per
+// query, 1e-6 to 1e-2) with 4 significant digits.
+func cellText(col string, v float64) string {
+	if col == CostColumn {
+		return strconv.FormatFloat(v, 'g', 4, 64)
+	}
+	return f2(v)
+}
+
 // signed formats a difference with its sign; one that rounds to zero is
 // "+0.00", never "-0.00".
 func signed(d float64) string {
@@ -105,9 +114,9 @@ func (t *Table) CSV(std bool) []byte {
 		rec := []string{r.Method}
 		for _, c := range t.Columns {
 			if std {
-				rec = append(rec, f2(r.Std[c]))
+				rec = append(rec, cellText(c, r.Std[c]))
 			} else {
-				rec = append(rec, f2(r.Mean[c]))
+				rec = append(rec, cellText(c, r.Mean[c]))
 			}
 		}
 		_ = w.Write(rec)
@@ -140,9 +149,9 @@ func (t *Table) Markdown(note string) []byte {
 	for _, r := range t.Rows {
 		fmt.Fprintf(&b, "| %s |", r.Method)
 		for _, c := range t.Columns {
-			cell := "**" + f2(r.Mean[c]) + "**"
+			cell := "**" + cellText(c, r.Mean[c]) + "**"
 			if r.Seeds > 1 {
-				cell += " ± " + f2(r.Std[c])
+				cell += " ± " + cellText(c, r.Std[c])
 			}
 			if pv, ok := t.Paper.Value(r.Method, c); ok {
 				cell += fmt.Sprintf(" / %s / %s", f2(pv), signed(r.Mean[c]-pv))
