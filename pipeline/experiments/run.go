@@ -277,7 +277,10 @@ func runSweep(d *Decl, o Options, ro stages.Options) (*Result, error) {
 		res.Written = append(res.Written, apath)
 		if d.Figure != "" {
 			fig := filepath.Join(o.Out, "figures", d.Figure)
-			title := fmt.Sprintf("%s: accuracy over all tasks against cost per query (mean over %d seeds)", d.Name, len(d.Seeds))
+			title := d.Name + ": accuracy vs cost per query"
+			if len(d.Seeds) > 1 {
+				title += fmt.Sprintf(" (mean of %d seeds)", len(d.Seeds))
+			}
 			if err := figures.CostQuality(fig, title, aiq.llms, aiq.curves); err != nil {
 				return nil, err
 			}
