@@ -3,7 +3,7 @@
 // make writes this example's lm-evaluation-harness logs: three made-up LLMs
 // scored on an MMLU-style train and test split (lm-eval v0.4.3+ JSONL,
 // --log_samples). Each question is about one of three topics, and each LLM
-// knows one topic well (and gets a few others right), so a router can learn
+// knows one topic well (85% right there, 30% elsewhere), so a router can learn
 // whom to ask. It is seeded: a rerun writes the same bytes.
 //
 //	go run notebooks/examples/own-llms/make.go
@@ -45,7 +45,7 @@ func main() {
 				"answer":   answer,
 			}
 			for k := range llms {
-				right := k == topic || rng.Float64() < 0.25
+				right := (k == topic && rng.Float64() < 0.85) || rng.Float64() < 0.3
 				pick := answer
 				if !right {
 					pick = (answer + 1 + rng.IntN(3)) % 4
