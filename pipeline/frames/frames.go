@@ -207,3 +207,18 @@ func readWide(path string) (*wide, error) {
 	}
 	return w, nil
 }
+
+// CSV loads any CSV the pipeline writes (a dataset's tables, a sweep, an
+// AIQ list) as a DataFrame, with number columns as floats.
+func CSV(path string) (dataframe.DataFrame, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return dataframe.DataFrame{}, err
+	}
+	defer f.Close()
+	df := dataframe.ReadCSV(f)
+	if df.Err != nil {
+		return df, fmt.Errorf("%s: %w", path, df.Err)
+	}
+	return df, nil
+}

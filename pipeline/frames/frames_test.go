@@ -192,3 +192,20 @@ func TestResults(t *testing.T) {
 		t.Errorf("OOD Avg %v, want 40", got)
 	}
 }
+
+func TestCSV(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.csv")
+	if err := os.WriteFile(path, []byte("method,MMLU,Avg,Cost\norg/a,41.11,41.11,2e-05\nRouterDC,90.00,90.00,0.0001667\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	df, err := CSV(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, c := df.Dims(); r != 2 || c != 4 || df.Col("Cost").Float()[1] != 0.0001667 || df.Col("method").Records()[0] != "org/a" {
+		t.Errorf("frame:\n%v", df)
+	}
+	if _, err := CSV(filepath.Join(t.TempDir(), "none.csv")); err == nil {
+		t.Error("a missing file read")
+	}
+}
