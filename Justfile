@@ -39,6 +39,10 @@ test:
 bench *ARGS:
     benchmarks/run.sh {{ARGS}}
 
+# RouterBench-scale run (36,497 prompts x 11 LLMs, synthetic) -> benchmarks/scale-report.md
+scale:
+    benchmarks/scale.sh
+
 # Train one router: just train out/routerdc --set lambda=0.5
 train OUT *ARGS: build
     {{bin}} train --out {{OUT}} {{ARGS}}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# RouterBench-scale run: a synthetic dataset of 36,497 prompts x 11 LLMs in
+# RouterBench's layout (about 30,000 for training), through the dataset,
+# embed, grouping (t-SNE + k-means), train and evaluate stages of the default
+# RouterDC, on a cold cache. Writes benchmarks/scale-report.md with each
+# stage's wall time, the whole run's wall and CPU time, peak RSS and the
+# machine's load.
+#   benchmarks/scale.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GOEXPERIMENT=simd ROUTERDC_QUIET=1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+go build -o bin/routerdc ./cmd/routerdc
+go run ./benchmarks/scaledata "$tmp/data"
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+/usr/bin/time -v -o "$tmp/time" bin/routerdc run --cache "$tmp/cache" --out "$tmp/out" \
+  "$tmp/data/data.yaml" "$tmp/data/tables.yaml" 2> "$tmp/log" || { cat "$tmp/log"; exit 1; }
+field() { grep "$1" "$tmp/time" | awk -F': ' '{print $2}'; }
+wall=$(field "Elapsed (wall clock)")
+cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.0f", s}' "$tmp/time")
+rss=$(field "Maximum resident set size")
+stages=$(python3 - "$tmp/out/tables/scale-manifest.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+for st in ["data", "embed", "tsne", "group", "train", "evaluate", "report"]:
+    s = m["stages"].get(st)
+    if s:
+        print(f"| {st} | {s['seconds']:.1f} s ({s['ran']} ran) |")
+PY
+)
+{
+  echo "# Scale report"
+  echo
+  echo "Written by \`benchmarks/scale.sh\` on $(date -u +%Y-%m-%dT%H:%MZ): $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load average before the run $load, GOEXPERIMENT=simd, backend ${GOMLX_BACKEND:-go:parallelism=-1}, GOMLX_SIMD_AVX512=${GOMLX_SIMD_AVX512:-default}."
+  echo
+  echo "Synthetic RouterBench-layout data (\`go run ./benchmarks/scaledata\`): 36,497 prompts x 11 LLMs, 30,414 for training (every row: samples_per_task=0), 6,083 for testing, 8 tasks selected by eval_name; the default RouterDC (1000 steps x 64, our t-SNE + k-means groups), one seed, cold cache."
+  echo
+  echo "| stage | wall time |"
+  echo "|---|---|"
+  echo "$stages"
+  echo
+  echo "Whole run: $wall wall, $cpu CPU-seconds, peak RSS $((rss / 1024)) MiB (target <= 4096 MiB; grouping <= 2 min)."
+} > benchmarks/scale-report.md
+cat benchmarks/scale-report.md
