@@ -173,6 +173,7 @@ type SweepResult struct {
 	Decl   *Decl
 	Tasks  []string // the dataset's task names, in order
 	Costs  bool     // the data has costs: the CSV has a cost column
+	NoOOD  bool     // the data has no out-of-distribution task: no OOD series
 	Points []SweepPoint
 }
 
@@ -227,7 +228,7 @@ func runSweep(d *Decl, o Options, ro stages.Options) (*Result, error) {
 	for _, t := range ro.Data.Tasks {
 		res.Sweep.Tasks = append(res.Sweep.Tasks, t.Name)
 	}
-	res.Sweep.Costs = ro.Data.HasCosts
+	res.Sweep.Costs, res.Sweep.NoOOD = ro.Data.HasCosts, len(ro.Data.OOD()) == 0
 	complete := true
 	for _, m := range methods {
 		for _, v := range s.Values {
@@ -406,10 +407,10 @@ func drawSweep(path string, r *SweepResult) error {
 		for i, v := range s.Values {
 			cats[i] = data.ShortName(v) // LLM ids are long; others pass through
 		}
-		return figures.AblationBars(path, title, "accuracy (%)", cats, []figures.Series{id, ood})
+		return figures.AblationBars(path, title, "accuracy (%)", cats, r.series(id, ood))
 	}
 	logX := xs[0] > 0 && xs[len(xs)-1]/xs[0] >= 20
-	return figures.AblationLine(path, title, axisLabel(s.Param), "accuracy (%)", xs, []figures.Series{id, ood}, logX)
+	return figures.AblationLine(path, title, axisLabel(s.Param), "accuracy (%)", xs, r.series(id, ood), logX)
 }
 
 // SweepManifest records how a sweep's outputs were made. Unlike the CSV and
@@ -491,4 +492,13 @@ func (c *costCurves) csv() []byte {
 	}
 	w.Flush()
 	return buf.Bytes()
+}
+
+// series are the sweep figure's lines: ID and OOD averages, or ID alone on
+// data without OOD tasks.
+func (r *SweepResult) series(id, ood figures.Series) []figures.Series {
+	if r.NoOOD {
+		return []figures.Series{id}
+	}
+	return []figures.Series{id, ood}
 }
