@@ -42,14 +42,15 @@ Commands:
   route      --router DIR [QUERY ...]               route queries (else one per stdin line; a line over
                                                     16 MiB is an error naming its line number)
   validate   [--data DIR] [--seeds 1,2,3] CONFIG ...   compare settings on validation splits of the TRAINING
-                                                    files (never the test sets); CONFIG is "key=value;key=value"
+                                                    files (never the test sets); CONFIG is "key=value;key=value";
+                                                    prints only: declare "kind: validate" to record the runs
   reproduce  [--data DIR] [--out results] [--seeds 1,2,3,4,5] [--set key=value ...] [CACHE FLAGS]
                                                     Tables 1 and 2 of the paper, side by side with the paper
                                                     (runs the built-in declaration "paper")
   run        [--data DIR] [--out results] [CACHE FLAGS] FILE|NAME ...
                                                     run experiment declarations (YAML; built-in names:
                                                     paper, ablation-lambda, ablation-k, ..., tsne-embeddings;
-                                                    "ablations" = all but paper)
+                                                    "ablations" = all but paper and validation-ours)
 
 Cache flags: --cache DIR (default .cache/routerdc), --no-cache, --force, --dry-run, --only STAGE.
 Stage outputs are cached by a hash of their inputs, settings and code version: a second run is
@@ -446,9 +447,9 @@ func cmdRun(args []string) error {
 	}
 	var names []string
 	for _, f := range fs.Args() {
-		if f == "ablations" { // every built-in declaration but the paper's tables
+		if f == "ablations" { // every built-in declaration but the paper's tables and the selection run behind them
 			for _, b := range experiments.Builtin() {
-				if b != "paper" {
+				if b != "paper" && b != "validation-ours" {
 					names = append(names, b)
 				}
 			}

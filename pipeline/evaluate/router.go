@@ -14,15 +14,15 @@ type Scorer interface {
 
 // TaskResult is a router's result on one test set.
 type TaskResult struct {
-	Task     string    `json:"task"`
-	OOD      bool      `json:"ood"`
-	N        int       `json:"n"`
-	Accuracy float64   `json:"accuracy"`
+	Task     string  `json:"task"`
+	OOD      bool    `json:"ood"`
+	N        int     `json:"n"`
+	Accuracy float64 `json:"accuracy"`
 	// Cost is the mean cost per query of the picks, in dollars (0 when the
 	// data has no costs).
-	Cost     float64   `json:"cost,omitempty"`
-	Picks    []int     `json:"-"`
-	Credits  []float64 `json:"-"`
+	Cost    float64   `json:"cost,omitempty"`
+	Picks   []int     `json:"-"`
+	Credits []float64 `json:"-"`
 }
 
 // scoreBatch is how many queries Dataset encodes and scores at a time: the

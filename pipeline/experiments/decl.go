@@ -28,7 +28,7 @@ var builtin embed.FS
 type Decl struct {
 	Name        string `yaml:"name" json:"name"`
 	Description string `yaml:"description" json:"description"`
-	Kind        string `yaml:"kind" json:"kind"` // tables | sweep | embeddings
+	Kind        string `yaml:"kind" json:"kind"` // tables | sweep | embeddings | validate
 	// Data names the dataset: the built-in released split (default), a
 	// dataset declaration given on the same command line, or the path of
 	// one relative to this file.
@@ -40,6 +40,8 @@ type Decl struct {
 	Baseline string       `yaml:"baseline" json:"baseline"`
 	Sweep    *SweepDecl   `yaml:"sweep" json:"sweep"`
 	Figure   string       `yaml:"figure" json:"figure"` // sweep: file name under results/figures
+	// Configs are a validate declaration's configurations (validate.go).
+	Configs []ConfigDecl `yaml:"configs" json:"configs,omitempty"`
 
 	File string `yaml:"-" json:"-"`
 	// lines is the line of each top-level key, for errors.
@@ -155,6 +157,7 @@ func (d *Decl) validate() error {
 	if d.Name == "" {
 		return errors.New(`key "name" is missing`)
 	}
+	d.defaultValidateSeeds()
 	if len(d.Seeds) == 0 {
 		return errors.New(`key "seeds" is missing or empty`)
 	}
@@ -178,10 +181,11 @@ func (d *Decl) validate() error {
 	}
 	for _, err := range []error{
 		notFor("sweep", d.Sweep != nil && d.Kind != "sweep", d.Kind),
-
+		notFor("methods", len(d.Methods) > 0 && d.Kind == "validate", d.Kind),
+		notFor("configs", d.lines["configs"] > 0 && d.Kind != "validate", d.Kind),
 		notFor("best", d.Best != "" && d.Kind != "tables", d.Kind),
 		notFor("baseline", d.Baseline != "" && d.Kind != "tables", d.Kind),
-		notFor("figure", d.Figure != "" && d.Kind == "tables", d.Kind),
+		notFor("figure", d.Figure != "" && (d.Kind == "tables" || d.Kind == "validate"), d.Kind),
 	} {
 		if err != nil {
 			return err
@@ -243,8 +247,10 @@ func (d *Decl) validate() error {
 		if d.Figure != "" && !strings.HasSuffix(d.Figure, ".png") {
 			return fmt.Errorf("key \"figure\": %q is not a .png file name", d.Figure)
 		}
+	case "validate":
+		return d.validateConfigs()
 	default:
-		return fmt.Errorf(`key "kind": %q, want "tables", "sweep" or "embeddings"`, d.Kind)
+		return fmt.Errorf(`key "kind": %q, want "tables", "sweep", "embeddings" or "validate"`, d.Kind)
 	}
 	return nil
 }

@@ -89,6 +89,9 @@ func (o Options) stages(d *Decl) (stages.Options, error) {
 
 // Run runs a declaration.
 func Run(d *Decl, o Options) (*Result, error) {
+	if d.Kind == "validate" {
+		return runValidate(d, o)
+	}
 	ro, err := o.stages(d)
 	if err != nil {
 		return nil, err

@@ -63,8 +63,8 @@ func TestCommittedNotebooksAreExecuted(t *testing.T) {
 		t.Fatal(err)
 	}
 	paths, _ := filepath.Glob(filepath.Join(root, "notebooks", "[0-9]*.ipynb"))
-	if len(paths) != 6 {
-		t.Fatalf("%d notebooks, want 6: %v", len(paths), paths)
+	if len(paths) != 7 {
+		t.Fatalf("%d notebooks, want 7: %v", len(paths), paths)
 	}
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
