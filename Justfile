@@ -21,7 +21,7 @@ data: build
 reproduce *ARGS: build
     {{bin}} reproduce --out results {{ARGS}}
 
-# Run every built-in declaration but the paper (ablation sweeps, t-SNE figure) into results/.
+# Run every built-in declaration but the paper and its validation run (ablation sweeps, t-SNE figure) into results/
 ablate *ARGS: build
     {{bin}} run --out results {{ARGS}} ablations
 

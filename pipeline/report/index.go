@@ -41,6 +41,8 @@ func WriteIndex(out string) error {
 		{"tables/table1.csv", "Table 1 means over seeds (`table1_std.csv`: standard deviations)"},
 		{"tables/table2.csv", "Table 2 means over seeds (`table2_std.csv`: standard deviations)"},
 		{"manifest.json", "the last tables run: seeds, settings, versions, per-run accuracies, training curves, timings, cache hits, bootstrap"},
+		{"tables/summary.md", "the headline averages beside the paper's, our groups' alignment, the bootstrap (shown above)"},
+		{"validation/validation-ours.csv", "how the paper declaration's ours rows were chosen: each configuration's accuracy on validation splits of the training files, ranked"},
 	} {
 		if _, err := os.Stat(filepath.Join(out, f.path)); err == nil {
 			row(f.path, f.note)
