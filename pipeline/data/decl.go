@@ -1,10 +1,8 @@
 package data
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -108,12 +106,7 @@ func (t *TaskDecl) UnmarshalYAML(n *yaml.Node) error {
 
 // IsDecl says whether a YAML document is a dataset declaration (kind:
 // dataset), so that a command given several declarations can sort them.
-func IsDecl(b []byte) bool {
-	var head struct {
-		Kind string `yaml:"kind"`
-	}
-	return yaml.Unmarshal(b, &head) == nil && head.Kind == DeclKind
-}
+func IsDecl(b []byte) bool { return yamlstrict.Kind(b) == DeclKind }
 
 // LoadDecl reads a dataset declaration file.
 func LoadDecl(path string) (*Decl, error) {
@@ -140,32 +133,16 @@ func ParseDecl(file string, b []byte) (*Decl, error) {
 }
 
 func parseDecl(file string, b []byte) (*Decl, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	var root yaml.Node
-	if err := dec.Decode(&root); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s: empty declaration", file)
-		}
-		return nil, fmt.Errorf("%s: %v", file, strings.ReplaceAll(err.Error(), "\n", " "))
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: line %d: a second YAML document; one declaration per file", file, extra.Line)
-	}
-	if len(root.Content) != 1 {
-		return nil, fmt.Errorf("%s: empty declaration", file)
+	doc, lines, err := yamlstrict.Document(file, b)
+	if err != nil {
+		return nil, err
 	}
 	var d Decl
-	if err := yamlstrict.Decode(root.Content[0], "declaration", &d); err != nil {
+	if err := yamlstrict.Decode(doc, "declaration", &d); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	d.File, d.Dir = file, filepath.Dir(file)
-	d.lines = map[string]int{}
-	for i, c := range root.Content[0].Content {
-		if i%2 == 0 {
-			d.lines[c.Value] = c.Line
-		}
-	}
+	d.lines = lines
 	if err := d.validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}

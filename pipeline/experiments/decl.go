@@ -5,11 +5,9 @@
 package experiments
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -114,32 +112,15 @@ func Builtin() []string {
 // Parse decodes and validates a declaration; errors name the file, the line
 // and the key.
 func Parse(file string, b []byte) (*Decl, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	var root yaml.Node
-	if err := dec.Decode(&root); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s: empty declaration", file)
-		}
-		return nil, fmt.Errorf("%s: %v", file, strings.ReplaceAll(err.Error(), "\n", " "))
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: line %d: a second YAML document; one declaration per file", file, extra.Line)
+	doc, lines, err := yamlstrict.Document(file, b)
+	if err != nil {
+		return nil, err
 	}
 	var d Decl
-	if len(root.Content) != 1 {
-		return nil, fmt.Errorf("%s: empty declaration", file)
-	}
-	if err := yamlstrict.Decode(root.Content[0], "declaration", &d); err != nil {
+	if err := yamlstrict.Decode(doc, "declaration", &d); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	d.File = file
-	d.lines = map[string]int{}
-	for i, c := range root.Content[0].Content {
-		if i%2 == 0 {
-			d.lines[c.Value] = c.Line
-		}
-	}
+	d.File, d.lines = file, lines
 	if err := d.validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}

@@ -4,8 +4,10 @@
 package yamlstrict
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"slices"
 	"strings"
@@ -110,4 +112,43 @@ func Keys(v any) []string {
 		}
 	}
 	return out
+}
+
+// Document parses a declaration file's one YAML document and returns its
+// top-level mapping and each top-level key's line. Errors name the file:
+// a YAML syntax error, an empty file, a second document.
+func Document(file string, b []byte) (*yaml.Node, map[string]int, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	var root yaml.Node
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil, fmt.Errorf("%s: empty declaration", file)
+		}
+		return nil, nil, fmt.Errorf("%s: %v", file, strings.ReplaceAll(err.Error(), "\n", " "))
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, nil, fmt.Errorf("%s: line %d: a second YAML document; one declaration per file", file, extra.Line)
+	}
+	if len(root.Content) != 1 {
+		return nil, nil, fmt.Errorf("%s: empty declaration", file)
+	}
+	doc := root.Content[0]
+	lines := map[string]int{}
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		lines[doc.Content[i].Value] = doc.Content[i].Line
+	}
+	return doc, lines, nil
+}
+
+// Kind is a declaration's "kind" key ("" when the text is not YAML or has
+// none), so that a command given several declarations can sort them.
+func Kind(b []byte) string {
+	var head struct {
+		Kind string `yaml:"kind"`
+	}
+	if yaml.Unmarshal(b, &head) != nil {
+		return ""
+	}
+	return head.Kind
 }

@@ -71,12 +71,7 @@ func (d *Dataset) UnmarshalYAML(n *yaml.Node) error {
 
 // IsDecl says whether a YAML document is a scoring declaration (kind:
 // scores), so that `routerdc run` can hand it over.
-func IsDecl(b []byte) bool {
-	var head struct {
-		Kind string `yaml:"kind"`
-	}
-	return yaml.Unmarshal(b, &head) == nil && head.Kind == Kind
-}
+func IsDecl(b []byte) bool { return yamlstrict.Kind(b) == Kind }
 
 // Load reads a declaration file.
 func Load(path string) (*Decl, error) {
@@ -90,15 +85,12 @@ func Load(path string) (*Decl, error) {
 // Parse decodes and validates a declaration; errors name the file, the line
 // and the key.
 func Parse(file string, b []byte) (*Decl, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(b, &root); err != nil {
-		return nil, fmt.Errorf("%s: %v", file, strings.ReplaceAll(err.Error(), "\n", " "))
-	}
-	if len(root.Content) != 1 {
-		return nil, fmt.Errorf("%s: empty declaration", file)
+	doc, _, err := yamlstrict.Document(file, b)
+	if err != nil {
+		return nil, err
 	}
 	var d Decl
-	if err := yamlstrict.Decode(root.Content[0], "declaration", &d); err != nil {
+	if err := yamlstrict.Decode(doc, "declaration", &d); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	d.Dir = filepath.Dir(file)
