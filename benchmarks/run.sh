@@ -12,7 +12,7 @@ trap 'rm -f "$raw"' EXIT
 go build -o bin/routerdc ./cmd/routerdc
 # The benchmarks need the data (ROUTERDC_DATA or data/): fail here, not skip.
 bin/routerdc data --check
-go test -run '^$' -bench 'TrainRouterDC|GroupingStage' -benchtime 1x -timeout 30m ./benchmarks/ | tee -a "$raw"
+go test -run '^$' -bench 'TrainRouterDC|GroupingStage|ScaleGrouping' -benchtime 1x -timeout 30m ./benchmarks/ | tee -a "$raw"
 go test -run '^$' -bench '^BenchmarkRoute' -benchtime 3x -timeout 30m ./benchmarks/ | tee -a "$raw"
 go test -run '^$' -bench 'ImportLMEval|ExecuteSample' -benchtime 5x -timeout 10m ./benchmarks/ | tee -a "$raw"
 
@@ -44,6 +44,7 @@ metric() { grep "^$1" "$raw" | head -1 | grep -o "[0-9.]* $2" | awk '{print $1}'
   echo "|---|---|---|"
   echo "| train RouterDC, 1000 steps x 64, incl. features | $(metric BenchmarkTrainRouterDC wall_s) s ($(metric BenchmarkTrainRouterDC steps/s) steps/s) | <= 60 s |"
   echo "| grouping stage (t-SNE of 5000 queries + k-means; cached per seed) | $(metric BenchmarkGroupingStage wall_s) s | (no target) |"
+  echo "| grouping stage at RouterBench scale (30000 synthetic prompts, Barnes-Hut t-SNE + k-means) | $(metric BenchmarkScaleGrouping wall_s) s wall, $(metric BenchmarkScaleGrouping cpu_s) s CPU, peak RSS $(metric BenchmarkScaleGrouping peak_rss_MiB) MiB | <= 120 s wall, RSS well under 4 GiB |"
   echo "| routing, batched (MMLU test, 4213 queries) | $(metric BenchmarkRouteBatched queries/s) queries/s | >= 5000 |"
   echo "| routing, one query, p50 | $(metric BenchmarkRouteSingle p50_ms) ms (p99 $(metric BenchmarkRouteSingle p99_ms) ms) | <= 1 ms |"
   echo "| scoring: lm-eval import (v0.4.3+ JSONL, 5000 MMLU docs) | $(metric BenchmarkImportLMEval docs/s) docs/s | (no target) |"

@@ -1,5 +1,3 @@
-// Package group builds query groups (clusters) for the sample-sample loss and
-// for the clustering baseline.
 package group
 
 import (

@@ -43,3 +43,73 @@ func hsum4(v archsimd.Float64x4) float64 {
 	v.Store(&a)
 	return sumLanes(a[0], a[1], a[2], a[3])
 }
+
+// cellSum5 is cellSumLanes for 5 dimensions, the four lanes in one AVX
+// register.
+func cellSum5(pos []float64, cap int, mass, y, ri []float64) float64 {
+	n := len(mass)
+	s0, s1, s2, s3, s4 := pos[:n], pos[cap:cap+n], pos[2*cap:2*cap+n], pos[3*cap:3*cap+n], pos[4*cap:4*cap+n]
+	b0 := archsimd.BroadcastFloat64x4(y[0])
+	b1 := archsimd.BroadcastFloat64x4(y[1])
+	b2 := archsimd.BroadcastFloat64x4(y[2])
+	b3 := archsimd.BroadcastFloat64x4(y[3])
+	b4 := archsimd.BroadcastFloat64x4(y[4])
+	one := archsimd.BroadcastFloat64x4(1)
+	var z, r0, r1, r2, r3, r4 archsimd.Float64x4
+	for j := 0; j+4 <= n; j += 4 {
+		t0 := b0.Sub(archsimd.LoadFloat64x4Slice(s0[j:]))
+		t1 := b1.Sub(archsimd.LoadFloat64x4Slice(s1[j:]))
+		t2 := b2.Sub(archsimd.LoadFloat64x4Slice(s2[j:]))
+		t3 := b3.Sub(archsimd.LoadFloat64x4Slice(s3[j:]))
+		t4 := b4.Sub(archsimd.LoadFloat64x4Slice(s4[j:]))
+		d2 := t0.Mul(t0).Add(t1.Mul(t1)).Add(t2.Mul(t2)).Add(t3.Mul(t3)).Add(t4.Mul(t4))
+		q := one.Div(one.Add(d2))
+		m := q.Mul(archsimd.LoadFloat64x4Slice(mass[j:]))
+		z = z.Add(m)
+		m = m.Mul(q)
+		r0 = r0.Add(m.Mul(t0))
+		r1 = r1.Add(m.Mul(t1))
+		r2 = r2.Add(m.Mul(t2))
+		r3 = r3.Add(m.Mul(t3))
+		r4 = r4.Add(m.Mul(t4))
+	}
+	ri[0], ri[1], ri[2], ri[3], ri[4] = hsum4(r0), hsum4(r1), hsum4(r2), hsum4(r3), hsum4(r4)
+	return hsum4(z)
+}
+
+// attract5SIMD is attract5Lanes with the four lanes in one AVX register:
+// four affinities per step share one division.
+func attract5SIMD(P *sparseP, y []float64, i int, ai []float64) {
+	yi := (*[5]float64)(y[i*5:])
+	b0 := archsimd.BroadcastFloat64x4(yi[0])
+	b1 := archsimd.BroadcastFloat64x4(yi[1])
+	b2 := archsimd.BroadcastFloat64x4(yi[2])
+	b3 := archsimd.BroadcastFloat64x4(yi[3])
+	b4 := archsimd.BroadcastFloat64x4(yi[4])
+	one := archsimd.BroadcastFloat64x4(1)
+	var a0, a1, a2, a3, a4 archsimd.Float64x4
+	cols, vals := P.col[P.ptr[i]:P.ptr[i+1]], P.val[P.ptr[i]:P.ptr[i+1]]
+	var c0, c1, c2, c3, c4, v [4]float64
+	for e := 0; e < len(cols); e += 4 {
+		for l := 0; l < 4; l++ {
+			yj, w := yi, 0.0 // padding: weight 0 at y_i
+			if e+l < len(cols) {
+				yj, w = (*[5]float64)(y[int(cols[e+l])*5:]), vals[e+l]
+			}
+			c0[l], c1[l], c2[l], c3[l], c4[l], v[l] = yj[0], yj[1], yj[2], yj[3], yj[4], w
+		}
+		t0 := b0.Sub(archsimd.LoadFloat64x4(&c0))
+		t1 := b1.Sub(archsimd.LoadFloat64x4(&c1))
+		t2 := b2.Sub(archsimd.LoadFloat64x4(&c2))
+		t3 := b3.Sub(archsimd.LoadFloat64x4(&c3))
+		t4 := b4.Sub(archsimd.LoadFloat64x4(&c4))
+		d2 := t0.Mul(t0).Add(t1.Mul(t1)).Add(t2.Mul(t2)).Add(t3.Mul(t3)).Add(t4.Mul(t4))
+		q := archsimd.LoadFloat64x4(&v).Div(one.Add(d2))
+		a0 = a0.Add(q.Mul(t0))
+		a1 = a1.Add(q.Mul(t1))
+		a2 = a2.Add(q.Mul(t2))
+		a3 = a3.Add(q.Mul(t3))
+		a4 = a4.Add(q.Mul(t4))
+	}
+	ai[0], ai[1], ai[2], ai[3], ai[4] = hsum4(a0), hsum4(a1), hsum4(a2), hsum4(a3), hsum4(a4)
+}

@@ -38,6 +38,43 @@ type TSNEConfig struct {
 	Iterations int     // gradient steps (default 1000)
 	Seed       int64   // seeds PCA's random projection and the initial embedding
 	PCADims    int     // reduce to this many dims first (default 50); < 0 skips PCA
+	// Method picks the algorithm; the zero value (TSNEAuto) runs the exact
+	// one up to ExactTSNEMaxRows rows and Barnes-Hut above.
+	Method TSNEMethod
+	// Theta is Barnes-Hut's accuracy knob (default DefaultTheta): a tree
+	// cell is summarised by its centre of mass when half its widest side is
+	// less than Theta times its distance (van der Maaten's convention; the
+	// distance is from the cell's centre of mass to the nearest point of
+	// the group of rows being served, and floored at the kernel's scale,
+	// see bhKernelFloor2). Unused by the exact method.
+	Theta float64
+}
+
+// TSNEMethod selects the t-SNE algorithm.
+type TSNEMethod int
+
+const (
+	TSNEAuto      TSNEMethod = iota // exact up to ExactTSNEMaxRows rows, Barnes-Hut above
+	TSNEExact                       // exact O(N^2) repulsion, whatever N
+	TSNEBarnesHut                   // Barnes-Hut O(N log N), whatever N
+)
+
+// ExactTSNEMaxRows is the largest row count TSNEAuto runs exactly. The
+// released training set is 5000 queries and the paper's tables are
+// computed from its exact embedding, so every N up to 5000 keeps the exact
+// method (and its bits). Exact costs O(N^2) per iteration: about 20 s at
+// 5000 rows on 2 cores, growing 36-fold to some 12 minutes at RouterBench's
+// 30000; Barnes-Hut is O(N log N) and from 5000 rows on is the faster one.
+const ExactTSNEMaxRows = 5000
+
+func (m TSNEMethod) exact(n int) bool {
+	switch m {
+	case TSNEExact:
+		return true
+	case TSNEBarnesHut:
+		return false
+	}
+	return n <= ExactTSNEMaxRows
 }
 
 func (c TSNEConfig) withDefaults() (TSNEConfig, error) {
@@ -53,6 +90,9 @@ func (c TSNEConfig) withDefaults() (TSNEConfig, error) {
 	if c.PCADims == 0 {
 		c.PCADims = DefaultPCADims
 	}
+	if c.Theta == 0 {
+		c.Theta = DefaultTheta
+	}
 	switch {
 	case c.Dims < 0:
 		return c, fmt.Errorf("group: t-SNE dims %d < 0", c.Dims)
@@ -60,6 +100,10 @@ func (c TSNEConfig) withDefaults() (TSNEConfig, error) {
 		return c, fmt.Errorf("group: t-SNE perplexity %v must be positive", c.Perplexity)
 	case c.Iterations < 0:
 		return c, fmt.Errorf("group: t-SNE iterations %d < 0", c.Iterations)
+	case c.Theta < 0 || math.IsNaN(c.Theta) || math.IsInf(c.Theta, 0):
+		return c, fmt.Errorf("group: t-SNE theta %v must be positive", c.Theta)
+	case c.Method < TSNEAuto || c.Method > TSNEBarnesHut:
+		return c, fmt.Errorf("group: unknown t-SNE method %d", c.Method)
 	}
 	return c, nil
 }
@@ -81,7 +125,10 @@ func checkRows(x [][]float32, what string) (int, error) {
 	return d, nil
 }
 
-// TSNE embeds the rows of x in cfg.Dims dimensions with exact t-SNE.
+// TSNE embeds the rows of x in cfg.Dims dimensions with t-SNE: exact up to
+// ExactTSNEMaxRows rows, Barnes-Hut above (cfg.Method overrides; see the
+// package comment). What follows describes the exact method; Barnes-Hut
+// differs only in the repulsive forces (see barnesHut).
 //
 // The rows are first reduced to cfg.PCADims principal components (as in van
 // der Maaten's reference tsne.py). Input affinities are Gaussian over
@@ -129,9 +176,34 @@ func TSNE(x [][]float32, cfg TSNEConfig, progress io.Writer) ([][]float64, error
 			}
 		}
 	}
-	P := affinities(feats, n, p, cfg.Perplexity)
-
-	y := optimise(P, n, cfg, progress)
+	var y []float64
+	if cfg.Method.exact(n) {
+		P := affinities(feats, n, p, cfg.Perplexity)
+		y = optimise(n, cfg, progress, func(y, attr, rep, zrow []float64) {
+			forces(P, y, n, cfg.Dims, attr, rep, zrow)
+		})
+	} else {
+		// Rows are renumbered in a kd-tree order of their features, so a
+		// row's affinities point to nearby rows in memory: at 30000 rows the
+		// embedding outgrows the cache and the attraction's reads dominate
+		// otherwise. The renumbered problem is as valid as the original
+		// (only which random start point goes to which row changes) and is
+		// as deterministic.
+		order := kdOrder(feats, n, p)
+		pf := make([]float64, n*p)
+		for r, i := range order {
+			copy(pf[r*p:(r+1)*p], feats[int(i)*p:(int(i)+1)*p])
+		}
+		feats = nil
+		P := affinitiesTiled(pf, n, p, cfg.Perplexity)
+		pf = nil // dead weight during optimisation
+		bh := newBarnesHut(P, n, cfg.Dims, cfg.Theta)
+		yr := optimise(n, cfg, progress, bh.forces)
+		y = make([]float64, n*cfg.Dims)
+		for r, i := range order {
+			copy(y[int(i)*cfg.Dims:(int(i)+1)*cfg.Dims], yr[r*cfg.Dims:(r+1)*cfg.Dims])
+		}
+	}
 	out := make([][]float64, n)
 	for i := range out {
 		out[i] = y[i*cfg.Dims : (i+1)*cfg.Dims : (i+1)*cfg.Dims]
@@ -177,7 +249,12 @@ func affinities(f []float64, n, p int, perplexity float64) *sparseP {
 			conditional(dist, perplexity, cond[i*k:(i+1)*k])
 		}
 	})
+	return symmetrise(nbr, cond, n, k)
+}
 
+// symmetrise returns (P + P^T) / sum over the n x k conditional affinities
+// cond of the neighbours nbr (row-major), each entry floored at 1e-12.
+func symmetrise(nbr []int32, cond []float64, n, k int) *sparseP {
 	// P + P^T: each pair gets at most two contributions, and a two-term sum
 	// does not depend on order, so a serial scatter is deterministic.
 	type entry struct {
@@ -262,8 +339,11 @@ func conditional(dist []float64, perplexity float64, out []float64) {
 }
 
 // optimise runs the gradient descent and returns the n x dims embedding
-// (row-major).
-func optimise(P *sparseP, n int, cfg TSNEConfig, progress io.Writer) []float64 {
+// (row-major). forces(y, attr, rep, zrow) fills, for each row i, attr with
+// sum_j p_ij num_ij (y_i - y_j), rep with sum_j num_ij^2 (y_i - y_j) and
+// zrow with sum_j num_ij, num_ij = 1/(1+|y_i-y_j|^2), exactly or
+// approximately.
+func optimise(n int, cfg TSNEConfig, progress io.Writer, forces func(y, attr, rep, zrow []float64)) []float64 {
 	dims := cfg.Dims
 	rng := splitMix64(uint64(cfg.Seed))
 	y := make([]float64, n*dims)
@@ -294,7 +374,7 @@ func optimise(P *sparseP, n int, cfg TSNEConfig, progress io.Writer) []float64 {
 		if it < exaggerationIters {
 			exag, mom = earlyExaggeration, momentumEarly
 		}
-		forces(P, y, n, dims, attr, rep, zrow)
+		forces(y, attr, rep, zrow)
 		var z float64
 		for _, v := range zrow {
 			z += v
