@@ -13,6 +13,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go build -o bin/routerdc ./cmd/routerdc
 go run ./benchmarks/scaledata "$tmp/data"
+ntrain=$(($(wc -l < "$tmp/data/train.csv") - 1)) # the generated prompts hold no newline
+ntest=$(($(wc -l < "$tmp/data/test.csv") - 1))
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 /usr/bin/time -v -o "$tmp/time" bin/routerdc run --cache "$tmp/cache" --out "$tmp/out" \
   "$tmp/data/data.yaml" "$tmp/data/tables.yaml" 2> "$tmp/log" || { cat "$tmp/log"; exit 1; }
@@ -34,7 +36,7 @@ PY
   echo
   echo "Written by \`benchmarks/scale.sh\` on $(date -u +%Y-%m-%dT%H:%MZ): $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load average before the run $load, GOEXPERIMENT=simd, backend ${GOMLX_BACKEND:-go:parallelism=-1}, GOMLX_SIMD_AVX512=${GOMLX_SIMD_AVX512:-default}."
   echo
-  echo "Synthetic RouterBench-layout data (\`go run ./benchmarks/scaledata\`): 36,497 prompts x 11 LLMs, 30,414 for training (every row: samples_per_task=0), 6,083 for testing, 8 tasks selected by eval_name; the default RouterDC (1000 steps x 64, our t-SNE + k-means groups), one seed, cold cache."
+  echo "Synthetic RouterBench-layout data (\`go run ./benchmarks/scaledata\`): 36,497 prompts x 11 LLMs, $ntrain for training (every row: samples_per_task=0), $ntest for testing, 8 tasks selected by eval_name; the default RouterDC (1000 steps x 64, our t-SNE + k-means groups), one seed, cold cache."
   echo
   echo "| stage | wall time |"
   echo "|---|---|"

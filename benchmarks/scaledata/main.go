@@ -22,7 +22,7 @@ import (
 const (
 	prompts = 36497
 	nLLMs   = 11
-	testOf  = 6 // every 6th prompt goes to the test split (about 6,083)
+	testOf  = 6 // one prompt in 6 of each task goes to the test split (about 6,090)
 )
 
 var evals = []string{"mmlu", "gsm8k", "hellaswag", "winogrande", "arc-challenge", "mbpp", "mt-bench", "grade-school-math"}
@@ -103,7 +103,7 @@ func main() {
 		}
 		rec = append(rec, llms[best])
 		split := "train"
-		if i%testOf == 0 {
+		if (i/len(evals))%testOf == 0 { // every task in both splits
 			split = "test"
 		}
 		if err := files[split].Write(rec); err != nil {

@@ -185,7 +185,8 @@ type Options struct {
 	Progress io.Writer
 }
 
-// Stats counts what a stage did in a run.
+// Stats counts what a stage did in a run. Seconds are the stage's own
+// computing time, without the stages it pulled in.
 type Stats struct {
 	Cached  int     `json:"cached"`
 	Ran     int     `json:"ran"`
@@ -198,6 +199,7 @@ type Engine struct {
 	Options
 	Stats   map[string]*Stats
 	planned map[string]bool
+	nested  float64 // seconds spent in the Do calls nested in the running one
 }
 
 // New checks the options; with DryRun it prints the graph's declarations.
@@ -334,13 +336,20 @@ func Do[T any](e *Engine, n *Node, s Step[T]) (T, error) {
 		return zero, fmt.Errorf("--only %s: the %s stage of %s (%s) is not cached; run without --only first",
 			e.Only, n.Stage.Name, n.Label, n.Short())
 	}
-	start := time.Now()
+	// A stage's Run may pull the stages it reads (nested Do calls): its
+	// own time is what is left once theirs is taken out.
+	start, outer := time.Now(), e.nested
+	e.nested = 0
+	defer func() {
+		elapsed := time.Since(start).Seconds()
+		st.Seconds += elapsed - e.nested
+		e.nested = outer + elapsed
+	}()
 	v, err := s.Run()
 	if err != nil {
 		return zero, err
 	}
 	st.Ran++
-	st.Seconds += time.Since(start).Seconds()
 	if e.Cache != nil {
 		if err := e.Cache.Put(n.Stage.Name, n.Key, entryRecord(n), func(dir string) error { return s.Save(dir, v) }); err != nil {
 			return zero, err

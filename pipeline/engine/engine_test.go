@@ -189,3 +189,22 @@ func TestPartialIsRemovedOnceStored(t *testing.T) {
 		t.Errorf("resume state %s left after the entry was stored", partial)
 	}
 }
+
+// TestStageSecondsAreExclusive: a stage that pulls another is not charged
+// for the other's time.
+func TestStageSecondsAreExclusive(t *testing.T) {
+	e, _ := New(toy, Options{})
+	a, _ := toy.Node("a", "a", map[string]any{"x": 1})
+	b, _ := toy.Node("b", "b", map[string]any{"y": 1}, a)
+	_, err := Do(e, b, Step[int]{Run: func() (int, error) {
+		_, err := Do(e, a, Step[int]{Run: func() (int, error) { time.Sleep(300 * time.Millisecond); return 1, nil }})
+		time.Sleep(50 * time.Millisecond)
+		return 2, err
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sa, sb := e.Stats["a"].Seconds, e.Stats["b"].Seconds; sa < 0.3 || sb < 0.05 || sb > 0.25 {
+		t.Errorf("a %.3f s (slept 0.3), b %.3f s (slept 0.05 of its own)", sa, sb)
+	}
+}
