@@ -14,6 +14,8 @@ import (
 	"math"
 	"os"
 	"strings"
+
+	"github.com/routerdc-go/routerdc/pipeline/data"
 )
 
 // Record is one scored query for one LLM: the line every importer and scorer
@@ -68,25 +70,7 @@ type Query struct {
 
 // Error is a problem with one record of an input file; it names the file, the
 // record (1-based line for JSONL, 0-based index for JSON arrays) and the field.
-type Error struct {
-	File   string
-	Record string // e.g. "line 3", "record 0", "task_id 7"; "" for the whole file
-	Field  string
-	Msg    string
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Record != "" {
-		b.WriteString(": " + e.Record)
-	}
-	if e.Field != "" {
-		fmt.Fprintf(&b, ": field %q", e.Field)
-	}
-	b.WriteString(": " + e.Msg)
-	return b.String()
-}
+type Error = data.FileError
 
 // Check reports whether a record can be written: an id, a question and a
 // finite score in [0, 1].
