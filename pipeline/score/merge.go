@@ -182,15 +182,14 @@ func Merge(inputs []Input, opt MergeOptions) (*Merged, error) {
 		complete[r] = true
 		for j, llm := range llms {
 			rec, ok := byLLM[llm].byID[row.ID]
+			row.Costs[j] = math.NaN() // no cost known, unless the record has one
 			if ok {
 				row.Scores[j] = rec.Score
-				row.Costs[j] = math.NaN()
 				if rec.Cost != nil {
 					row.Costs[j] = *rec.Cost
 				}
 				continue
 			}
-			row.Costs[j] = math.NaN()
 			complete[r] = false
 			h := holes[llm]
 			if h == nil {
@@ -366,31 +365,12 @@ func (m *Merged) WriteDataset(path string) error {
 		}
 		b.WriteString(`  {"question": `)
 		b.WriteString(jsonString(row.Question))
-		b.WriteString(`, "scores": {`)
-		for j, x := range row.Scores {
-			if j > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(names[j])
-			b.WriteString(": ")
-			// Shortest repr that parses back to the same float64.
-			b.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
-		}
-		b.WriteString("}")
+		writeByLLM(&b, "scores", names, row.Scores)
 		if row.Costs != nil {
 			if len(row.Costs) != len(m.LLMs) {
 				return fmt.Errorf("merge: row %s has %d costs for %d LLMs", row.ID, len(row.Costs), len(m.LLMs))
 			}
-			b.WriteString(`, "costs": {`)
-			for j, x := range row.Costs {
-				if j > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString(names[j])
-				b.WriteString(": ")
-				b.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
-			}
-			b.WriteString("}")
+			writeByLLM(&b, "costs", names, row.Costs)
 		}
 		b.WriteString("}")
 		if r < len(m.Rows)-1 {
@@ -435,4 +415,20 @@ func jsonString(s string) string {
 	enc.SetEscapeHTML(false)
 	enc.Encode(s) // a string always encodes
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// writeByLLM writes `, "key": {<llm>: x, ...}` with the LLMs' JSON-quoted
+// names, each value in the shortest form that parses back to the same
+// float64.
+func writeByLLM(b *bytes.Buffer, key string, names []string, xs []float64) {
+	b.WriteString(`, "` + key + `": {`)
+	for j, x := range xs {
+		if j > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(names[j])
+		b.WriteString(": ")
+		b.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
+	}
+	b.WriteString("}")
 }
