@@ -26,6 +26,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
+	"github.com/routerdc-go/routerdc/pipeline/data"
 )
 
 // Store is a cache directory held under an exclusive lock, so two
@@ -246,7 +247,7 @@ func HashDir(dir, skip string) (map[string]string, error) {
 		if !d.Type().IsRegular() {
 			return fmt.Errorf("%s is not a regular file", path)
 		}
-		h, err := HashFile(path)
+		h, err := data.FileSHA256(path)
 		if err != nil {
 			return err
 		}
@@ -254,20 +255,6 @@ func HashDir(dir, skip string) (map[string]string, error) {
 		return nil
 	})
 	return out, err
-}
-
-// HashFile returns the hex SHA-256 of a file's content.
-func HashFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func sortedKeys(m map[string]string) []string {
