@@ -106,11 +106,10 @@ type unit struct {
 	grpSet bool
 }
 
-func dataNode(col *data.Collection) (*engine.Node, error) {
-	return engine.Pipeline.Node(engine.StageData, "dataset "+col.Name, map[string]any{"dataset": col.Key()})
-}
-
-func newUnit(opts Options, m Method, seed int64) (*unit, error) {
+// newUnit declares the nodes of one method and seed; every unit reads the
+// runner's one data node.
+func (r *Runner) newUnit(m Method, seed int64) (*unit, error) {
+	opts := r.opts
 	store := router.NewStore(seed)
 	if err := router.ApplySettings(store, opts.settingsFor(m)); err != nil {
 		return nil, fmt.Errorf("method %s: %w", m.Name, err)
@@ -121,9 +120,7 @@ func newUnit(opts Options, m Method, seed int64) (*unit, error) {
 		monitor: m.Name == opts.Baseline && len(opts.Seeds) > 0 && seed == opts.Seeds[0] && router.IsGraphKind(p.Router)}
 	g := engine.Pipeline
 	var err error
-	if u.data, err = dataNode(opts.Data); err != nil {
-		return nil, err
-	}
+	u.data = r.dataNode
 	// The validation split, hence the fitted texts, depend on the seed
 	// only when there is one.
 	var embedSeed any
@@ -179,8 +176,14 @@ func NewRunner(opts Options) (*Runner, error) {
 	if opts.Data == nil {
 		return nil, errors.New("stages: no dataset given")
 	}
+	// The dataset's key hashes every file's SHA256: computed once, not per
+	// unit.
+	dn, err := engine.Pipeline.Node(engine.StageData, "dataset "+opts.Data.Name, map[string]any{"dataset": opts.Data.Key()})
+	if err != nil {
+		return nil, err
+	}
 	eng.Stat(engine.StageData).Ran++
-	return &Runner{opts: opts, Engine: eng, Data: opts.Data}, nil
+	return &Runner{opts: opts, Engine: eng, Data: opts.Data, dataNode: dn}, nil
 }
 
 // Outcomes runs (or loads from the cache) every (method, seed) of opts and
@@ -210,9 +213,10 @@ func Outcomes(opts Options) (map[string][]*Outcome, map[string]*engine.Stats, er
 
 // Runner runs the units of a declaration on the engine.
 type Runner struct {
-	opts   Options
-	Engine *engine.Engine
-	Data   *data.Collection
+	opts     Options
+	Engine   *engine.Engine
+	Data     *data.Collection
+	dataNode *engine.Node
 }
 
 func (r *Runner) say(format string, args ...any) {
@@ -225,7 +229,7 @@ func (r *Runner) say(format string, args ...any) {
 // --only stops before the evaluate stage or on --dry-run. Each stage pulls
 // the stages it reads only when it is not cached itself.
 func (r *Runner) Unit(m Method, seed int64) (*Outcome, error) {
-	u, err := newUnit(r.opts, m, seed)
+	u, err := r.newUnit(m, seed)
 	if err != nil {
 		return nil, err
 	}
@@ -541,7 +545,7 @@ func runnerFor(opts Options, m Method, seed int64) (*Runner, *unit, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	u, err := newUnit(opts, m, seed)
+	u, err := r.newUnit(m, seed)
 	return r, u, err
 }
 
