@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -10,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
 )
 
 // The e2e test's benchmark: MMLU-style questions on three topics, each
@@ -170,16 +171,7 @@ methods:
 	}
 	first := runAll()
 
-	recs := readTable(t, filepath.Join(out, "tables", "e2e-tables-id.csv"))
-	if got := strings.Join(recs[0], ","); got != "method,MMLU,Avg" {
-		t.Fatalf("header %q", got)
-	}
-	rows := map[string][]string{}
-	var order []string
-	for _, r := range recs[1:] {
-		rows[r[0]] = r
-		order = append(order, r[0])
-	}
+	rows, order := readTable(t, filepath.Join(out, "tables", "e2e-tables-id.csv"), "method,MMLU,Avg")
 	wantOrder := []string{"org/a", "org/b", "org/c", "Oracle", "Random", "Best LLM per task (task oracle)", "RouterDC", "kNN router"}
 	if strings.Join(order, "|") != strings.Join(wantOrder, "|") {
 		t.Errorf("rows %v, want %v", order, wantOrder)
@@ -239,16 +231,19 @@ methods:
 	}
 }
 
-func readTable(t *testing.T, path string) [][]string {
+// readTable reads a table the report stage wrote, checks its header, and
+// returns its rows by method and the methods in row order.
+func readTable(t *testing.T, path, header string) (map[string][]string, []string) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
+	recs := datatest.ReadCSV(t, path)
+	if got := strings.Join(recs[0], ","); got != header {
+		t.Fatalf("%s: header %q, want %q", path, got, header)
 	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
+	rows := map[string][]string{}
+	var order []string
+	for _, r := range recs[1:] {
+		rows[r[0]] = r
+		order = append(order, r[0])
 	}
-	return recs
+	return rows, order
 }

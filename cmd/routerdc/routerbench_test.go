@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"math"
 	"os"
@@ -11,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
 )
 
 const rbExample = "../../notebooks/examples/routerbench"
@@ -52,16 +53,8 @@ func TestRouterBenchExample(t *testing.T) {
 		t.Errorf("the dropped row of test.csv is not reported:\n%s", stderr)
 	}
 
-	recs := readTable(t, filepath.Join(out, "tables", "routerbench-example-id.csv"))
-	if got := strings.Join(recs[0], ","); got != "method,ARC-C,Winogrande,Avg,Cost" {
-		t.Fatalf("header %q", got)
-	}
-	rows := map[string][]string{}
-	var order []string
-	for _, r := range recs[1:] {
-		rows[r[0]] = r
-		order = append(order, r[0])
-	}
+	const header = "method,ARC-C,Winogrande,Avg,Cost"
+	rows, order := readTable(t, filepath.Join(out, "tables", "routerbench-example-id.csv"), header)
 	want := append(append([]string{}, llms...), "Oracle", "Random", "Best LLM per task (task oracle)",
 		"RouterDC", "kNN router", "Task-level router")
 	if strings.Join(order, "|") != strings.Join(want, "|") {
@@ -73,7 +66,7 @@ func TestRouterBenchExample(t *testing.T) {
 		cell := rows[method][col]
 		got, err := strconv.ParseFloat(cell, 64)
 		if err != nil || math.Abs(got-want) > printedTolerance(cell) {
-			t.Errorf("%s, %s: table says %q, computed %g", method, recs[0][col], cell, want)
+			t.Errorf("%s, %s: table says %q, computed %g", method, strings.Split(header, ",")[col], cell, want)
 		}
 	}
 	var minCost, maxCost float64 = math.Inf(1), 0
@@ -126,15 +119,7 @@ type rbTask struct {
 // whose every score is present, as missing: drop leaves them.
 func rbExpected(t *testing.T, path string) ([]string, []rbTask) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := datatest.ReadCSV(t, path)
 	col := map[string]int{}
 	for i, h := range recs[0] {
 		col[h] = i

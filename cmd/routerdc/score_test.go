@@ -187,17 +187,7 @@ func TestScoreAPIKilled(t *testing.T) {
 		return -1
 	})
 	defer srv.Close()
-	dir := t.TempDir()
-	var rows strings.Builder
-	const n = 30
-	for i := range n {
-		fmt.Fprintf(&rows, `{"question": "Question number %d?", "choices": ["a", "b", "c", "d"], "answer": 0}`+"\n", i)
-	}
-	input := filepath.Join(dir, "rows.jsonl")
-	os.WriteFile(input, []byte(rows.String()), 0o644)
-	out := filepath.Join(dir, "m.jsonl")
-	args := []string{"score", "api", "--endpoint", srv.URL, "--llm", "org/m", "--task", "MMLU", "--input", input,
-		"--out", out, "--mc-method", "echo", "--concurrency", "2"}
+	args, out := slowScoreArgs(t, srv.URL)
 
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "ROUTERDC_QUIET=1")
@@ -222,15 +212,15 @@ func TestScoreAPIKilled(t *testing.T) {
 	if err != nil {
 		t.Fatalf("results file after the kill: %v", err)
 	}
-	if len(before) >= n {
+	if len(before) >= slowRows {
 		t.Fatalf("the run finished before the kill (%d records); the test needs a slower server", len(before))
 	}
 	if _, stderr, err := run(t, bin, "", args...); err != nil {
 		t.Fatalf("resume: %v\n%s", err, stderr)
 	}
 	after, err := score.ReadRecords(out)
-	if err != nil || len(after) != n {
-		t.Fatalf("%d records after the resume, %v; want %d", len(after), err, n)
+	if err != nil || len(after) != slowRows {
+		t.Fatalf("%d records after the resume, %v; want %d", len(after), err, slowRows)
 	}
 	seen := map[string]bool{}
 	for _, r := range after {
@@ -309,17 +299,7 @@ func TestScoreAPIInterrupted(t *testing.T) {
 		return -1
 	})
 	defer srv.Close()
-	dir := t.TempDir()
-	var rows strings.Builder
-	const n = 30
-	for i := range n {
-		fmt.Fprintf(&rows, `{"question": "Question number %d?", "choices": ["a", "b", "c", "d"], "answer": 0}`+"\n", i)
-	}
-	input := filepath.Join(dir, "rows.jsonl")
-	os.WriteFile(input, []byte(rows.String()), 0o644)
-	out := filepath.Join(dir, "m.jsonl")
-	args := []string{"score", "api", "--endpoint", srv.URL, "--llm", "org/m", "--task", "MMLU", "--input", input,
-		"--out", out, "--mc-method", "echo", "--concurrency", "2"}
+	args, out := slowScoreArgs(t, srv.URL)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "ROUTERDC_QUIET=1")
 	var stderr strings.Builder
@@ -344,17 +324,39 @@ func TestScoreAPIInterrupted(t *testing.T) {
 		t.Fatal("interrupted run exited 0")
 	}
 	saved, err := score.ReadRecords(out)
-	if err != nil || len(saved) >= n {
+	if err != nil || len(saved) >= slowRows {
 		t.Fatalf("%d records after Ctrl-C, %v; the test needs a slower server", len(saved), err)
 	}
-	if want := fmt.Sprintf("%d of %d queries are saved in %s; rerun the same command to continue", len(saved), n, out); !strings.Contains(stderr.String(), want) {
+	if want := fmt.Sprintf("%d of %d queries are saved in %s; rerun the same command to continue", len(saved), slowRows, out); !strings.Contains(stderr.String(), want) {
 		t.Errorf("stderr %q, want %q", stderr.String(), want)
 	}
 	_, rerr, err := run(t, bin, "", args...)
 	if err != nil {
 		t.Fatalf("rerun: %v\n%s", err, rerr)
 	}
-	if want := fmt.Sprintf("resuming %s: %d of %d queries already scored, 0 torn records dropped", out, len(saved), n); !strings.Contains(rerr, want) {
+	if want := fmt.Sprintf("resuming %s: %d of %d queries already scored, 0 torn records dropped", out, len(saved), slowRows); !strings.Contains(rerr, want) {
 		t.Errorf("rerun stderr %q, want %q", rerr, want)
 	}
+}
+
+// slowRows is how many questions slowScoreArgs writes.
+const slowRows = 30
+
+// slowScoreArgs writes slowRows MMLU questions and returns the `score api`
+// arguments that score them against endpoint, two at a time, into the
+// returned results file.
+func slowScoreArgs(t *testing.T, endpoint string) (args []string, out string) {
+	t.Helper()
+	dir := t.TempDir()
+	var rows strings.Builder
+	for i := range slowRows {
+		fmt.Fprintf(&rows, `{"question": "Question number %d?", "choices": ["a", "b", "c", "d"], "answer": 0}`+"\n", i)
+	}
+	input := filepath.Join(dir, "rows.jsonl")
+	if err := os.WriteFile(input, []byte(rows.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out = filepath.Join(dir, "m.jsonl")
+	return []string{"score", "api", "--endpoint", endpoint, "--llm", "org/m", "--task", "MMLU", "--input", input,
+		"--out", out, "--mc-method", "echo", "--concurrency", "2"}, out
 }

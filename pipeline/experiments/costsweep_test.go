@@ -1,7 +1,6 @@
 package experiments
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/routerdc-go/routerdc/pipeline/cache"
 	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
 )
 
 // writeCostData writes a routerdc-format file with costs: three LLMs, the
@@ -72,16 +72,8 @@ figure: cost-sweep.png
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := cache.Open(filepath.Join(dir, "cache"), time.Second, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	out := filepath.Join(dir, "results")
-	if _, err := Run(d, Options{Out: out, Cache: c, Loaded: map[string]*data.Collection{}}); err != nil {
-		t.Fatal(err)
-	}
-	rows := readCSV(t, filepath.Join(out, "ablations", "cost-sweep.csv"))
+	out := runInDir(t, d, dir)
+	rows := datatest.ReadCSV(t, filepath.Join(out, "ablations", "cost-sweep.csv"))
 	want := []string{"method", "cost_rate", "seeds", "id_mean", "id_std", "ood_mean", "ood_std", "all_mean", "cost_mean", "Topics"}
 	if fmt.Sprint(rows[0]) != fmt.Sprint(want) || len(rows) != 7 {
 		t.Fatalf("sweep CSV:\n%v", rows)
@@ -96,7 +88,7 @@ figure: cost-sweep.png
 	if !(costAt["kNN@300"] < costAt["kNN@0"]) {
 		t.Errorf("kNN's cost did not fall as cost_rate rose: %v", costAt)
 	}
-	aiq := readCSV(t, filepath.Join(out, "ablations", "cost-sweep-aiq.csv"))
+	aiq := datatest.ReadCSV(t, filepath.Join(out, "ablations", "cost-sweep-aiq.csv"))
 	if len(aiq) != 3 || aiq[0][1] != "aiq" || aiq[1][0] != "kNN" || aiq[2][0] != "task-level" {
 		t.Fatalf("AIQ CSV: %v", aiq)
 	}
@@ -113,16 +105,18 @@ figure: cost-sweep.png
 	}
 }
 
-func readCSV(t *testing.T, path string) [][]string {
+// runInDir runs a declaration with a cache in dir and returns its --out,
+// dir/results.
+func runInDir(t *testing.T, d *Decl, dir string) string {
 	t.Helper()
-	f, err := os.Open(path)
+	c, err := cache.Open(filepath.Join(dir, "cache"), time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
+	defer c.Close()
+	out := filepath.Join(dir, "results")
+	if _, err := Run(d, Options{Out: out, Cache: c, Loaded: map[string]*data.Collection{}}); err != nil {
 		t.Fatal(err)
 	}
-	return rows
+	return out
 }

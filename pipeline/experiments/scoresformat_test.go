@@ -9,10 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/routerdc-go/routerdc/pipeline/cache"
-	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
 )
 
 // TestTablesOnScoreRecords: a dataset in the `scores` format (the score
@@ -55,17 +53,9 @@ methods:
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := cache.Open(filepath.Join(dir, "cache"), time.Second, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	out := filepath.Join(dir, "results")
-	if _, err := Run(d, Options{Out: out, Cache: c, Loaded: map[string]*data.Collection{}}); err != nil {
-		t.Fatal(err)
-	}
+	out := runInDir(t, d, dir)
 	rows := map[string][]string{}
-	for _, r := range readCSV(t, filepath.Join(out, "tables", "records-tables-id.csv"))[1:] {
+	for _, r := range datatest.ReadCSV(t, filepath.Join(out, "tables", "records-tables-id.csv"))[1:] {
 		rows[r[0]] = r
 	}
 	for k, llm := range llms {

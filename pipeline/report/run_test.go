@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/csv"
 	"math"
 	"os"
 	"path/filepath"
@@ -15,20 +14,6 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/engine"
 	"github.com/routerdc-go/routerdc/pipeline/stages"
 )
-
-func readCSV(t *testing.T, path string) [][]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return recs
-}
 
 // TestReproduceShort is the integration test: a short RouterDC and a
 // LoraRetriever on the real data, written as the paper's tables.
@@ -49,7 +34,7 @@ func TestReproduceShort(t *testing.T) {
 		"table2": "method,PreAlgebra,MBPP,C-EVAL,Avg",
 	}
 	for name, paper := range map[string]PaperTable{"table1": PaperTable1, "table2": PaperTable2} {
-		recs := readCSV(t, filepath.Join(out, "tables", name+".csv"))
+		recs := datatest.ReadCSV(t, filepath.Join(out, "tables", name+".csv"))
 		if got := strings.Join(recs[0], ","); got != headers[name] {
 			t.Errorf("%s header %q, want %q", name, got, headers[name])
 		}
@@ -93,7 +78,7 @@ func TestReproduceShort(t *testing.T) {
 	}
 	// A router trained even briefly must beat random choice on average.
 	run := man.Runs["RouterDC"][0]
-	t1 := readCSV(t, filepath.Join(out, "tables", "table1.csv"))
+	t1 := datatest.ReadCSV(t, filepath.Join(out, "tables", "table1.csv"))
 	for _, r := range t1[1:] {
 		if r[0] == "Random" {
 			random, _ := strconv.ParseFloat(r[len(r)-1], 64)

@@ -1,9 +1,12 @@
-// Package datatest is the tests' and benchmarks' way to the released data.
+// Package datatest is the tests' and benchmarks' way to the released data
+// and to the CSV files the pipeline writes.
 // It lives apart from package data because it imports testing, which must
 // not be linked into the routerdc binary; import it only from _test.go files.
 package datatest
 
 import (
+	"encoding/csv"
+	"os"
 	"testing"
 
 	"github.com/routerdc-go/routerdc/pipeline/data"
@@ -33,4 +36,20 @@ func RequireBuiltin(t testing.TB) *data.Collection {
 		t.Fatal(err)
 	}
 	return col
+}
+
+// ReadCSV reads a whole CSV file the pipeline wrote (a table, a sweep), or
+// fails the test.
+func ReadCSV(t testing.TB, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return recs
 }
