@@ -1,58 +1,118 @@
 #!/usr/bin/env bash
 # Measures the timing targets and writes benchmarks/report.md.
-#   benchmarks/run.sh            Go benchmarks (train, routing)
-#   benchmarks/run.sh --full     also a cold `routerdc reproduce` and `just test`
+#   benchmarks/run.sh                 the Go benchmarks (training, grouping, routing, scoring),
+#                                     twice: with the CPU's widest SIMD and with
+#                                     GOMLX_SIMD_AVX512=false (what AVX2-only CPUs get)
+#   benchmarks/run.sh --full          also the commands a user runs: `routerdc train` (cold and
+#                                     with its grouping cached), a cold and a warm
+#                                     `routerdc reproduce`, `just ablate` after it, `just test`
+#   benchmarks/run.sh --full --twice  also a second cold reproduce (separate cache), checking
+#                                     that its tables are identical to the first
+# Every command row gives wall time, CPU time (user + system), peak RSS and the
+# 1-minute load average just before it started: numbers from a loaded machine
+# say so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOEXPERIMENT=simd ROUTERDC_QUIET=1
+full=no twice=no
+for a in "$@"; do
+  case "$a" in
+    --full) full=yes ;;
+    --twice) twice=yes ;;
+    *) echo "benchmarks/run.sh: unknown argument $a (want --full, --twice)" >&2; exit 2 ;;
+  esac
+done
 out=benchmarks/report.md
-raw=$(mktemp)
-trap 'rm -f "$raw"' EXIT
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 
 go build -o bin/routerdc ./cmd/routerdc
 # The benchmarks need the data (ROUTERDC_DATA or data/): fail here, not skip.
 bin/routerdc data --check
-go test -run '^$' -bench 'TrainRouterDC|GroupingStage|ScaleGrouping' -benchtime 1x -timeout 30m ./benchmarks/ | tee -a "$raw"
-go test -run '^$' -bench '^BenchmarkRoute' -benchtime 3x -timeout 30m ./benchmarks/ | tee -a "$raw"
-go test -run '^$' -bench 'ImportLMEval|ExecuteSample' -benchtime 5x -timeout 10m ./benchmarks/ | tee -a "$raw"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
-full=""
-if [[ "${1:-}" == "--full" ]]; then
-  tmp=$(mktemp -d)
-  t() { local s; s=$(date +%s%N); "$@" >/dev/null 2>&1; awk -v a="$s" -v b="$(date +%s%N)" 'BEGIN{printf "%.3f", (b-a)/1e9}'; }
-  cold=$(t bin/routerdc reproduce --cache "$tmp/c1" --out "$tmp/o1")
-  warm=$(t bin/routerdc reproduce --cache "$tmp/c1" --out "$tmp/o2")
-  cold2=$(t bin/routerdc reproduce --cache "$tmp/c2" --out "$tmp/o3")
-  same_warm=no; cmp -s <(cd "$tmp/o1" && cat tables/*.csv tables/*.md figures/*.png README.md) \
-    <(cd "$tmp/o2" && cat tables/*.csv tables/*.md figures/*.png README.md) && same_warm=yes
-  same_cold=no; cmp -s <(cd "$tmp/o1" && cat tables/*.csv) <(cd "$tmp/o3" && cat tables/*.csv) && same_cold=yes
-  ablate=$(t bin/routerdc run --cache "$tmp/c1" --out "$tmp/o1" ablations)
-  test_s=$(t just test)
-  rm -rf "$tmp"
-  full=$(printf '| `just reproduce`, cold (empty cache) | %.0f s | <= 900 s |\n| `just reproduce`, warm (nothing changed) | %.2f s; outputs byte-identical: %s | <= 5 s |\n| second cold run, same seeds: identical tables | %s | yes |\n| `just ablate` after the cold reproduce | %.0f s | <= 3600 s |\n| `just test` | %.0f s | <= 600 s |\n' \
-    "$cold" "$warm" "$same_warm" "$same_cold" "$ablate" "$test_s")
+# gobench FILE: the Go benchmarks, raw output into FILE.
+gobench() {
+  go test -run '^$' -bench 'TrainRouterDC|GroupingStage' -benchtime 1x -timeout 30m ./benchmarks/ | tee -a "$1"
+  go test -run '^$' -bench '^BenchmarkRoute' -benchtime 3x -timeout 30m ./benchmarks/ | tee -a "$1"
+  go test -run '^$' -bench 'ImportLMEval|ExecuteSample' -benchtime 5x -timeout 10m ./benchmarks/ | tee -a "$1"
+}
+gobench "$tmp/simd"
+GOMLX_SIMD_AVX512=false gobench "$tmp/avx2"
+# metric FILE BENCHMARK UNIT: the first value reported in UNIT.
+metric() { grep "^$2" "$1" | head -1 | grep -o "[0-9.]* $3" | awk '{print $1}'; }
+both() { printf '%s %s | %s %s' "$(metric "$tmp/simd" "$1" "$2")" "$3" "$(metric "$tmp/avx2" "$1" "$2")" "$3"; }
+
+# measure LABEL TARGET CMD...: one row of the commands table.
+rows=""
+measure() {
+  local label=$1 target=$2 load
+  shift 2
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  /usr/bin/time -f '%e %U %S %M' -o "$tmp/time" "$@" >"$tmp/log" 2>&1 || { tail -20 "$tmp/log" >&2; exit 1; }
+  read -r wall user sys rss < "$tmp/time"
+  rows+=$(printf '| %s | %.1f s | %.0f s | %.0f MiB | %s | %s |' "$label" "$wall" "$(echo "$user + $sys" | bc)" "$(echo "$rss / 1024" | bc)" "$load" "$target")$'\n'
+}
+if [[ $full == yes ]]; then
+  measure '`routerdc train` (defaults: group=ours, t-SNE grouping computed), cold cache' '<= 15 s' \
+    bin/routerdc train --cache "$tmp/tc" --out "$tmp/r1"
+  measure '`routerdc train` again, grouping cached' '<= 15 s' \
+    bin/routerdc train --cache "$tmp/tc" --out "$tmp/r2"
+  measure '`just reproduce` (5 seeds), cold (empty cache)' '<= 600 s' \
+    bin/routerdc reproduce --cache "$tmp/c1" --out "$tmp/o1"
+  measure '`just reproduce`, warm (nothing changed)' '<= 1 s' \
+    bin/routerdc reproduce --cache "$tmp/c1" --out "$tmp/o2"
+  same=no
+  cmp -s <(cd "$tmp/o1" && cat tables/* figures/* README.md manifest.json) \
+    <(cd "$tmp/o2" && cat tables/* figures/* README.md manifest.json) && same=yes
+  rows+="| warm outputs byte-identical to the cold run's | $same | | | | yes |"$'\n'
+  if [[ $twice == yes ]]; then
+    measure 'second cold `just reproduce` (separate cache)' '<= 600 s' \
+      bin/routerdc reproduce --cache "$tmp/c2" --out "$tmp/o3"
+    same=no
+    cmp -s <(cd "$tmp/o1" && cat tables/*) <(cd "$tmp/o3" && cat tables/*) && same=yes
+    rows+="| second cold run: identical tables | $same | | | | yes |"$'\n'
+  fi
+  measure '`just ablate` after the cold reproduce (12 sweeps + t-SNE figure)' '<= 1200 s' \
+    bin/routerdc run --cache "$tmp/c1" --out "$tmp/o1" ablations
+  measure '`just test`' '<= 120 s' just test
 fi
 
-metric() { grep "^$1" "$raw" | head -1 | grep -o "[0-9.]* $2" | awk '{print $1}'; }
 {
   echo "# Benchmark report"
   echo
-  echo "Written by \`benchmarks/run.sh\` on $(date -u +%Y-%m-%dT%H:%MZ): $(nproc) cores, $(go version | cut -d' ' -f3), GOEXPERIMENT=simd, backend ${GOMLX_BACKEND:-go:parallelism=-1}."
-  echo "Numbers move with machine load; rerun on an idle machine before comparing."
+  echo "Written by \`benchmarks/run.sh${1:+ $*}\` on $(date -u +%Y-%m-%dT%H:%MZ): $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); AVX-512: $(grep -qm1 avx512f /proc/cpuinfo && echo yes || echo no)), $(go version | cut -d' ' -f3), GOEXPERIMENT=simd, backend ${GOMLX_BACKEND:-go:parallelism=-1}."
+  echo "Load average (1, 5, 15 min) when it started: $load_start. Numbers move with machine load: compare runs from idle machines only."
   echo
-  echo "| measure | ours | target |"
-  echo "|---|---|---|"
-  echo "| train RouterDC, 1000 steps x 64, incl. features | $(metric BenchmarkTrainRouterDC wall_s) s ($(metric BenchmarkTrainRouterDC steps/s) steps/s) | <= 60 s |"
-  echo "| grouping stage (t-SNE of 5000 queries + k-means; cached per seed) | $(metric BenchmarkGroupingStage wall_s) s | (no target) |"
-  echo "| grouping stage at RouterBench scale (30000 synthetic prompts, Barnes-Hut t-SNE + k-means) | $(metric BenchmarkScaleGrouping wall_s) s wall, $(metric BenchmarkScaleGrouping cpu_s) s CPU, peak RSS $(metric BenchmarkScaleGrouping peak_rss_MiB) MiB | <= 120 s wall, RSS well under 4 GiB |"
-  echo "| routing, batched (MMLU test, 4213 queries) | $(metric BenchmarkRouteBatched queries/s) queries/s | >= 5000 |"
-  echo "| routing, one query, p50 | $(metric BenchmarkRouteSingle p50_ms) ms (p99 $(metric BenchmarkRouteSingle p99_ms) ms) | <= 1 ms |"
-  echo "| scoring: lm-eval import (v0.4.3+ JSONL, 5000 MMLU docs) | $(metric BenchmarkImportLMEval docs/s) docs/s | (no target) |"
-  echo "| scoring: one executed code sample, sandboxed (bwrap when installed) | $(metric BenchmarkExecuteSample ms/sample) ms | (no target; the harness's timeout is 3 s) |"
-  [[ -n "$full" ]] && echo "$full"
+  echo "## Go benchmarks"
+  echo
+  echo "Training and grouping use the default settings (\`routerdc settings\`) with \`group=cluster\` for training: the grouping (t-SNE) is its own, cached stage, timed in its own row."
+  echo
+  echo "| measure | widest SIMD | GOMLX_SIMD_AVX512=false | target |"
+  echo "|---|---|---|---|"
+  echo "| train RouterDC, 1000 steps x 64, incl. features: wall | $(both BenchmarkTrainRouterDC wall_s s) | <= 3 s |"
+  echo "| same: CPU (user + system) | $(both BenchmarkTrainRouterDC cpu_s s) | |"
+  echo "| same: steps/s | $(both BenchmarkTrainRouterDC steps/s '') | |"
+  echo "| grouping stage (exact t-SNE of 5000 queries + k-means; cached per seed): wall | $(both BenchmarkGroupingStage wall_s s) | (none) |"
+  echo "| same: CPU | $(both BenchmarkGroupingStage cpu_s s) | |"
+  echo "| routing, batched (MMLU test, 4213 queries) | $(both BenchmarkRouteBatched queries/s queries/s) | >= 20000 queries/s |"
+  echo "| routing, one query, p50 | $(both BenchmarkRouteSingle p50_ms ms) | <= 1 ms |"
+  echo "| routing, one query, p99 | $(both BenchmarkRouteSingle p99_ms ms) | |"
+  echo "| scoring: lm-eval import (v0.4.3+ JSONL, 5000 MMLU docs) | $(both BenchmarkImportLMEval docs/s docs/s) | (none) |"
+  echo "| scoring: one executed code sample, sandboxed (bwrap when installed) | $(both BenchmarkExecuteSample ms/sample ms) | (none; the harness's timeout is 3 s) |"
+  if [[ $full == yes ]]; then
+    echo
+    echo "## Commands (widest SIMD, default settings)"
+    echo
+    echo "| command | wall | CPU (user + system) | peak RSS | load before | target |"
+    echo "|---|---|---|---|---|---|"
+    printf '%s' "$rows"
+  fi
   echo
   echo '```'
-  grep -E "^(Benchmark|goos|goarch|cpu)" "$raw"
+  grep -hE "^(Benchmark|goos|goarch|cpu)" "$tmp/simd"
+  echo '# GOMLX_SIMD_AVX512=false'
+  grep -hE "^Benchmark" "$tmp/avx2"
   echo '```'
 } > "$out.tmp"
 mv "$out.tmp" "$out"
