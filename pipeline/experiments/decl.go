@@ -38,6 +38,9 @@ type Decl struct {
 	Baseline string       `yaml:"baseline" json:"baseline"`
 	Sweep    *SweepDecl   `yaml:"sweep" json:"sweep"`
 	Figure   string       `yaml:"figure" json:"figure"` // sweep: file name under results/figures
+	// Title says what a sweep's figure shows; without one the figure is
+	// titled by the router and the swept setting's description.
+	Title string `yaml:"title" json:"title,omitempty"`
 	// Configs are a validate declaration's configurations (validate.go).
 	Configs []ConfigDecl `yaml:"configs" json:"configs,omitempty"`
 
@@ -167,6 +170,7 @@ func (d *Decl) validate() error {
 		notFor("best", d.Best != "" && d.Kind != "tables", d.Kind),
 		notFor("baseline", d.Baseline != "" && d.Kind != "tables", d.Kind),
 		notFor("figure", d.Figure != "" && (d.Kind == "tables" || d.Kind == "validate"), d.Kind),
+		notFor("title", d.Title != "" && d.Kind != "sweep", d.Kind),
 	} {
 		if err != nil {
 			return err

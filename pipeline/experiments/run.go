@@ -19,7 +19,9 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 	"github.com/routerdc-go/routerdc/pipeline/figures"
 	"github.com/routerdc-go/routerdc/pipeline/report"
+	"github.com/routerdc-go/routerdc/pipeline/router"
 	"github.com/routerdc-go/routerdc/pipeline/routerdir"
+	"github.com/routerdc-go/routerdc/pipeline/routers"
 	"github.com/routerdc-go/routerdc/pipeline/stages"
 )
 
@@ -282,8 +284,11 @@ func runSweep(d *Decl, o Options, ro stages.Options) (*Result, error) {
 		if d.Figure != "" {
 			fig := filepath.Join(o.Out, "figures", d.Figure)
 			title := d.Name + ": accuracy vs cost per query"
+			if d.Title != "" {
+				title = d.Title
+			}
 			if len(d.Seeds) > 1 {
-				title += fmt.Sprintf(" (mean of %d seeds)", len(d.Seeds))
+				title += " (mean over " + report.SeedList(d.Seeds) + ")"
 			}
 			if err := figures.CostQuality(fig, title, aiq.llms, aiq.curves); err != nil {
 				return nil, err
@@ -349,7 +354,8 @@ func (r *SweepResult) CSV() []byte {
 	return buf.Bytes()
 }
 
-// paramLabels explain the swept settings on figure axes.
+// paramLabels explain the swept settings on figure axes; other settings
+// are labelled by their declared description.
 var paramLabels = map[string]string{
 	"lambda":           "lambda (weight of the sample-sample loss)",
 	"k_pos":            "K+ (positive LLMs per query)",
@@ -360,20 +366,66 @@ var paramLabels = map[string]string{
 	"clusters":         "number of clusters N",
 	"llms":             "candidate LLMs (the first k of the file)",
 	"baseline_lambda":  "weight of the sample-sample loss added to ZOOTER",
+	"exclude_llm":      "LLM removed at inference",
+	"group":            "groups of the sample-sample loss",
+	"target":           "training target",
 }
 
 func axisLabel(param string) string {
 	if l, ok := paramLabels[param]; ok {
 		return l
 	}
+	if doc := settingDoc(param); doc != "" {
+		return param + " (" + doc + ")"
+	}
 	return param
 }
 
-// drawSweep draws a one-setting sweep as ID/OOD lines with error bars
-// (bars when the values are not numbers), and a two-setting grid as a
+// settingDoc is a setting's declared description ("" if undeclared).
+func settingDoc(key string) string {
+	for _, s := range routers.Settings() {
+		if s.Key == key {
+			return s.Doc
+		}
+	}
+	return ""
+}
+
+// sweepTitle says what a sweep shows: its declaration's title, else the
+// router and the swept setting's description.
+func sweepTitle(d *Decl) string {
+	if d.Title != "" {
+		return d.Title
+	}
+	if d.Sweep == nil {
+		return d.Name
+	}
+	// The router kind the settings pick (Parse has validated them).
+	store := router.NewStore(1)
+	kind := "router"
+	if router.ApplySettings(store, []string{d.Settings}) == nil {
+		kind = routers.Read(store).String(router.ParamRouter)
+	}
+	what := settingDoc(d.Sweep.Param)
+	if what == "" {
+		what = d.Sweep.Param
+	}
+	if d.Sweep.Param2 != "" {
+		what2 := settingDoc(d.Sweep.Param2)
+		if what2 == "" {
+			what2 = d.Sweep.Param2
+		}
+		what += " and " + what2
+	}
+	return kind + ": " + what
+}
+
+// drawSweep draws a one-setting sweep as ID/OOD panels of points with error
+// bars (lines when the values are numbers), and a two-setting grid as a
 // heatmap of the ID average.
 func drawSweep(path string, r *SweepResult) error {
 	s := r.Decl.Sweep
+	seeds := report.SeedList(r.Decl.Seeds)
 	if s.Param2 != "" {
 		vals := make([][]float64, len(s.Values2))
 		for j := range s.Values2 {
@@ -388,11 +440,11 @@ func drawSweep(path string, r *SweepResult) error {
 				vals[j][i], _ = evaluate.MeanStd(p.ID)
 			}
 		}
-		title := fmt.Sprintf("%s: ID average accuracy (%%), mean over %d seeds", r.Decl.Name, len(r.Decl.Seeds))
+		title := fmt.Sprintf("%s: ID average accuracy (%%), mean over %s", sweepTitle(r.Decl), seeds)
 		return figures.AblationHeatmap(path, title, axisLabel(s.Param), axisLabel(s.Param2), s.Values, s.Values2, vals)
 	}
-	id := figures.Series{Name: "ID average"}
-	ood := figures.Series{Name: "OOD average"}
+	id := figures.Series{Name: "ID tasks: average accuracy"}
+	ood := figures.Series{Name: "OOD tasks: average accuracy"}
 	var xs []float64
 	numeric := true
 	for _, p := range r.Points {
@@ -404,16 +456,15 @@ func drawSweep(path string, r *SweepResult) error {
 		numeric = numeric && err == nil
 		xs = append(xs, x)
 	}
-	title := fmt.Sprintf("%s (mean ± std over %d seeds)", r.Decl.Name, len(r.Decl.Seeds))
+	title := fmt.Sprintf("%s; mean ± std over %s", sweepTitle(r.Decl), seeds)
 	if !numeric {
 		cats := make([]string, len(s.Values))
 		for i, v := range s.Values {
 			cats[i] = data.ShortName(v) // LLM ids are long; others pass through
 		}
-		return figures.AblationBars(path, title, "accuracy (%)", cats, r.series(id, ood))
+		return figures.AblationCategories(path, title, axisLabel(s.Param), "accuracy (%)", cats, r.series(id, ood))
 	}
-	logX := xs[0] > 0 && xs[len(xs)-1]/xs[0] >= 20
-	return figures.AblationLine(path, title, axisLabel(s.Param), "accuracy (%)", xs, r.series(id, ood), logX)
+	return figures.AblationLine(path, title, axisLabel(s.Param), "accuracy (%)", xs, r.series(id, ood))
 }
 
 // SweepManifest records how a sweep's outputs were made. Unlike the CSV and

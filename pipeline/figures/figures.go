@@ -101,13 +101,13 @@ func addGrid(p *plot.Plot) {
 }
 
 // fitXTicks tilts category labels when they would not fit side by side
-// (long LLM names do not).
-func fitXTicks(p *plot.Plot, names []string) {
+// (long LLM names do not) in a panel 1/panels of the figure's width.
+func fitXTicks(p *plot.Plot, names []string, panels int) {
 	chars := 0
 	for _, n := range names {
 		chars = max(chars, len(n))
 	}
-	if chars*len(names) > 60 {
+	if chars*len(names) > 60/panels {
 		rotateXTicks(p)
 	}
 }
@@ -118,13 +118,18 @@ func rotateXTicks(p *plot.Plot) {
 	p.X.Tick.Label.YAlign = draw.YTop
 }
 
-// figure is what every public function builds: one or more panels side by
-// side, and optionally a legend or a colour scale in a strip on the right.
+// figure is what every public function builds: panels in a grid (one row
+// unless cols is set), optionally under a title spanning them, and
+// optionally a legend (right of the panels, or below them) or a colour
+// scale in a strip on the right.
 type figure struct {
-	w, h     vg.Length
-	panels   []*plot.Plot
-	legend   *plot.Legend // drawn right of the panels when set
-	colorBar *plot.Plot   // drawn right of the panels when set
+	w, h        vg.Length
+	title       string // drawn above the panels when set
+	panels      []*plot.Plot
+	cols        int          // panels per row; 0: all in one row
+	legend      *plot.Legend // drawn right of the panels when set
+	legendBelow bool         // draw the legend centred under the panels instead
+	colorBar    *plot.Plot   // drawn right of the panels when set
 }
 
 func (f figure) save(path string) (err error) {
@@ -137,8 +142,19 @@ func (f figure) save(path string) (err error) {
 	dc := draw.New(img)
 	margin := vg.Points(6)
 	dc = draw.Crop(dc, margin, -margin, margin, -margin)
-	if f.legend != nil {
-		l := f.legend
+	if f.title != "" {
+		sty := draw.TextStyle{Color: color.Black, Font: font.From(plot.DefaultFont, vg.Points(14)),
+			XAlign: draw.XCenter, YAlign: draw.YTop, Handler: plot.DefaultTextHandler}
+		dc.FillText(sty, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y}, f.title)
+		dc = draw.Crop(dc, 0, 0, 0, -sty.Height(f.title)-vg.Points(8))
+	}
+	if l := f.legend; l != nil && f.legendBelow {
+		l.Top, l.Left = false, true
+		r := l.Rectangle(dc)
+		l.XOffs = (dc.Max.X - dc.Min.X - (r.Max.X - r.Min.X)) / 2
+		l.Draw(dc)
+		dc = draw.Crop(dc, 0, 0, r.Max.Y-r.Min.Y+vg.Points(8), 0)
+	} else if l != nil {
 		l.Top = true
 		// Start below the panel titles so the legend lines up with the data.
 		l.YOffs = -vg.Points(30)
@@ -151,10 +167,26 @@ func (f figure) save(path string) (err error) {
 	if f.colorBar != nil {
 		dc = draw.Crop(dc, 0, -strip-vg.Points(6), 0, 0)
 	}
-	tiles := draw.Tiles{Rows: 1, Cols: len(f.panels), PadX: vg.Points(20)}
-	canvases := plot.Align([][]*plot.Plot{f.panels}, tiles, dc)
-	for i, p := range f.panels {
-		p.Draw(canvases[0][i])
+	cols := f.cols
+	if cols == 0 {
+		cols = len(f.panels)
+	}
+	var grid [][]*plot.Plot
+	for i := 0; i < len(f.panels); i += cols {
+		row := f.panels[i:min(i+cols, len(f.panels))]
+		for len(row) < cols { // plot.Align wants full rows; nil tiles stay empty
+			row = append(row, nil)
+		}
+		grid = append(grid, row)
+	}
+	tiles := draw.Tiles{Rows: len(grid), Cols: cols, PadX: vg.Points(20), PadY: vg.Points(16)}
+	canvases := alignData(grid, plot.Align(grid, tiles, dc))
+	for i, row := range grid {
+		for j, p := range row {
+			if p != nil {
+				p.Draw(canvases[i][j])
+			}
+		}
 	}
 	if f.colorBar != nil {
 		// Span the scale over the first panel's data area so it reads as that
@@ -168,6 +200,44 @@ func (f figure) save(path string) (err error) {
 		return fmt.Errorf("figures: encoding %s: %w", path, err)
 	}
 	return atomicfile.Write(path, buf.Bytes())
+}
+
+// alignData lines up the data areas of panels in one row (their top and
+// bottom) or one column (their left and right). plot.Align sizes the tiles
+// from each panel's padding measured on the first tiles, but the padding
+// for labels and glyphs that stick out past the axes changes as a tile
+// shrinks, so its panels can be off by a few points; a few rounds of
+// cropping each tile to the tightest edges of its row and column fix that.
+func alignData(grid [][]*plot.Plot, cs [][]draw.Canvas) [][]draw.Canvas {
+	for range 4 {
+		n := len(grid)
+		bottom, top := make([]vg.Length, n), make([]vg.Length, n)
+		var left, right []vg.Length
+		for j, row := range grid {
+			bottom[j], top[j] = vg.Length(math.Inf(-1)), vg.Length(math.Inf(1))
+			for i, p := range row {
+				if i >= len(left) {
+					left, right = append(left, vg.Length(math.Inf(-1))), append(right, vg.Length(math.Inf(1)))
+				}
+				if p == nil {
+					continue
+				}
+				da := p.DataCanvas(cs[j][i])
+				bottom[j], top[j] = max(bottom[j], da.Min.Y), min(top[j], da.Max.Y)
+				left[i], right[i] = max(left[i], da.Min.X), min(right[i], da.Max.X)
+			}
+		}
+		for j, row := range grid {
+			for i, p := range row {
+				if p == nil {
+					continue
+				}
+				da := p.DataCanvas(cs[j][i])
+				cs[j][i] = draw.Crop(cs[j][i], left[i]-da.Min.X, right[i]-da.Max.X, bottom[j]-da.Min.Y, top[j]-da.Max.Y)
+			}
+		}
+	}
+	return cs
 }
 
 // bars is a bar plotter whose widths are in data units, which makes grouped
@@ -210,20 +280,23 @@ func (b *bars) Thumbnail(c *draw.Canvas) {
 }
 
 // groupedBars adds one bar per category and series, series side by side
-// within each category, with error bars where a series has a std.
-func groupedBars(p *plot.Plot, categories []string, series []Series) error {
+// within each category, with error bars where a series has a std, and
+// returns each series' bars.
+func groupedBars(p *plot.Plot, categories []string, series []Series) ([]*bars, error) {
 	groupWidth := 0.8
 	w := groupWidth / float64(len(series))
+	var out []*bars
 	for j, s := range series {
 		b := &bars{width: w, color: seriesColor(j), y: s.Mean}
 		for i := range categories {
 			b.x = append(b.x, float64(i)-groupWidth/2+w*(float64(j)+0.5))
 		}
 		p.Add(b)
+		out = append(out, b)
 		if s.Std != nil {
 			eb, err := errorBars(b.x, s.Mean, s.Std)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			p.Add(eb)
 		}
@@ -235,7 +308,7 @@ func groupedBars(p *plot.Plot, categories []string, series []Series) error {
 	p.X.Min, p.X.Max = -0.6, float64(len(categories))-0.4
 	// Headroom, so the tallest bar and its error bar do not touch the title.
 	p.Y.Max += 0.05 * (p.Y.Max - p.Y.Min)
-	return nil
+	return out, nil
 }
 
 type errPoints struct {

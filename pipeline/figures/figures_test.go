@@ -254,24 +254,23 @@ func TestAblationLine(t *testing.T) {
 	x := []float64{0, 0.1, 0.5, 1, 2, 5, 10}
 	id := Series{Name: "ID average", Mean: []float64{56.1, 57.2, 58.0, 58.5, 58.3, 57.9, 57.5}, Std: []float64{0.8, 0.6, 0.5, 0.4, 0.6, 0.7, 0.9}}
 	ood := Series{Name: "OOD average", Mean: []float64{43.0, 44.1, 45.2, 45.8, 45.5, 45.0, 44.2}, Std: []float64{1, 0.9, 0.8, 0.7, 0.8, 1.1, 1.2}}
-	if err := AblationLine(p, "Effect of lambda (mean ± std over seeds)", "lambda (weight of the sample-sample loss)", "accuracy (%)", x, []Series{id, ood}, false); err != nil {
+	if err := AblationLine(p, "Effect of lambda (mean ± std over seeds)", "lambda (weight of the sample-sample loss)", "accuracy (%)", x, []Series{id, ood}); err != nil {
 		t.Fatal(err)
 	}
-	checkPNG(t, p, 800, 500)
+	checkPNG(t, p, 1200, 500) // one panel per series
 	logp := filepath.Join(outDir(t), "ablation_clusters_logx.png")
 	if err := AblationLine(logp, "Number of clusters N (one seed)", "N (clusters, log scale)", "ID average accuracy (%)",
-		[]float64{2, 5, 10, 20, 30}, []Series{{Name: "ID", Mean: []float64{57.9, 58.3, 58.5, 58.2, 58.0}}}, true); err != nil {
+		[]float64{2, 5, 10, 20, 30}, []Series{{Name: "ID", Mean: []float64{57.9, 58.3, 58.5, 58.2, 58.0}}}); err != nil {
 		t.Fatal(err)
 	}
 	checkPNG(t, logp, 800, 500)
 
 	dir := t.TempDir()
-	wantErr(t, "log of 0", AblationLine(filepath.Join(dir, "a.png"), "t", "x", "y", x, []Series{id}, true), "log axis")
-	wantErr(t, "std len", AblationLine(filepath.Join(dir, "a.png"), "t", "x", "y", x, []Series{{Name: "a", Mean: id.Mean, Std: []float64{1}}}, false), "Std")
-	wantErr(t, "mean len", AblationLine(filepath.Join(dir, "a.png"), "t", "x", "y", x[:2], []Series{id}, false), "Mean")
-	wantErr(t, "no series", AblationLine(filepath.Join(dir, "a.png"), "t", "x", "y", x, nil, false), "series")
-	wantErr(t, "no x", AblationLine(filepath.Join(dir, "a.png"), "t", "x", "y", nil, []Series{id}, false), "x value")
-	wantErr(t, "neg std", AblationLine(filepath.Join(dir, "a.png"), "t", "x", "y", x[:1], []Series{{Name: "a", Mean: []float64{1}, Std: []float64{-1}}}, false), "negative")
+	wantErr(t, "std len", AblationLine(filepath.Join(dir, "a.png"), "t", "x", "y", x, []Series{{Name: "a", Mean: id.Mean, Std: []float64{1}}}), "Std")
+	wantErr(t, "mean len", AblationLine(filepath.Join(dir, "a.png"), "t", "x", "y", x[:2], []Series{id}), "Mean")
+	wantErr(t, "no series", AblationLine(filepath.Join(dir, "a.png"), "t", "x", "y", x, nil), "series")
+	wantErr(t, "no x", AblationLine(filepath.Join(dir, "a.png"), "t", "x", "y", nil, []Series{id}), "x value")
+	wantErr(t, "neg std", AblationLine(filepath.Join(dir, "a.png"), "t", "x", "y", x[:1], []Series{{Name: "a", Mean: []float64{1}, Std: []float64{-1}}}), "negative")
 }
 
 func TestTicksFit(t *testing.T) {
@@ -283,7 +282,7 @@ func TestTicksFit(t *testing.T) {
 	}
 }
 
-func TestAblationBars(t *testing.T) {
+func TestAblationCategories(t *testing.T) {
 	p := filepath.Join(outDir(t), "ablation_remove_llm.png")
 	cats := []string{"none"}
 	for _, l := range data.LLMs {
@@ -296,15 +295,15 @@ func TestAblationBars(t *testing.T) {
 		ood.Mean = append(ood.Mean, 45.8-float64(i%4))
 		id.Std[i], ood.Std[i] = 0.5, 0.9
 	}
-	if err := AblationBars(p, "Removing one LLM at inference (mean ± std over seeds)", "accuracy (%)", cats, []Series{id, ood}); err != nil {
+	if err := AblationCategories(p, "Removing one LLM at inference (mean ± std over seeds)", "LLM removed", "accuracy (%)", cats, []Series{id, ood}); err != nil {
 		t.Fatal(err)
 	}
-	checkPNG(t, p, 800, 500)
+	checkPNG(t, p, 1200, 500)
 
 	dir := t.TempDir()
-	wantErr(t, "empty", AblationBars(filepath.Join(dir, "a.png"), "t", "y", nil, []Series{id}), "category")
-	wantErr(t, "len", AblationBars(filepath.Join(dir, "a.png"), "t", "y", cats[:2], []Series{id}), "Mean")
-	wantErr(t, "names", AblationBars(filepath.Join(dir, "a.png"), "t", "y", cats, []Series{id, {Mean: id.Mean}}), "name")
+	wantErr(t, "empty", AblationCategories(filepath.Join(dir, "a.png"), "t", "x", "y", nil, []Series{id}), "category")
+	wantErr(t, "len", AblationCategories(filepath.Join(dir, "a.png"), "t", "x", "y", cats[:2], []Series{id}), "Mean")
+	wantErr(t, "names", AblationCategories(filepath.Join(dir, "a.png"), "t", "x", "y", cats, []Series{id, {Mean: id.Mean}}), "name")
 }
 
 // blobs makes k Gaussian clusters of n points each, for the scatter tests.
@@ -354,10 +353,13 @@ func TestDegenerateInputs(t *testing.T) {
 	if err := Scatter2D(f("one.png"), "t", [][2]float64{{1, 1}}, []int{0}, []string{"a", "b"}); err != nil {
 		t.Error(err)
 	}
-	if err := AblationLine(f("one_x.png"), "t", "x", "y", []float64{1}, []Series{{Name: "a", Mean: []float64{2}, Std: []float64{0}}}, true); err != nil {
+	if err := AblationLine(f("one_x.png"), "t", "x", "y", []float64{1}, []Series{{Name: "a", Mean: []float64{2}, Std: []float64{0}}}); err != nil {
 		t.Error(err)
 	}
-	if err := AblationBars(f("one_bar.png"), "t", "y", []string{"a"}, []Series{{Name: "a", Mean: []float64{0}}}); err != nil {
+	if err := AblationCategories(f("one_point.png"), "t", "x", "y", []string{"a"}, []Series{{Name: "a", Mean: []float64{0}}}); err != nil {
+		t.Error(err)
+	}
+	if err := Bars(f("one_bar.png"), "t", "y", []string{"a"}, []float64{0}); err != nil {
 		t.Error(err)
 	}
 	if err := TrainingCurves(f("flat.png"), []Curve{{Name: "l", Steps: []int{0}, Values: []float64{1}, Axis: "loss"}}); err != nil {

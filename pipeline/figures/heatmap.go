@@ -128,7 +128,7 @@ func heatmap(path, title, xLabel, yLabel string, xs, ys []string, values [][]flo
 	p.X.Min, p.X.Max = -0.5, float64(len(xs))-0.5
 	p.Y.Min, p.Y.Max = -0.5, float64(len(ys))-0.5
 	p.X.Padding, p.Y.Padding = 0, 0
-	fitXTicks(p, xs)
+	fitXTicks(p, xs, 1)
 
 	bar := newPlot("", "", scaleLabel)
 	bar.Add(&plotter.ColorBar{ColorMap: cmap, Vertical: true})

@@ -93,7 +93,8 @@ func TrainingCurves(path string, series []Curve) error {
 	if len(ps) == 2 {
 		w = doubleW
 	}
-	return figure{w: w, h: singleH, panels: ps, legend: legend}.save(path)
+	// Below the panels: beside them the long labels took a third of the width.
+	return figure{w: w, h: singleH, panels: ps, legend: legend, legendBelow: true}.save(path)
 }
 
 // styledLine makes the i-th series' line and point markers.
@@ -142,102 +143,291 @@ func checkSeries(series []Series, n int) error {
 	return nil
 }
 
-// AblationLine draws each series' mean against x with ± std error bars,
-// e.g. ID and OOD average accuracy against lambda. With logX the x axis is
-// logarithmic and every x must be positive.
-func AblationLine(path string, title, xLabel, yLabel string, x []float64, series []Series, logX bool) error {
+// AblationLine draws a one-setting sweep: one panel per series (e.g. ID
+// average, OOD average), each the mean against x with ± std error bars on
+// its own value axis. Separate panels because ID and OOD averages lie ~10
+// points apart: on one axis the space between them is empty and each
+// series' own differences of a point or two are squeezed flat. The x axis
+// is linear when the values' labels fit, else logarithmic (all values > 0),
+// else the values are evenly spaced categories (e.g. lambda 0, 0.1, 0.5, 1,
+// 2, 5, 10: 0 has no place on a log axis).
+func AblationLine(path string, title, xLabel, yLabel string, x []float64, series []Series) error {
+	panels, err := linePanels(path, xLabel, yLabel, x, series)
+	if err != nil {
+		return err
+	}
+	return sweepFigure(path, title, panels)
+}
+
+func linePanels(path, xLabel, yLabel string, x []float64, series []Series) ([]*plot.Plot, error) {
 	if path == "" {
-		return errNoPath
+		return nil, errNoPath
 	}
 	if len(x) == 0 {
-		return errors.New("figures: AblationLine needs at least one x value")
+		return nil, errors.New("figures: AblationLine needs at least one x value")
 	}
 	if err := checkFinite("x", x); err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkSeries(series, len(x)); err != nil {
-		return err
+		return nil, err
 	}
-	p := newPlot(title, xLabel, yLabel)
-	addGrid(p)
-	if logX {
-		for i, v := range x {
-			if v <= 0 {
-				return fmt.Errorf("figures: x[%d] = %v cannot go on a log axis", i, v)
-			}
-		}
-		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{}
-	}
-	// Ablations test a handful of settings: label exactly those, unless
-	// their labels would run into each other.
-	if ticksFit(x, logX) {
-		var ticks plot.ConstantTicks
-		for _, v := range x {
-			ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', 4, 64)})
-		}
-		p.X.Tick.Marker = ticks
-	}
+	pos, ticks, scale := xAxis(x)
+	var panels []*plot.Plot
 	for i, s := range series {
+		p := newPlot(s.Name, xLabel, yLabel)
+		addGrid(p)
+		if scale == logX {
+			p.X.Scale = plot.LogScale{}
+			p.X.Tick.Marker = plot.LogTicks{}
+		}
+		if ticks != nil {
+			p.X.Tick.Marker = ticks
+		}
+		if scale == categoricalX { // say so: the spacing is not the values'
+			p.X.Label.Text += "; values evenly spaced"
+		}
+		p.X.Min, p.X.Max = xPadded(pos, scale)
 		xys := make(plotter.XYs, len(x))
 		for j := range x {
-			xys[j] = plotter.XY{X: x[j], Y: s.Mean[j]}
+			xys[j] = plotter.XY{X: pos[j], Y: s.Mean[j]}
 		}
 		line, points, err := styledLine(xys, i)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		p.Add(line, points)
-		if s.Std != nil {
-			eb, err := errorBars(x, s.Mean, s.Std)
-			if err != nil {
-				return err
-			}
-			eb.Color = seriesColor(i)
-			p.Add(eb)
+		if err := addSpread(p, pos, s, i); err != nil {
+			return nil, err
 		}
-		if len(series) > 1 {
-			p.Legend.Add(s.Name, line, points)
-		}
+		panels = append(panels, p)
 	}
-	if logX { // keep the end points' markers and error bars off the axis edges
-		lo, hi := minMax(x)
-		p.X.Min, p.X.Max = lo/1.5, hi*1.5
-	}
-	return figure{w: singleW, h: singleH, panels: p1(p), legend: moveLegendOut(p)}.save(path)
+	return panels, nil
 }
 
-// AblationBars draws grouped bars (one group per category, one bar per
-// series) with ± std error bars, e.g. accuracy after removing each LLM.
-func AblationBars(path, title, yLabel string, categories []string, series []Series) error {
+// AblationCategories draws a sweep over unordered settings (e.g. which LLM
+// is removed): one panel per series, a point with ± std error bars per
+// category. Points rather than bars because the value axis starts near the
+// data, not at 0, and a bar's length would then misstate its value.
+func AblationCategories(path, title, xLabel, yLabel string, categories []string, series []Series) error {
+	panels, err := categoryPanels(path, xLabel, yLabel, categories, series)
+	if err != nil {
+		return err
+	}
+	return sweepFigure(path, title, panels)
+}
+
+func categoryPanels(path, xLabel, yLabel string, categories []string, series []Series) ([]*plot.Plot, error) {
+	if path == "" {
+		return nil, errNoPath
+	}
+	if len(categories) == 0 {
+		return nil, errors.New("figures: AblationCategories needs at least one category")
+	}
+	if err := checkSeries(series, len(categories)); err != nil {
+		return nil, err
+	}
+	pos := make([]float64, len(categories))
+	for i := range pos {
+		pos[i] = float64(i)
+	}
+	var panels []*plot.Plot
+	for i, s := range series {
+		p := newPlot(s.Name, xLabel, yLabel)
+		addGrid(p)
+		p.NominalX(categories...)
+		fitXTicks(p, categories, len(series))
+		p.X.Min, p.X.Max = -0.5, float64(len(categories))-0.5
+		xys := make(plotter.XYs, len(categories))
+		for j := range categories {
+			xys[j] = plotter.XY{X: pos[j], Y: s.Mean[j]}
+		}
+		_, points, err := styledLine(xys, i)
+		if err != nil {
+			return nil, err
+		}
+		points.Radius = vg.Points(4)
+		p.Add(points)
+		if err := addSpread(p, pos, s, i); err != nil {
+			return nil, err
+		}
+		panels = append(panels, p)
+	}
+	return panels, nil
+}
+
+// addSpread adds the series' ± std error bars in its colour and sets the
+// value axis to valueRange.
+func addSpread(p *plot.Plot, pos []float64, s Series, i int) error {
+	if s.Std != nil {
+		eb, err := errorBars(pos, s.Mean, s.Std)
+		if err != nil {
+			return err
+		}
+		eb.Color = seriesColor(i)
+		p.Add(eb)
+	}
+	p.Y.Min, p.Y.Max = valueRange([]Series{s})
+	p.Y.Tick.Marker = valueTicks{}
+	return nil
+}
+
+// valueTicks label about five round values of a value axis that starts
+// near the data (gonum's default labels two or three there). Values within
+// 4% of the axis ends get a mark but no label: a label sticking out past
+// the axis end makes gonum pad that panel differently, and side-by-side
+// panels then end up out of line.
+type valueTicks struct{}
+
+func (valueTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) {
+		return nil
+	}
+	step := niceStep((hi - lo) / 5)
+	margin := 0.04 * (hi - lo)
+	var ticks []plot.Tick
+	for k := math.Ceil(lo / step); k*step <= hi; k++ {
+		v := k * step
+		t := plot.Tick{Value: v}
+		if v >= lo+margin && v <= hi-margin {
+			t.Label = strconv.FormatFloat(v, 'g', 6, 64)
+		}
+		ticks = append(ticks, t)
+	}
+	return ticks
+}
+
+// niceStep is the smallest of 1, 2, 2.5 and 5 times a power of ten that is
+// at least x (x > 0).
+func niceStep(x float64) float64 {
+	pow := math.Pow(10, math.Floor(math.Log10(x)))
+	for _, m := range []float64{1, 2, 2.5, 5} {
+		if m*pow >= x*(1-1e-9) {
+			return m * pow
+		}
+	}
+	return 10 * pow
+}
+
+// sweepFigure lays a sweep's panels side by side under one title.
+func sweepFigure(path, title string, panels []*plot.Plot) error {
+	w := singleW
+	if len(panels) > 1 {
+		w = doubleW
+	}
+	return figure{w: w, h: singleH, title: title, panels: panels}.save(path)
+}
+
+// valueRange is the value axis of a figure of means: it covers every mean ±
+// std with a margin, and starts at 0 only when the data come that close to
+// it, so that effects of a point or two stay visible (an axis from 0 to 57
+// draws a 1-point difference as 2% of its height).
+func valueRange(series []Series) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, s := range series {
+		for i, m := range s.Mean {
+			sd := 0.0
+			if s.Std != nil {
+				sd = s.Std[i]
+			}
+			lo, hi = math.Min(lo, m-sd), math.Max(hi, m+sd)
+		}
+	}
+	pad := 0.12 * (hi - lo)
+	if pad == 0 { // one value, or all equal: show a band around it
+		pad = math.Max(0.5, 0.02*math.Abs(hi))
+	}
+	nonNegative := lo >= 0
+	lo, hi = lo-pad, hi+pad
+	if nonNegative && lo < 0 { // accuracies and shares are never negative
+		lo = 0
+	}
+	return lo, hi
+}
+
+type xScale int
+
+const (
+	linearX xScale = iota
+	logX
+	categoricalX
+)
+
+// xAxis places a sweep's values on the x axis (see AblationLine) and labels
+// each of them; ticks is nil when there are too many values to label each.
+func xAxis(x []float64) (pos []float64, ticks plot.Ticker, scale xScale) {
+	positive := slices.Min(x) > 0
+	label := func(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
+	var ct plot.ConstantTicks
+	switch {
+	case len(x) > maxLabels: // too many to label each: gonum's ticks
+		lo, hi := minMax(x)
+		if positive && hi/lo >= 20 {
+			return x, nil, logX
+		}
+		return x, nil, linearX
+	case ticksFit(x, false):
+		scale = linearX
+	case positive && ticksFit(x, true):
+		scale = logX
+	default:
+		pos = make([]float64, len(x))
+		for i, v := range x {
+			pos[i] = float64(i)
+			ct = append(ct, plot.Tick{Value: float64(i), Label: label(v)})
+		}
+		return pos, ct, categoricalX
+	}
+	for _, v := range x {
+		ct = append(ct, plot.Tick{Value: v, Label: label(v)})
+	}
+	return x, ct, scale
+}
+
+// xPadded keeps the end points' markers and error bars off the axis edges.
+func xPadded(pos []float64, scale xScale) (lo, hi float64) {
+	lo, hi = minMax(pos)
+	switch {
+	case scale == logX:
+		return lo / 1.5, hi * 1.5
+	case scale == categoricalX:
+		return lo - 0.5, hi + 0.5
+	case hi == lo:
+		return lo - 1, hi + 1
+	}
+	pad := 0.05 * (hi - lo)
+	return lo - pad, hi + pad
+}
+
+// Bars draws one bar per category (e.g. a router's probability for each
+// LLM), from 0, without error bars.
+func Bars(path, title, yLabel string, categories []string, values []float64) error {
 	if path == "" {
 		return errNoPath
 	}
 	if len(categories) == 0 {
-		return errors.New("figures: AblationBars needs at least one category")
+		return errors.New("figures: Bars needs at least one category")
 	}
+	series := []Series{{Name: yLabel, Mean: values}}
 	if err := checkSeries(series, len(categories)); err != nil {
 		return err
 	}
 	p := newPlot(title, "", yLabel)
 	addGrid(p)
-	fitXTicks(p, categories)
-	if err := groupedBars(p, categories, series); err != nil {
+	fitXTicks(p, categories, 1)
+	if _, err := groupedBars(p, categories, series); err != nil {
 		return err
 	}
-	return figure{w: singleW, h: singleH, panels: p1(p), legend: moveLegendOut(p)}.save(path)
+	return figure{w: singleW, h: singleH, panels: p1(p)}.save(path)
 }
 
-// Bars draws one bar per category (e.g. a router's probability for each
-// LLM), without error bars.
-func Bars(path, title, yLabel string, categories []string, values []float64) error {
-	return AblationBars(path, title, yLabel, categories, []Series{{Name: yLabel, Mean: values}})
-}
+// maxLabels is the most sweep values labelled one by one.
+const maxLabels = 12
 
 // ticksFit says whether a label at each x leaves room between labels: at
-// most 12 of them and none closer than 1/15 of the axis to its neighbour.
+// most maxLabels of them and none closer than 1/15 of the axis to its neighbour.
 func ticksFit(x []float64, logX bool) bool {
-	if len(x) > 12 {
+	if len(x) > maxLabels {
 		return false
 	}
 	v := slices.Clone(x)

@@ -35,8 +35,8 @@ func ScoreNormalization(path string, llms []string, scores []float64, title stri
 	}
 	p := newPlot(title, "candidate LLM", "value (unitless, 0-1)")
 	addGrid(p)
-	fitXTicks(p, names)
-	if err := groupedBars(p, names, []Series{
+	fitXTicks(p, names, 1)
+	if _, err := groupedBars(p, names, []Series{
 		{Name: "raw score", Mean: scores},
 		{Name: "softmax(scores)", Mean: softmax(scores)},
 	}); err != nil {
@@ -44,6 +44,32 @@ func ScoreNormalization(path string, llms []string, scores []float64, title stri
 	}
 	p.Y.Min = math.Min(0, p.Y.Min)
 	return figure{w: singleW, h: singleH, panels: p1(p), legend: moveLegendOut(p)}.save(path)
+}
+
+// ExampleQuery picks, from the rows of scores (one per query, one score per
+// LLM), the query that shows ScoreNormalization's point best: the most
+// distinct non-zero scores (a query with one non-zero score shows only that
+// softmax lifts the zeros), then the widest range, then the first. It
+// returns -1 when no query has a non-zero score.
+func ExampleQuery(scores [][]float64) int {
+	best, bestDistinct, bestRange := -1, 0, 0.0
+	for i, row := range scores {
+		distinct := map[float64]bool{}
+		for _, v := range row {
+			if v != 0 && !math.IsNaN(v) {
+				// Round so that float noise does not count as a distinct score.
+				distinct[math.Round(v*1e6)] = true
+			}
+		}
+		if len(distinct) == 0 {
+			continue
+		}
+		lo, hi := minMax(row)
+		if len(distinct) > bestDistinct || len(distinct) == bestDistinct && hi-lo > bestRange {
+			best, bestDistinct, bestRange = i, len(distinct), hi-lo
+		}
+	}
+	return best
 }
 
 func softmax(v []float64) []float64 {

@@ -16,31 +16,39 @@ import (
 const SmallGap = 0.1
 
 // writeFigures draws the report stage's figures into dir, their names
-// prefixed with prefix: the score analysis (from the training data) and,
-// for the baseline router's first seed, the routing heatmap and the
-// training curves.
-func writeFigures(dir, prefix string, col *data.Collection, baseline string, first *stages.Outcome) ([]string, error) {
-	var trainSets []*data.Dataset
-	var firstTask string
-	for _, t := range col.Tasks {
-		if firstTask == "" && len(t.Train) > 0 {
-			firstTask = t.Name
-		}
-		trainSets = append(trainSets, t.Train...)
-	}
+// prefixed with prefix: with the paper's tables, ours beside the paper per
+// task; the score analysis (from the training data) and, for the baseline
+// router's first seed, the routing heatmap and the training curves.
+func writeFigures(dir, prefix string, col *data.Collection, baseline string, first *stages.Outcome, tables []*Table, seeds []int64) ([]string, error) {
 	var written []string
+	if len(tables) > 0 && len(tables[0].Paper.Rows) > 0 {
+		p := filepath.Join(dir, prefix+PaperFigure)
+		if err := writePaperFigure(p, tables, seeds); err != nil {
+			return nil, err
+		}
+		written = append(written, p)
+	}
+	var trainSets []*data.Dataset
+	var taskOf []string // the task of each training set
+	for _, t := range col.Tasks {
+		for _, ds := range t.Train {
+			trainSets = append(trainSets, ds)
+			taskOf = append(taskOf, t.Name)
+		}
+	}
 	p := filepath.Join(dir, prefix+"score-gap.png")
 	if _, err := figures.ScoreGap(p, figures.TopTwoGaps(trainSets), SmallGap); err != nil {
 		return nil, err
 	}
 	written = append(written, p)
-	q := trainSets[0].Queries[0]
-	p = filepath.Join(dir, prefix+"score-normalization.png")
-	if err := figures.ScoreNormalization(p, trainSets[0].LLMs, q.Scores,
-		fmt.Sprintf("Scores of one %s training query, raw and softmax-normalised", firstTask)); err != nil {
-		return nil, err
+	if set, q := exampleQuery(trainSets); q >= 0 {
+		p = filepath.Join(dir, prefix+"score-normalization.png")
+		if err := figures.ScoreNormalization(p, trainSets[set].LLMs, trainSets[set].Queries[q].Scores,
+			fmt.Sprintf("Scores of one %s training query, raw and softmax-normalised", taskOf[set])); err != nil {
+			return nil, err
+		}
+		written = append(written, p)
 	}
-	written = append(written, p)
 	if first == nil {
 		return written, nil
 	}
@@ -68,6 +76,25 @@ func writeFigures(dir, prefix string, col *data.Collection, baseline string, fir
 		written = append(written, p)
 	}
 	return written, nil
+}
+
+// exampleQuery is the training query (set, query index) that
+// figures.ExampleQuery picks among all the training sets' queries, in data
+// order; q is -1 when no query has a non-zero score.
+func exampleQuery(sets []*data.Dataset) (set, q int) {
+	var scores [][]float64
+	var where [][2]int
+	for i, ds := range sets {
+		for j, query := range ds.Queries {
+			scores = append(scores, query.Scores)
+			where = append(where, [2]int{i, j})
+		}
+	}
+	k := figures.ExampleQuery(scores)
+	if k < 0 {
+		return 0, -1
+	}
+	return where[k][0], where[k][1]
 }
 
 // TrainingCurves draws a training report's curve: the loss, the accuracy

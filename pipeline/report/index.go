@@ -15,7 +15,8 @@ import (
 // figureNotes say what each figure shows (the reading of the numbers is in
 // the tables and sweep CSVs beside them).
 var figureNotes = map[string]string{
-	"score-normalization.png": "one training query's LLM scores, raw and softmax-normalised: normalisation hides how close the best LLMs are",
+	"paper-vs-ours.png":       "Tables 1 and 2 as a chart: per task, RouterDC, the baselines the paper also reports and the best single LLM; bars are ours (mean ± std over seeds, offline hashed n-gram encoder), black lines the paper's published values (mDeBERTa encoder)",
+	"score-normalization.png": "the training query with the most distinct non-zero LLM scores (ties: the widest spread), raw and softmax-normalised: softmax flattens the scores towards uniform, so a KL loss against it barely tells good from bad LLMs",
 	"score-gap.png":           "histogram of the gap between the top-2 LLM scores over the training queries; the title gives the share below 0.1 (the paper: 64%)",
 	"routing-heatmap.png":     "share of each task's test queries that RouterDC (seed 1) sends to each LLM",
 	"training-curves.png":     "RouterDC (seed 1): loss (moving average), training-set and ID-test routing accuracy at each checkpoint evaluation (the checkpoint is chosen on the training set only)",

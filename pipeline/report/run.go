@@ -152,7 +152,7 @@ func RunTables(name string, opts stages.Options) (*Manifest, error) {
 			return nil, err
 		}
 	}
-	figs, err := writeFigures(filepath.Join(opts.Out, "figures"), prefix, col, opts.Baseline, baselineFirst)
+	figs, err := writeFigures(filepath.Join(opts.Out, "figures"), prefix, col, opts.Baseline, baselineFirst, tables, opts.Seeds)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -89,6 +90,14 @@ func TestReproduceShort(t *testing.T) {
 	}
 	if run.Training == nil || run.Training.Train == nil || len(run.Training.Train.Curve) != 3 {
 		t.Errorf("manifest lacks the training curve: %+v", run.Training)
+	}
+	// The paper's tables come with their chart, listed in the manifest and
+	// the index.
+	if !slices.Contains(man.Figures, "figures/"+PaperFigure) {
+		t.Errorf("manifest figures %v lack %s", man.Figures, PaperFigure)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "README.md")); err != nil || !strings.Contains(string(b), "figures/"+PaperFigure+") | Tables 1 and 2 as a chart") {
+		t.Errorf("README.md does not list %s with its note (%v)", PaperFigure, err)
 	}
 }
 
