@@ -80,6 +80,48 @@ func Locate() (Paths, error) {
 	return p, nil
 }
 
+// Rel is how a notebook prints a path: relative to the project when inside
+// it, $ROUTERDC_DATA/... under the data directory given there, ~/... under
+// the home directory. Saved outputs then show no machine's absolute paths.
+func (p Paths) Rel(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return path
+	}
+	under := func(dir string) (string, bool) {
+		if dir == "" {
+			return "", false
+		}
+		dir, err := filepath.Abs(dir)
+		if err != nil {
+			return "", false
+		}
+		rel, err := filepath.Rel(dir, abs)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return "", false
+		}
+		return rel, true
+	}
+	join := func(base, rel string) string {
+		if rel == "." {
+			return base
+		}
+		return base + "/" + filepath.ToSlash(rel)
+	}
+	if rel, ok := under(p.Root); ok {
+		return join(".", rel)
+	}
+	if rel, ok := under(os.Getenv(data.EnvVar)); ok {
+		return join("$"+data.EnvVar, rel)
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		if rel, ok := under(home); ok {
+			return join("~", rel)
+		}
+	}
+	return path
+}
+
 // Options are experiments.Options that read and fill the same cache as
 // `just reproduce`, so a notebook reuses whatever the pipeline has already
 // computed and leaves what it computes for the pipeline. Results go to a
@@ -199,15 +241,24 @@ func Figure(draw func(path string) error) {
 // Progress is where the pipeline's progress bars go in a notebook: each
 // bar update (a carriage-return-terminated line) replaces one live line
 // below the cell, and finished lines stay. Outside a notebook it is stderr.
+// With ROUTERDC_QUIET set (the notebooks' first cell sets it, so that no
+// half-drawn bar is saved with the outputs) bar updates are dropped and
+// only finished lines are shown.
 func Progress() io.Writer {
+	quiet := os.Getenv("ROUTERDC_QUIET") != ""
 	if !gonbui.IsNotebook {
+		if quiet {
+			return &liveWriter{quiet: true, plain: os.Stderr}
+		}
 		return os.Stderr
 	}
-	return &liveWriter{id: "progress_" + gonbui.UniqueID()}
+	return &liveWriter{id: "progress_" + gonbui.UniqueID(), quiet: quiet}
 }
 
 type liveWriter struct {
 	mu     sync.Mutex
+	quiet  bool      // drop bar updates, keep finished lines
+	plain  io.Writer // finished lines go here, not to the notebook, when set
 	id     string
 	line   []byte
 	shown  string // what the live line shows
@@ -221,11 +272,13 @@ func (w *liveWriter) Write(p []byte) (int, error) {
 	for _, c := range p {
 		switch c {
 		case '\r':
-			w.update()
+			if !w.quiet {
+				w.update()
+			}
 			w.line = w.line[:0]
 		case '\n':
 			if s := strings.TrimSpace(string(w.line)); s != "" {
-				gonbui.DisplayHTML(pre(s))
+				w.finished(s)
 			}
 			w.line = w.line[:0]
 		default:
@@ -233,6 +286,15 @@ func (w *liveWriter) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// finished shows a finished line below the cell (or on w.plain).
+func (w *liveWriter) finished(s string) {
+	if w.plain != nil {
+		fmt.Fprintln(w.plain, s)
+		return
+	}
+	gonbui.DisplayHTML(pre(s))
 }
 
 // update shows the bar state just completed, at most 5 times a second: the

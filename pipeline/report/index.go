@@ -3,8 +3,10 @@ package report
 import (
 	"encoding/csv"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,93 +26,217 @@ var figureNotes = map[string]string{
 }
 
 // WriteIndex writes out/README.md: every table, figure and sweep under out
-// with a line on what it shows, and for sweeps the best value found.
+// with a line on what it shows, and for sweeps the best value found. Every
+// file under tables/, figures/, ablations/ and validation/ gets a row, so a
+// file the report starts writing is listed before anyone writes its note.
 func WriteIndex(out string) error {
+	text, err := IndexText(out)
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(filepath.Join(out, "README.md"), []byte(text))
+}
+
+// IndexText is what WriteIndex writes.
+func IndexText(out string) (string, error) {
 	var b strings.Builder
 	b.WriteString("# Results\n\nWritten by `routerdc reproduce` and `routerdc run` (`just reproduce`, `just ablate`); do not edit by hand. ")
-	b.WriteString("Our encoder is the offline hashed n-gram encoder, not mDeBERTa; paper values are the published numbers.\n\n")
-	if _, err := os.Stat(filepath.Join(out, "tables", "summary.md")); err == nil {
-		s, _ := os.ReadFile(filepath.Join(out, "tables", "summary.md"))
+	b.WriteString("Our encoder is the offline hashed n-gram encoder, not mDeBERTa; paper values are the published numbers. ")
+	b.WriteString(SettingsNote() + "\n\n")
+	if s, err := os.ReadFile(filepath.Join(out, "tables", "summary.md")); err == nil {
 		b.Write(s)
 		b.WriteString("\n")
 	}
 	b.WriteString("## Files\n\n| file | what it shows |\n|---|---|\n")
 	row := func(path, note string) { fmt.Fprintf(&b, "| [%s](%s) | %s |\n", path, path, note) }
-	for _, f := range []struct{ path, note string }{
-		{"tables/table1.md", "Table 1 (in-distribution tasks): every cell ours ± std / paper / difference"},
-		{"tables/table2.md", "Table 2 (out-of-distribution tasks), likewise"},
-		{"tables/table1.csv", "Table 1 means over seeds (`table1_std.csv`: standard deviations)"},
-		{"tables/table2.csv", "Table 2 means over seeds (`table2_std.csv`: standard deviations)"},
-		{"manifest.json", "the last tables run: seeds, settings, versions, per-run accuracies, training curves, timings, cache hits, bootstrap"},
-		{"tables/summary.md", "the headline averages beside the paper's, our groups' alignment, the bootstrap (shown above)"},
-		{"validation/validation-ours.csv", "how the paper declaration's ours rows were chosen: each configuration's accuracy on validation splits of the training files, ranked"},
-	} {
-		if _, err := os.Stat(filepath.Join(out, f.path)); err == nil {
-			row(f.path, f.note)
+	if _, err := os.Stat(filepath.Join(out, "manifest.json")); err == nil {
+		row("manifest.json", "the last tables run: seeds, settings, versions, per-run accuracies, training curves, timings, cache hits, bootstrap")
+	}
+	for _, dir := range []string{"tables", "figures", "ablations", "validation"} {
+		files, err := indexFiles(out, dir)
+		if err != nil {
+			return "", err
+		}
+		for _, f := range files {
+			row(dir+"/"+f, fileNote(out, dir, f))
 		}
 	}
-	figs, _ := filepath.Glob(filepath.Join(out, "figures", "*.png"))
-	sort.Strings(figs)
-	for _, f := range figs {
-		name := filepath.Base(f)
-		note := figureNotes[name]
-		if strings.HasPrefix(name, "ablation-") {
-			note = "sweep " + strings.TrimSuffix(name, ".png") + ": ID and OOD averages, mean ± std over seeds (numbers in ablations/)"
-		}
-		row("figures/"+name, note)
-	}
-	sweeps, _ := filepath.Glob(filepath.Join(out, "ablations", "*.csv"))
-	sort.Strings(sweeps)
-	for _, f := range sweeps {
-		row("ablations/"+filepath.Base(f), SweepReading(f))
-	}
-	return atomicfile.Write(filepath.Join(out, "README.md"), []byte(b.String()))
+	return b.String(), nil
 }
 
-// SweepReading summarises a sweep CSV: the setting with the best ID average
-// and the spread of ID averages across settings.
-func SweepReading(path string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return "unreadable: " + err.Error()
+// tableNotes say what each file of the paper's tables run holds, in the
+// order the index lists them (then any other file, by name).
+var tableNotes = []struct{ name, note string }{
+	{"table1.md", "Table 1 (in-distribution tasks): every cell ours ± std / paper / difference"},
+	{"table2.md", "Table 2 (out-of-distribution tasks), likewise"},
+	{"table1.csv", "Table 1 means over seeds"},
+	{"table1_std.csv", "Table 1 standard deviations over seeds"},
+	{"table2.csv", "Table 2 means over seeds"},
+	{"table2_std.csv", "Table 2 standard deviations over seeds"},
+	{"summary.md", "the headline averages beside the paper's, our groups' alignment, the bootstrap (shown above)"},
+}
+
+// indexFiles lists the plain files of out/dir: the known tables first in
+// tableNotes' order, then the rest sorted by name. A missing dir is empty.
+func indexFiles(out, dir string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(out, dir))
+	if os.IsNotExist(err) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
 	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil || len(recs) < 2 {
-		return "unreadable sweep CSV"
-	}
-	head := recs[0]
-	col := func(name string) int {
-		for i, h := range head {
-			if h == name {
+	rank := func(name string) int {
+		for i, t := range tableNotes {
+			if dir == "tables" && t.name == name {
 				return i
 			}
 		}
-		return -1
+		return len(tableNotes)
 	}
-	idc, oodc, seedc := col("id_mean"), col("ood_mean"), col("seeds")
-	if idc < 0 || oodc < 0 || seedc < 0 {
-		return "sweep CSV without id_mean/ood_mean"
+	var names []string
+	for _, e := range entries {
+		// Hidden names are atomicfile's temp files and editors' leftovers;
+		// a sweep's or validation's CSV is listed, not the manifest beside it.
+		if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") ||
+			(dir == "ablations" || dir == "validation") && !strings.HasSuffix(e.Name(), ".csv") {
+			continue
+		}
+		names = append(names, e.Name())
 	}
-	best, lo, hi := -1, 0.0, 0.0
-	var bestID float64
+	sort.SliceStable(names, func(i, j int) bool {
+		if ri, rj := rank(names[i]), rank(names[j]); ri != rj {
+			return ri < rj
+		}
+		return names[i] < names[j]
+	})
+	return names, nil
+}
+
+// fileNote is the index's line for out/dir/name.
+func fileNote(out, dir, name string) string {
+	switch dir {
+	case "tables":
+		for _, t := range tableNotes {
+			if t.name == name {
+				return t.note
+			}
+		}
+		// A tables declaration on another dataset writes <decl>-id.csv,
+		// <decl>-ood.md, <decl>-summary.md, <decl>-manifest.json, ...
+		for _, s := range []struct{ suffix, note string }{
+			{"-id.md", "in-distribution table: every cell mean ± std over seeds"},
+			{"-ood.md", "out-of-distribution table: every cell mean ± std over seeds"},
+			{"-id.csv", "in-distribution table, means over seeds"},
+			{"-ood.csv", "out-of-distribution table, means over seeds"},
+			{"-id_std.csv", "in-distribution table, standard deviations over seeds"},
+			{"-ood_std.csv", "out-of-distribution table, standard deviations over seeds"},
+			{"-summary.md", "the headline averages of that tables declaration"},
+			{"-manifest.json", "that tables run: seeds, settings, versions, per-run accuracies, timings"},
+		} {
+			if strings.HasSuffix(name, s.suffix) {
+				return "tables declaration " + strings.TrimSuffix(name, s.suffix) + ": " + s.note
+			}
+		}
+		return "written by a tables declaration"
+	case "figures":
+		if note, ok := figureNotes[name]; ok {
+			return note
+		}
+		if strings.HasPrefix(name, "ablation-") {
+			return "sweep " + strings.TrimSuffix(name, ".png") + ": ID and OOD averages, mean ± std over seeds (numbers in ablations/)"
+		}
+		return "a figure of the report or of a declaration"
+	case "ablations":
+		if strings.HasSuffix(name, "-aiq.csv") {
+			return "AIQ of each router of sweep " + strings.TrimSuffix(name, "-aiq.csv") + " (area under its cost-accuracy hull over the LLMs' cost range)"
+		}
+		return SweepReading(filepath.Join(out, dir, name))
+	case "validation":
+		if name == "validation-ours.csv" {
+			return "how the paper declaration's ours rows were chosen: each configuration's accuracy on validation splits of the training files, ranked"
+		}
+		return "a validate declaration's configurations, ranked by validation accuracy"
+	}
+	return ""
+}
+
+// SweepCell is one setting of a sweep CSV: the swept values and the ID/OOD
+// averages over its seeds.
+type SweepCell struct {
+	Setting         string // "k_pos=2, k_neg=1"
+	Seeds           int
+	ID, IDStd       float64
+	OOD, OODStd     float64
+	IDText, OODText string // the CSV's own text of ID and OOD, as written
+}
+
+// SweepCells reads a sweep CSV (written by the sweep report: the swept
+// parameters, then seeds, id_mean, id_std, ood_mean, ood_std, per-task
+// columns).
+func SweepCells(path string) ([]SweepCell, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(recs) < 2 {
+		return nil, fmt.Errorf("%s: no sweep rows", path)
+	}
+	head := recs[0]
+	col := func(name string) int { return slices.Index(head, name) }
+	seedc := col("seeds")
+	cols := map[string]int{"id_mean": col("id_mean"), "id_std": col("id_std"), "ood_mean": col("ood_mean"), "ood_std": col("ood_std")}
+	for name, c := range cols {
+		if c < 0 || seedc < 0 {
+			return nil, fmt.Errorf("%s: no %s or seeds column", path, name)
+		}
+	}
+	var cells []SweepCell
 	for i, r := range recs[1:] {
-		v, _ := strconv.ParseFloat(r[idc], 64)
-		if best < 0 || v > bestID {
-			best, bestID = i, v
+		line := i + 2
+		c := SweepCell{IDText: r[cols["id_mean"]], OODText: r[cols["ood_mean"]]}
+		var setting []string
+		for j := 0; j < seedc; j++ {
+			setting = append(setting, head[j]+"="+r[j])
 		}
-		if i == 0 || v < lo {
-			lo = v
+		c.Setting = strings.Join(setting, ", ")
+		if c.Seeds, err = strconv.Atoi(r[seedc]); err != nil {
+			return nil, fmt.Errorf("%s: line %d: field seeds: %q is not a count", path, line, r[seedc])
 		}
-		if i == 0 || v > hi {
-			hi = v
+		for name, dst := range map[string]*float64{"id_mean": &c.ID, "id_std": &c.IDStd, "ood_mean": &c.OOD, "ood_std": &c.OODStd} {
+			text := r[cols[name]]
+			if text == "" && strings.HasSuffix(name, "_std") {
+				// One seed has no spread: the cell is left empty.
+				*dst = math.NaN()
+				continue
+			}
+			if *dst, err = strconv.ParseFloat(text, 64); err != nil {
+				return nil, fmt.Errorf("%s: line %d: field %s: %q is not a number", path, line, name, r[cols[name]])
+			}
 		}
+		cells = append(cells, c)
 	}
-	br := recs[best+1]
-	setting := make([]string, 0, seedc)
-	for i := 0; i < seedc; i++ {
-		setting = append(setting, head[i]+"="+br[i])
+	return cells, nil
+}
+
+// SweepReading summarises a sweep CSV: the setting with the best ID average
+// (the first one on a tie) and the spread of ID averages across settings.
+func SweepReading(path string) string {
+	cells, err := SweepCells(path)
+	if err != nil {
+		return "unreadable sweep CSV: " + err.Error()
 	}
-	return fmt.Sprintf("best ID average %s at %s (OOD %s, %s seeds); ID averages span %.2f-%.2f across the sweep",
-		br[idc], strings.Join(setting, ", "), br[oodc], br[seedc], lo, hi)
+	best, lo, hi := cells[0], cells[0].ID, cells[0].ID
+	for _, c := range cells[1:] {
+		if c.ID > best.ID {
+			best = c
+		}
+		lo, hi = min(lo, c.ID), max(hi, c.ID)
+	}
+	return fmt.Sprintf("best ID average %s at %s (OOD %s, %d seeds); the %d settings' ID averages span %.2f-%.2f",
+		best.IDText, best.Setting, best.OODText, best.Seeds, len(cells), lo, hi)
 }

@@ -138,7 +138,7 @@ func RunTables(name string, opts stages.Options) (*Manifest, error) {
 	}
 	seedsNote := fmt.Sprintf("Router rows: mean over %d seeds %v.", len(opts.Seeds), opts.Seeds)
 	note := "Our encoder is the offline hashed character/word n-gram encoder with a trainable projection, " +
-		"not the paper's mDeBERTa-v3-base. " + seedsNote + " Candidate-LLM, Oracle and Random " +
+		"not the paper's mDeBERTa-v3-base. " + SettingsNote() + " " + seedsNote + " Candidate-LLM, Oracle and Random " +
 		"rows are computed from the released data. Paper values are the published numbers (reference data)."
 	prefix, manifest := "", filepath.Join(opts.Out, "manifest.json")
 	if !col.Builtin {
