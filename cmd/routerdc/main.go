@@ -113,6 +113,17 @@ const (
 		"a second run is near-instant and a changed setting reruns only what depends on it."
 )
 
+// checkSets reads each --set on its own, so that a bad one is named as the
+// flag given, before any data is read or stage planned.
+func checkSets(sets []string) error {
+	for _, s := range sets {
+		if _, err := routers.Parse(s); err != nil {
+			return fmt.Errorf("--set %w", err)
+		}
+	}
+	return nil
+}
+
 // multiFlag collects repeated --set flags.
 type multiFlag []string
 
@@ -202,6 +213,9 @@ func cmdTrain(args []string) error {
 	// Before training, so a bad --out costs nothing; Save checks again.
 	if err := routerdir.CheckOutDir(filepath.Clean(*out)); err != nil {
 		return fmt.Errorf("--out: %w", err)
+	}
+	if err := checkSets(sets); err != nil {
+		return err
 	}
 	store := router.NewStore(*seed)
 	if err := router.ApplySettings(store, sets); err != nil {
@@ -439,6 +453,9 @@ func cmdReproduce(args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if err := checkSets(c.sets); err != nil {
+		return err
+	}
 	d, err := experiments.Load("paper")
 	if err != nil {
 		return err
@@ -463,6 +480,9 @@ func cmdRun(args []string) error {
 	}
 	if fs.NArg() == 0 {
 		return fmt.Errorf("give declaration files (or built-in names: %s)", strings.Join(experiments.Builtin(), ", "))
+	}
+	if err := checkSets(c.sets); err != nil {
+		return err
 	}
 	var names []string
 	for _, f := range fs.Args() {
