@@ -242,29 +242,29 @@ func cmdTrain(args []string) error {
 }
 
 func loadRouter(dir string) (*routerdir.Router, error) {
-	if dir == "" {
-		return nil, errors.New("--router DIR is required")
+	if err := checkRouterDir(dir); err != nil {
+		return nil, err
 	}
 	return routerdir.Load(dir)
 }
 
-const evalAbout = `Prints {"accuracy": <percent>, "n": <queries>} of the router on any RouterDC-format
-file whose LLMs are the router's, in the router's order.`
-
 func cmdEval(args []string) error {
-	fs := newFlags("eval --router DIR --data FILE [--metric probability|multi_attempt]", evalAbout)
+	fs := newFlags("eval --router DIR --data FILE [--metric probability|multi_attempt]", evalAbout())
 	rdir := fs.String("router", "", routerDirUsage)
 	file := fs.String("data", "", "a RouterDC-format JSON `FILE`")
 	metric := fs.String("metric", "", "`probability|multi_attempt`: how a score becomes credit (default: the released task's; required for other files)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	m := data.Metric(*metric)
-	if m != data.Probability && m != data.MultiAttempt {
-		return fmt.Errorf("--metric %q: want probability or multi_attempt", *metric)
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if *file == "" {
-		return errors.New("--data FILE is required")
+	if err := checkDataFile(*file); err != nil {
+		return err
+	}
+	m, err := evalMetric(*file, *metric)
+	if err != nil {
+		return err
 	}
 	r, err := loadRouter(*rdir)
 	if err != nil {
@@ -281,7 +281,11 @@ func cmdEval(args []string) error {
 	if err != nil {
 		return err
 	}
-	b, _ := json.Marshal(map[string]any{"accuracy": round(res.Accuracy, 4), "n": res.N})
+	b, _ := json.Marshal(struct {
+		Accuracy float64     `json:"accuracy"`
+		N        int         `json:"n"`
+		Metric   data.Metric `json:"metric"`
+	}{round(res.Accuracy, 4), res.N, m})
 	fmt.Println(string(b))
 	return nil
 }
@@ -306,14 +310,20 @@ const maxRouteLine = 16 << 20
 const routeBatch = 256
 
 func cmdRoute(args []string) error {
-	fs := newFlags("route --router DIR [QUERY ...]", fmt.Sprintf(`Routes each QUERY, or else each non-blank line of stdin (one query per line,
-trailing CR/LF removed), and prints one JSON line per query:
-{"query": ..., "llm": ..., "probabilities": {llm: p, ...}}.
-Stdin queries are answered in batches of %d as they are read. A line over
+	fs := newFlags("route --router DIR [--format json|text] [QUERY ...]", fmt.Sprintf(`Routes each QUERY, or else each non-blank line of stdin (one query per line,
+trailing CR/LF removed). On a terminal it prints, per query, the chosen LLM and
+the top 3 probabilities; otherwise (piped, or --format json) one JSON line per query:
+{"query": ..., "llm": ..., "probabilities": {llm: p, ...}} with the LLMs in the
+router's order. Stdin queries are answered in batches of %d as they are read. A line over
 %d MiB is an error that gives its line number; the answers to the lines
 before it are printed first.`, routeBatch, maxRouteLine>>20))
 	rdir := fs.String("router", "", routerDirUsage)
+	format := fs.String("format", "", "output `json|text` (default: text on a terminal, json otherwise)")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	text, err := routeText(*format, os.Stdout)
+	if err != nil {
 		return err
 	}
 	r, err := loadRouter(*rdir)
@@ -322,6 +332,7 @@ before it are printed first.`, routeBatch, maxRouteLine>>20))
 	}
 	w := bufio.NewWriter(os.Stdout)
 	defer w.Flush()
+	n := 0
 	emit := func(queries []string) error {
 		scores, err := r.Scores(queries)
 		if err != nil {
@@ -333,6 +344,11 @@ before it are printed first.`, routeBatch, maxRouteLine>>20))
 			pm := make([]kv, len(probs))
 			for t, p := range probs {
 				pm[t] = kv{r.Meta.LLMs[t], round(p, 6)}
+			}
+			n++
+			if text {
+				writeRouteText(w, n, q, r.Meta.LLMs[best], pm)
+				continue
 			}
 			b, _ := json.Marshal(struct {
 				Query string    `json:"query"`
