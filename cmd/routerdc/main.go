@@ -33,33 +33,41 @@ import (
 const usage = `routerdc: query-based LLM routing (RouterDC, NeurIPS 2024) in Go.
 
 Commands:
-  data       [--data DIR] [--check]                 download the released datasets and verify SHA256
+  data       [--data DIR] [--check] [--base-url URL]
+                                                    download the released datasets and verify SHA256
+                                                    (into a new or empty DIR, or one an earlier download began)
   train      [--data DIR] --out DIR [--seed N] [--set key=value ...]
                                                     train a router (RouterDC; --set router=KIND for another:
                                                     "routerdc settings" lists the kinds and every setting)
-  eval       --router DIR --data FILE --metric probability|multi_attempt
-                                                    print {"accuracy": %, "n": queries} for any RouterDC-format file
-  route      --router DIR [QUERY ...]               route queries (else one per stdin line; a line over
-                                                    16 MiB is an error naming its line number)
+  eval       --router DIR --data FILE [--metric probability|multi_attempt]
+                                                    print {"accuracy": %, "n": queries, "metric": ...} for any
+                                                    RouterDC-format file; a released file's metric is its task's
+                                                    (--metric may only repeat it), other files need --metric
+  route      --router DIR [--format json|text] [QUERY ...]
+                                                    route queries (else one per stdin line; a line over
+                                                    16 MiB is an error naming its line number); text (the
+                                                    chosen LLM, top 3 probabilities) on a terminal, else JSON
   validate   [--data DIR] [--seeds 1,2,3] CONFIG ...   compare settings on validation splits of the TRAINING
                                                     files (never the test sets); CONFIG is "key=value;key=value";
                                                     prints only: declare "kind: validate" to record the runs
-  reproduce  [--data DIR] [--out results] [--seeds 1,2,3,4,5] [--set key=value ...] [CACHE FLAGS]
+  reproduce  [--data DIR] [--out DIR] [--seeds 1,2,3,4,5] [--set key=value ...] [CACHE FLAGS]
                                                     Tables 1 and 2 of the paper, side by side with the paper
-                                                    (runs the built-in declaration "paper")
-  run        [--data DIR] [--out results] [CACHE FLAGS] FILE|NAME ...
-                                                    run experiment declarations (YAML; built-in names:
-                                                    paper, ablation-lambda, ablation-k, ..., tsne-embeddings;
+                                                    (runs the built-in declaration "paper"; --out: results)
+  run        [--data DIR] [--out DIR] [--set key=value ...] [CACHE FLAGS] FILE|NAME ...
+                                                    run declarations (YAML: scores, dataset, tables, sweep,
+                                                    embeddings, validate; built-in names: paper,
+                                                    ablation-lambda, ablation-k, ..., tsne-embeddings;
                                                     "ablations" = all but paper and validation-ours)
-
-Cache flags: --cache DIR (default .cache/routerdc), --no-cache, --force, --dry-run, --only STAGE.
-Stage outputs are cached by a hash of their inputs, settings and code version: a second run is
-near-instant and a changed setting reruns only what depends on it.
-  settings                                          list the training settings and their defaults
+  settings                                          list the settings: default, the paper's or ours, range
   score      import|api|questions|merge|run|sandbox  make score files and datasets for your own LLMs
                                                     (lm-eval/bigcode logs, or a served model); see
                                                     "routerdc score help"
 
+Cache flags: --cache DIR (default .cache/routerdc), --no-cache, --force, --dry-run, --only STAGE.
+Stage outputs are cached by a hash of their inputs, settings and code version: a second run is
+near-instant and a changed setting reruns only what depends on it.
+
+"routerdc COMMAND --help" shows a command's flags.
 The data directory is --data, else $ROUTERDC_DATA, else ./data.
 The backend is the pure-Go one unless GOMLX_BACKEND says otherwise (e.g. xla:cpu, xla:cuda; needs -tags xla).
 `
