@@ -6,6 +6,7 @@ export GOEXPERIMENT := "simd"
 
 bin := "bin/routerdc"
 
+# List the recipes with what each does (this list).
 default:
     @just --list
 
@@ -25,7 +26,7 @@ reproduce *ARGS: build
 ablate *ARGS: build
     {{bin}} run --out results {{ARGS}} ablations
 
-# Run any experiment declaration: just run pipeline/experiments/ablation-h.yaml
+# Run declarations (scores, dataset, experiments) in order: just run pipeline/experiments/ablation-h.yaml
 run +ARGS: build
     {{bin}} run --out results {{ARGS}}
 
@@ -35,7 +36,6 @@ test:
     go test -count=1 -timeout 20m ./...
 
 # Time training, routing (and with --full: reproduce, test) -> benchmarks/report.md
-
 bench *ARGS:
     benchmarks/run.sh {{ARGS}}
 

@@ -33,33 +33,41 @@ import (
 const usage = `routerdc: query-based LLM routing (RouterDC, NeurIPS 2024) in Go.
 
 Commands:
-  data       [--data DIR] [--check]                 download the released datasets and verify SHA256
+  data       [--data DIR] [--check] [--base-url URL]
+                                                    download the released datasets and verify SHA256
+                                                    (into a new or empty DIR, or one an earlier download began)
   train      [--data DIR] --out DIR [--seed N] [--set key=value ...]
                                                     train a router (RouterDC; --set router=KIND for another:
                                                     "routerdc settings" lists the kinds and every setting)
-  eval       --router DIR --data FILE --metric probability|multi_attempt
-                                                    print {"accuracy": %, "n": queries} for any RouterDC-format file
-  route      --router DIR [QUERY ...]               route queries (else one per stdin line; a line over
-                                                    16 MiB is an error naming its line number)
+  eval       --router DIR --data FILE [--metric probability|multi_attempt]
+                                                    print {"accuracy": %, "n": queries, "metric": ...} for any
+                                                    RouterDC-format file; a released file's metric is its task's
+                                                    (--metric may only repeat it), other files need --metric
+  route      --router DIR [--format json|text] [QUERY ...]
+                                                    route queries (else one per stdin line; a line over
+                                                    16 MiB is an error naming its line number); text (the
+                                                    chosen LLM, top 3 probabilities) on a terminal, else JSON
   validate   [--data DIR] [--seeds 1,2,3] CONFIG ...   compare settings on validation splits of the TRAINING
                                                     files (never the test sets); CONFIG is "key=value;key=value";
                                                     prints only: declare "kind: validate" to record the runs
-  reproduce  [--data DIR] [--out results] [--seeds 1,2,3,4,5] [--set key=value ...] [CACHE FLAGS]
+  reproduce  [--data DIR] [--out DIR] [--seeds 1,2,3,4,5] [--set key=value ...] [CACHE FLAGS]
                                                     Tables 1 and 2 of the paper, side by side with the paper
-                                                    (runs the built-in declaration "paper")
-  run        [--data DIR] [--out results] [CACHE FLAGS] FILE|NAME ...
-                                                    run experiment declarations (YAML; built-in names:
-                                                    paper, ablation-lambda, ablation-k, ..., tsne-embeddings;
+                                                    (runs the built-in declaration "paper"; --out: results)
+  run        [--data DIR] [--out DIR] [--set key=value ...] [CACHE FLAGS] FILE|NAME ...
+                                                    run declarations (YAML: scores, dataset, tables, sweep,
+                                                    embeddings, validate; built-in names: paper,
+                                                    ablation-lambda, ablation-k, ..., tsne-embeddings;
                                                     "ablations" = all but paper and validation-ours)
-
-Cache flags: --cache DIR (default .cache/routerdc), --no-cache, --force, --dry-run, --only STAGE.
-Stage outputs are cached by a hash of their inputs, settings and code version: a second run is
-near-instant and a changed setting reruns only what depends on it.
-  settings                                          list the training settings and their defaults
+  settings                                          list the settings: default, the paper's or ours, range
   score      import|api|questions|merge|run|sandbox  make score files and datasets for your own LLMs
                                                     (lm-eval/bigcode logs, or a served model); see
                                                     "routerdc score help"
 
+Cache flags: --cache DIR (default .cache/routerdc), --no-cache, --force, --dry-run, --only STAGE.
+Stage outputs are cached by a hash of their inputs, settings and code version: a second run is
+near-instant and a changed setting reruns only what depends on it.
+
+"routerdc COMMAND --help" shows a command's flags.
 The data directory is --data, else $ROUTERDC_DATA, else ./data.
 The backend is the pure-Go one unless GOMLX_BACKEND says otherwise (e.g. xla:cpu, xla:cuda; needs -tags xla).
 `
@@ -86,7 +94,7 @@ func main() {
 	case "run":
 		err = cmdRun(os.Args[2:])
 	case "settings":
-		err = cmdSettings()
+		err = cmdSettings(os.Args[2:])
 	case "score":
 		err = cmdScore(os.Args[2:])
 	case "-h", "--help", "help":
@@ -95,10 +103,33 @@ func main() {
 		fmt.Fprintf(os.Stderr, "routerdc: unknown command %q\n\n%s", os.Args[1], usage)
 		os.Exit(2)
 	}
+	if errors.Is(err, flag.ErrHelp) {
+		return // the subcommand's usage, asked for: printed, exit 0
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "routerdc %s: %v\n", os.Args[1], err)
 		os.Exit(1)
 	}
+}
+
+// Flag usages several subcommands share.
+const (
+	dataDirUsage   = "data `DIR` (default $ROUTERDC_DATA or ./data)"
+	routerDirUsage = "the router `DIR` that \"routerdc train\" wrote"
+	setUsage       = "override a setting, `key=value` (repeatable; several with \";\"; \"routerdc settings\" lists them)"
+	cacheAbout     = "Stage outputs are cached by a hash of their inputs, settings and code version:\n" +
+		"a second run is near-instant and a changed setting reruns only what depends on it."
+)
+
+// checkSets reads each --set on its own, so that a bad one is named as the
+// flag given, before any data is read or stage planned.
+func checkSets(sets []string) error {
+	for _, s := range sets {
+		if _, err := routers.Parse(s); err != nil {
+			return fmt.Errorf("--set %w", err)
+		}
+	}
+	return nil
 }
 
 // multiFlag collects repeated --set flags.
@@ -106,12 +137,6 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
-func newFlags(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(os.Stderr)
-	return fs
-}
 
 // progress is where progress bars go: stderr, unless it is not wanted.
 func progress() io.Writer {
@@ -122,11 +147,13 @@ func progress() io.Writer {
 }
 
 func cmdData(args []string) error {
-	fs := newFlags("data")
-	dirFlag := fs.String("data", "", "data directory (default $ROUTERDC_DATA or ./data)")
+	fs := newFlags("data [--data DIR] [--check]",
+		"Downloads the released RouterDC datasets (18 files, pinned to one upstream commit) and\n"+
+			"verifies their SHA256; files already there and verified are kept.")
+	dirFlag := fs.String("data", "", dataDirUsage)
 	check := fs.Bool("check", false, "only verify the files, download nothing")
-	base := fs.String("base-url", "", "download from this URL instead of the pinned upstream commit")
-	if err := fs.Parse(args); err != nil {
+	base := fs.String("base-url", "", "download from this `URL` instead of the pinned upstream commit")
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	dir := data.Dir(*dirFlag)
@@ -144,7 +171,16 @@ func cmdData(args []string) error {
 
 // cmdSettings lists every declared setting: key, default, whose choice the
 // default is (the paper's or ours), the kinds that read it, what it does.
-func cmdSettings() error {
+func cmdSettings(args []string) error {
+	fs := newFlags("settings", "Lists every setting: key, default, whether the default is the paper's or ours, the router\n"+
+		"kinds that read it (common: all), what it does and its valid values. Change one with\n"+
+		"--set key=value (train, reproduce, run) or in a declaration's \"settings\".")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "SETTING\tDEFAULT\tFROM\tKINDS\tDESCRIPTION")
 	for _, s := range routers.Settings() {
@@ -165,13 +201,15 @@ func cmdSettings() error {
 }
 
 func cmdTrain(args []string) error {
-	fs := newFlags("train")
-	dirFlag := fs.String("data", "", "data directory (default $ROUTERDC_DATA or ./data)")
-	out := fs.String("out", "", "router directory to write (required)")
-	seed := fs.Int64("seed", 1, "random seed")
+	fs := newFlags("train [--data DIR] --out DIR [--seed N] [--set key=value ...]",
+		"Trains a router on the training files of the data directory and writes its directory.\n"+
+			"RouterDC unless --set router=KIND; \"routerdc settings\" lists the kinds and every setting.")
+	dirFlag := fs.String("data", "", dataDirUsage)
+	out := fs.String("out", "", "router `DIR` to write (required; new, empty or a router directory)")
+	seed := fs.Int64("seed", 1, "random seed `N`")
 	var sets multiFlag
-	fs.Var(&sets, "set", "override a setting, key=value (repeatable; see `routerdc settings`)")
-	if err := fs.Parse(args); err != nil {
+	fs.Var(&sets, "set", setUsage)
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {
@@ -183,6 +221,9 @@ func cmdTrain(args []string) error {
 	// Before training, so a bad --out costs nothing; Save checks again.
 	if err := routerdir.CheckOutDir(filepath.Clean(*out)); err != nil {
 		return fmt.Errorf("--out: %w", err)
+	}
+	if err := checkSets(sets); err != nil {
+		return err
 	}
 	store := router.NewStore(*seed)
 	if err := router.ApplySettings(store, sets); err != nil {
@@ -209,26 +250,29 @@ func cmdTrain(args []string) error {
 }
 
 func loadRouter(dir string) (*routerdir.Router, error) {
-	if dir == "" {
-		return nil, errors.New("--router DIR is required")
+	if err := checkRouterDir(dir); err != nil {
+		return nil, err
 	}
 	return routerdir.Load(dir)
 }
 
 func cmdEval(args []string) error {
-	fs := newFlags("eval")
-	rdir := fs.String("router", "", "router directory (from `routerdc train`)")
-	file := fs.String("data", "", "a RouterDC-format JSON file")
-	metric := fs.String("metric", "", "probability | multi_attempt")
-	if err := fs.Parse(args); err != nil {
+	fs := newFlags("eval --router DIR --data FILE [--metric probability|multi_attempt]", evalAbout())
+	rdir := fs.String("router", "", routerDirUsage)
+	file := fs.String("data", "", "a RouterDC-format JSON `FILE`")
+	metric := fs.String("metric", "", "`probability|multi_attempt`: how a score becomes credit (default: the released task's; required for other files)")
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	m := data.Metric(*metric)
-	if m != data.Probability && m != data.MultiAttempt {
-		return fmt.Errorf("--metric %q: want probability or multi_attempt", *metric)
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if *file == "" {
-		return errors.New("--data FILE is required")
+	if err := checkDataFile(*file); err != nil {
+		return err
+	}
+	m, err := evalMetric(*file, *metric)
+	if err != nil {
+		return err
 	}
 	r, err := loadRouter(*rdir)
 	if err != nil {
@@ -245,7 +289,11 @@ func cmdEval(args []string) error {
 	if err != nil {
 		return err
 	}
-	b, _ := json.Marshal(map[string]any{"accuracy": round(res.Accuracy, 4), "n": res.N})
+	b, _ := json.Marshal(struct {
+		Accuracy float64     `json:"accuracy"`
+		N        int         `json:"n"`
+		Metric   data.Metric `json:"metric"`
+	}{round(res.Accuracy, 4), res.N, m})
 	fmt.Println(string(b))
 	return nil
 }
@@ -270,22 +318,20 @@ const maxRouteLine = 16 << 20
 const routeBatch = 256
 
 func cmdRoute(args []string) error {
-	fs := newFlags("route")
-	rdir := fs.String("router", "", "router directory (from `routerdc train`)")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `Usage: routerdc route --router DIR [QUERY ...]
-
-Routes each QUERY, or else each non-blank line of stdin (one query per line,
-trailing CR/LF removed), and prints one JSON line per query:
-{"query": ..., "llm": ..., "probabilities": {llm: p, ...}}.
-Stdin queries are answered in batches of %d as they are read. A line over
+	fs := newFlags("route --router DIR [--format json|text] [QUERY ...]", fmt.Sprintf(`Routes each QUERY, or else each non-blank line of stdin (one query per line,
+trailing CR/LF removed). On a terminal it prints, per query, the chosen LLM and
+the top 3 probabilities; otherwise (piped, or --format json) one JSON line per query:
+{"query": ..., "llm": ..., "probabilities": {llm: p, ...}} with the LLMs in the
+router's order. Stdin queries are answered in batches of %d as they are read. A line over
 %d MiB is an error that gives its line number; the answers to the lines
-before it are printed first.
-
-`, routeBatch, maxRouteLine>>20)
-		fs.PrintDefaults()
+before it are printed first.`, routeBatch, maxRouteLine>>20))
+	rdir := fs.String("router", "", routerDirUsage)
+	format := fs.String("format", "", "output `json|text` (default: text on a terminal, json otherwise)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
-	if err := fs.Parse(args); err != nil {
+	text, err := routeText(*format, os.Stdout)
+	if err != nil {
 		return err
 	}
 	r, err := loadRouter(*rdir)
@@ -294,6 +340,7 @@ before it are printed first.
 	}
 	w := bufio.NewWriter(os.Stdout)
 	defer w.Flush()
+	n := 0
 	emit := func(queries []string) error {
 		scores, err := r.Scores(queries)
 		if err != nil {
@@ -305,6 +352,11 @@ before it are printed first.
 			pm := make([]kv, len(probs))
 			for t, p := range probs {
 				pm[t] = kv{r.Meta.LLMs[t], round(p, 6)}
+			}
+			n++
+			if text {
+				writeRouteText(w, n, q, r.Meta.LLMs[best], pm)
+				continue
 			}
 			b, _ := json.Marshal(struct {
 				Query string    `json:"query"`
@@ -417,10 +469,15 @@ func (o orderedKV) MarshalJSON() ([]byte, error) {
 }
 
 func cmdReproduce(args []string) error {
-	fs := newFlags("reproduce")
-	seedsFlag := fs.String("seeds", "", "comma-separated seeds (default: the declaration's, 1..5); router rows are their mean")
+	fs := newFlags("reproduce [--data DIR] [--out DIR] [--seeds 1,2,3,4,5] [--set key=value ...] [CACHE FLAGS]",
+		"Tables 1 and 2 of the paper, side by side with the paper's numbers (runs the built-in\n"+
+			"declaration \"paper\"). "+cacheAbout)
+	seedsFlag := fs.String("seeds", "", "comma-separated `SEEDS` (default: the declaration's, 1..5); router rows are their mean")
 	c := addRunFlags(fs, "results")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkSets(c.sets); err != nil {
 		return err
 	}
 	d, err := experiments.Load("paper")
@@ -437,13 +494,19 @@ func cmdReproduce(args []string) error {
 }
 
 func cmdRun(args []string) error {
-	fs := newFlags("run")
+	fs := newFlags("run [--data DIR] [--out DIR] [--set key=value ...] [CACHE FLAGS] FILE|NAME ...",
+		"Runs declarations (YAML: scores, dataset, tables, sweep, embeddings, validate) in the order\n"+
+			"given. Built-in names: "+strings.Join(experiments.Builtin(), ", ")+";\n"+
+			"\"ablations\" is all of them but paper and validation-ours. "+cacheAbout)
 	c := addRunFlags(fs, "results")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		return fmt.Errorf("give declaration files (or built-in names: %s)", strings.Join(experiments.Builtin(), ", "))
+	}
+	if err := checkSets(c.sets); err != nil {
+		return err
 	}
 	var names []string
 	for _, f := range fs.Args() {
@@ -575,15 +638,15 @@ type runFlags struct {
 
 func addRunFlags(fs *flag.FlagSet, out string) *runFlags {
 	c := &runFlags{
-		dataDir:  fs.String("data", "", "data directory (default $ROUTERDC_DATA or ./data)"),
-		out:      fs.String("out", out, "output directory"),
-		cacheDir: fs.String("cache", cache.DefaultDir, "cache directory of stage outputs"),
+		dataDir:  fs.String("data", "", dataDirUsage),
+		out:      fs.String("out", out, "output `DIR`"),
+		cacheDir: fs.String("cache", cache.DefaultDir, "cache `DIR` of stage outputs"),
 		noCache:  fs.Bool("no-cache", false, "neither read nor write the cache"),
 		force:    fs.Bool("force", false, "recompute every stage even when cached"),
 		dryRun:   fs.Bool("dry-run", false, "print what would run and why, run nothing"),
-		only:     fs.String("only", "", "run only this stage ("+strings.Join(engine.Pipeline.Names(), ", ")+"); earlier ones must be cached"),
+		only:     fs.String("only", "", "run only this `STAGE` ("+strings.Join(engine.Pipeline.Names(), ", ")+"); earlier ones must be cached"),
 	}
-	fs.Var(&c.sets, "set", "override a setting for every run, key=value (repeatable)")
+	fs.Var(&c.sets, "set", "override a setting for every run, `key=value` (repeatable; \"routerdc settings\" lists them)")
 	return c
 }
 
@@ -659,10 +722,13 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 }
 
 func cmdValidate(args []string) error {
-	fs := newFlags("validate")
-	dirFlag := fs.String("data", "", "data directory (default $ROUTERDC_DATA or ./data)")
-	seedsFlag := fs.String("seeds", "1,2,3", "comma-separated seeds; each draws its own validation split")
-	if err := fs.Parse(args); err != nil {
+	fs := newFlags("validate [--data DIR] [--seeds 1,2,3] CONFIG ...",
+		"Compares settings on validation splits of the TRAINING files (never the test sets) and prints\n"+
+			"one JSON line per CONFIG (\"key=value;key=value\"). It records nothing: declare \"kind: validate\"\n"+
+			"to keep the runs.")
+	dirFlag := fs.String("data", "", dataDirUsage)
+	seedsFlag := fs.String("seeds", "1,2,3", "comma-separated `SEEDS`; each draws its own validation split")
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {

@@ -78,22 +78,26 @@ func interruptible() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt)
 }
 
+const sandboxUsage = "isolation of executed code: `auto|bwrap|namespaces|none` (default auto)"
+
 func cmdScoreImport(args []string) error {
-	fs := newFlags("score import")
+	fs := newFlags("score import --from lm-eval|bigcode --llm NAME --task TASK [--out FILE] FILE ...",
+		"Reads lm-evaluation-harness --log_samples files or bigcode-evaluation-harness results into\n"+
+			"score records (JSON lines). \"routerdc score help\" shows every form and the tasks.")
 	var s stage.Source
-	fs.StringVar(&s.From, "from", "", "lm-eval | bigcode")
-	fs.StringVar(&s.LLM, "llm", "", "the LLM's name as in the datasets (org/model)")
-	fs.StringVar(&s.Task, "task", "", "the task (see `routerdc score help`)")
-	fs.StringVar(&s.Mode, "mode", "", "answer checking of generated answers: normalized (default), routerdc, flexible")
-	fs.StringVar(&s.Problems, "problems", "", "bigcode: the task's rows (for the question text and tests)")
-	fs.StringVar(&s.Generations, "generations", "", "bigcode: --save_generations file (with --execute)")
-	fs.StringVar(&s.References, "references", "", "bigcode: --save_references file (with --execute)")
+	fs.StringVar(&s.From, "from", "", "`lm-eval|bigcode`: the harness that wrote the files")
+	fs.StringVar(&s.LLM, "llm", "", "the LLM's `NAME` as in the datasets (org/model)")
+	fs.StringVar(&s.Task, "task", "", "the `TASK` (see \"routerdc score help\")")
+	fs.StringVar(&s.Mode, "mode", "", "answer checking of generated answers: `normalized|routerdc|flexible` (default normalized)")
+	fs.StringVar(&s.Problems, "problems", "", "bigcode: the task's rows `FILE` (for the question text and tests)")
+	fs.StringVar(&s.Generations, "generations", "", "bigcode: --save_generations `FILE` (with --execute)")
+	fs.StringVar(&s.References, "references", "", "bigcode: --save_references `FILE` (with --execute)")
 	fs.BoolVar(&s.Execute, "execute", false, "run model-written code against its tests (opt-in)")
-	fs.StringVar(&s.Timeout, "timeout", "", "per-sample execution timeout (default 3s)")
-	fs.StringVar(&s.Sandbox, "sandbox", "", "auto (default), bwrap, namespaces, none")
-	fs.StringVar(&s.Key, "key", "", "bigcode: what the results' task_id keys are: index (positions, what the harness writes) or task_id (default: guessed)")
-	out := fs.String("out", "", "write the records here (default stdout)")
-	if err := fs.Parse(args); err != nil {
+	fs.StringVar(&s.Timeout, "timeout", "", "per-sample execution timeout, a `DURATION` (default 3s)")
+	fs.StringVar(&s.Sandbox, "sandbox", "", sandboxUsage)
+	fs.StringVar(&s.Key, "key", "", "bigcode: what the results' task_id keys are: `index|task_id` (index: positions, what the harness writes; default: guessed)")
+	out := fs.String("out", "", "write the records to `FILE` (default stdout)")
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if s.From != stage.FromLMEval && s.From != stage.FromBigcode {
@@ -132,28 +136,30 @@ func writeOutput(out string, b []byte, what string) error {
 }
 
 func cmdScoreAPI(args []string) error {
-	fs := newFlags("score api")
+	fs := newFlags("score api --endpoint URL --llm NAME --task TASK --input FILE --out FILE [...]",
+		"Scores a served model (vLLM, llama.cpp server, Ollama) on a task's rows; resumable: a rerun\n"+
+			"continues in the --out file, and refuses other settings than it was started with.")
 	s := stage.Source{From: stage.FromAPI}
-	fs.StringVar(&s.Endpoint, "endpoint", "", "the server's base URL, e.g. http://localhost:8000")
-	fs.StringVar(&s.LLM, "llm", "", "the LLM's name as in the datasets (org/model)")
-	fs.StringVar(&s.Model, "model", "", "the model name the server knows (default --llm)")
-	fs.StringVar(&s.Task, "task", "", "the task (see `routerdc score help`)")
-	fs.StringVar(&s.Input, "input", "", "the task's rows (JSON array or JSON lines)")
-	fs.IntVar(&s.Samples, "samples", 0, "samples per open-ended query (default 10, as the paper)")
-	fs.IntVar(&s.Concurrency, "concurrency", 0, "queries in flight (default 4)")
-	reqTimeout := fs.Duration("request-timeout", 60*time.Second, "limit for one HTTP request; a request past it is retried")
+	fs.StringVar(&s.Endpoint, "endpoint", "", "the server's base `URL`, e.g. http://localhost:8000")
+	fs.StringVar(&s.LLM, "llm", "", "the LLM's `NAME` as in the datasets (org/model)")
+	fs.StringVar(&s.Model, "model", "", "the model `NAME` the server knows (default --llm)")
+	fs.StringVar(&s.Task, "task", "", "the `TASK` (see \"routerdc score help\")")
+	fs.StringVar(&s.Input, "input", "", "the task's rows `FILE` (JSON array or JSON lines)")
+	fs.IntVar(&s.Samples, "samples", 0, "`N` samples per open-ended query (default 10, as the paper)")
+	fs.IntVar(&s.Concurrency, "concurrency", 0, "`N` queries in flight (default 4)")
+	reqTimeout := fs.Duration("request-timeout", 60*time.Second, "limit for one HTTP request, a `DURATION`; a request past it is retried")
 	fs.BoolVar(&s.Chat, "chat", false, "generate through /v1/chat/completions")
-	fs.StringVar(&s.MCMethod, "mc-method", "", "multiple choice: auto (default), echo, first-token")
-	temp := fs.String("temperature", "", "sampling temperature (default 0.2)")
-	fs.IntVar(&s.MaxTokens, "max-tokens", 0, "tokens per generation (default 512)")
-	fs.Int64Var(&s.Seed, "seed", 0, "first sampling seed")
-	fs.StringVar(&s.Mode, "mode", "", "answer checking: normalized (default), routerdc, flexible")
+	fs.StringVar(&s.MCMethod, "mc-method", "", "multiple choice: `auto|echo|first-token` (default auto)")
+	temp := fs.String("temperature", "", "sampling temperature `T` (default 0.2)")
+	fs.IntVar(&s.MaxTokens, "max-tokens", 0, "`N` tokens per generation (default 512)")
+	fs.Int64Var(&s.Seed, "seed", 0, "first sampling seed `N`")
+	fs.StringVar(&s.Mode, "mode", "", "answer checking: `normalized|routerdc|flexible` (default normalized)")
 	fs.BoolVar(&s.Execute, "execute", false, "code tasks: run model-written code against its tests (opt-in)")
-	fs.StringVar(&s.Timeout, "timeout", "", "per-sample execution timeout (default 3s)")
-	fs.StringVar(&s.Sandbox, "sandbox", "", "auto (default), bwrap, namespaces, none")
-	key := fs.String("api-key", "", "API key (default $OPENAI_API_KEY)")
-	out := fs.String("out", "", "results file (JSON lines; a rerun resumes it)")
-	if err := fs.Parse(args); err != nil {
+	fs.StringVar(&s.Timeout, "timeout", "", "per-sample execution timeout, a `DURATION` (default 3s)")
+	fs.StringVar(&s.Sandbox, "sandbox", "", sandboxUsage)
+	key := fs.String("api-key", "", "API `KEY` (default $OPENAI_API_KEY)")
+	out := fs.String("out", "", "results `FILE` (JSON lines; a rerun resumes it)")
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -190,11 +196,12 @@ func cmdScoreAPI(args []string) error {
 }
 
 func cmdScoreQuestions(args []string) error {
-	fs := newFlags("score questions")
-	task := fs.String("task", "", "the task")
-	input := fs.String("input", "", "the task's rows (JSON array or JSON lines)")
-	out := fs.String("out", "", "write here (default stdout)")
-	if err := fs.Parse(args); err != nil {
+	fs := newFlags("score questions --task TASK --input FILE [--out FILE]",
+		"Writes the task's questions in the paper's text formats, with prompts and answers (JSON lines).")
+	task := fs.String("task", "", "the `TASK` (see \"routerdc score help\")")
+	input := fs.String("input", "", "the task's rows `FILE` (JSON array or JSON lines)")
+	out := fs.String("out", "", "write to `FILE` (default stdout)")
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	qs, err := questions.ReadQueries(*task, *input)
@@ -220,13 +227,14 @@ func splitList(s string) []string {
 }
 
 func cmdScoreMerge(args []string) error {
-	fs := newFlags("score merge")
-	out := fs.String("out", "", "the RouterDC dataset to write (JSON)")
-	llms := fs.String("llms", "", "comma-separated LLM order (default: the order of the files)")
-	task := fs.String("task", "", "keep only this task's records")
-	fill := fs.String("fill", "", "give missing scores this value instead of refusing")
+	fs := newFlags("score merge --out FILE [--llms a,b,...] [--task TASK] [--fill X | --drop-incomplete] [NAME=]FILE ...",
+		"Merges per-LLM score files into one RouterDC dataset with one LLM order.")
+	out := fs.String("out", "", "the RouterDC dataset `FILE` to write (JSON)")
+	llms := fs.String("llms", "", "comma-separated LLM order, `NAMES` (default: the order of the files)")
+	task := fs.String("task", "", "keep only this `TASK`'s records")
+	fill := fs.String("fill", "", "give missing scores the value `X` instead of refusing")
 	drop := fs.Bool("drop-incomplete", false, "drop queries some LLM has no score for")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {
@@ -270,12 +278,13 @@ func cmdScoreMerge(args []string) error {
 }
 
 func cmdScoreRun(args []string) error {
-	fs := newFlags("score run")
-	cacheDir := fs.String("cache", cache.DefaultDir, "cache directory of stage outputs")
+	fs := newFlags("score run [--cache DIR] [--no-cache] [--force] [--dry-run] FILE ...",
+		"Runs scoring declarations (YAML, kind: scores), cached; also \"routerdc run FILE\".")
+	cacheDir := fs.String("cache", cache.DefaultDir, "cache `DIR` of stage outputs")
 	noCache := fs.Bool("no-cache", false, "neither read nor write the cache")
 	force := fs.Bool("force", false, "recompute every step even when cached")
 	dryRun := fs.Bool("dry-run", false, "print what would run, run nothing")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
@@ -322,9 +331,10 @@ func runScoreDecl(d *stage.Decl, file, cacheDir string, noCache, force, dryRun b
 }
 
 func cmdScoreSandbox(args []string) error {
-	fs := newFlags("score sandbox")
-	sandbox := fs.String("sandbox", "", "auto (default), bwrap, namespaces, none")
-	if err := fs.Parse(args); err != nil {
+	fs := newFlags("score sandbox [--sandbox auto|bwrap|namespaces|none]",
+		"Says what code execution isolates on this machine (measured, not assumed).")
+	sandbox := fs.String("sandbox", "", sandboxUsage)
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	rep, err := execute.Isolation(execute.Options{Sandbox: execute.Sandbox(*sandbox)})

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -65,7 +66,15 @@ var (
 // temporary file beside its destination and renamed into place only after its
 // SHA256 matches, so an interrupted or corrupted download never leaves a
 // plausible-looking file behind. progress, if not nil, gets a bar per file.
+//
+// dir must be new, empty, or one an earlier download began (see
+// checkDownloadDir): `routerdc data --data /tmp` must not spread the data
+// over a directory of other things. Directories are created only once a
+// file's bytes arrive, and nothing already there is deleted.
 func Download(ctx context.Context, dir string, baseURL string, progress io.Writer) error {
+	if err := checkDownloadDir(dir); err != nil {
+		return err
+	}
 	if baseURL == "" {
 		baseURL = UpstreamBaseURL
 	}
@@ -90,15 +99,42 @@ func Download(ctx context.Context, dir string, baseURL string, progress io.Write
 	return nil
 }
 
+// checkDownloadDir accepts a data dir to download into: one that does not
+// exist yet, an empty one, or one that holds a released file or a folder of
+// ours (split2_model7/, split2_model7_cluster/: an earlier download, maybe
+// interrupted). Anything else holds other things, and is refused.
+func checkDownloadDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("data dir %s: %w", dir, err)
+	}
+	if len(entries) == 0 || HasAnyFile(dir) {
+		return nil
+	}
+	ours := map[string]bool{}
+	for _, f := range Files() {
+		top, _, _ := strings.Cut(f.Path, "/")
+		ours[top] = true
+	}
+	for _, e := range entries {
+		if e.IsDir() && ours[e.Name()] {
+			return nil
+		}
+	}
+	return fmt.Errorf("data dir %s is not empty and holds none of the released RouterDC files (nor an earlier download's "+
+		"split2_model7/): refusing to download into it. To fix: give an empty or new directory "+
+		"(`routerdc data --data DIR`), or set %s to one", dir, EnvVar)
+}
+
 // errPermanent marks failures that retrying cannot fix.
 type errPermanent struct{ error }
 
 func (e errPermanent) Unwrap() error { return e.error }
 
 func downloadOne(ctx context.Context, url, dest string, f FileSum, progress io.Writer) error {
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-		return fmt.Errorf("download %s: %w", f.Path, err)
-	}
 	var err error
 	for attempt := 1; attempt <= downloadAttempts; attempt++ {
 		if attempt > 1 {
@@ -144,6 +180,11 @@ func fetchVerified(ctx context.Context, url, dest string, f FileSum, progress io
 		return errPermanent{err}
 	}
 
+	// Only now, with the bytes on their way: a failed request creates no
+	// directory.
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		return errPermanent{fmt.Errorf("download %s: %w", f.Path, err)}
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".part-*")
 	if err != nil {
 		return errPermanent{fmt.Errorf("download %s: %w", f.Path, err)}

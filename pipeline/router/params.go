@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ui/commandline"
 
 	"github.com/routerdc-go/routerdc/pipeline/routers"
 )
@@ -139,8 +138,12 @@ func NewStore(seed int64) *model.Store {
 // separated by ';') and validates the result. Unknown keys are an error.
 func ApplySettings(store *model.Store, settings []string) error {
 	for _, s := range settings {
-		if _, err := commandline.ParseSettings(store, s); err != nil {
-			return fmt.Errorf("--set %q: %v (known settings: %s)", s, err, strings.Join(ParamNames(), ", "))
+		as, err := routers.Parse(s)
+		if err != nil {
+			return err // names the setting: the caller says where it came from
+		}
+		for _, a := range as {
+			store.SetParam(a.Key, a.Value)
 		}
 	}
 	return Validate(store)

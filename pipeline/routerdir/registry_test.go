@@ -38,7 +38,7 @@ func TestEveryKindRegistered(t *testing.T) {
 			t.Errorf("setting %s: doc %q, origin %q, default %v (DefaultParams %v)", s.Key, s.Doc, s.Origin, s.Default, d[s.Key])
 		}
 	}
-	if err := router.ApplySettings(router.NewStore(1), []string{"router=prior;knn_k=0"}); err == nil || !strings.Contains(err.Error(), "knn_k=0: want >= 1") {
+	if err := router.ApplySettings(router.NewStore(1), []string{"router=prior;knn_k=0"}); err == nil || !strings.Contains(err.Error(), "knn_k=0: want an integer >= 1") {
 		t.Errorf("knn_k=0: %v", err)
 	}
 }
