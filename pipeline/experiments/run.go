@@ -3,7 +3,6 @@ package experiments
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -281,10 +280,7 @@ func runSweep(d *Decl, o Options, ro stages.Options) (*Result, error) {
 		res.Written = append(res.Written, apath)
 		if d.Figure != "" {
 			fig := filepath.Join(o.Out, "figures", d.Figure)
-			title := d.Name + ": accuracy vs cost per query"
-			if len(d.Seeds) > 1 {
-				title += fmt.Sprintf(" (mean of %d seeds)", len(d.Seeds))
-			}
+			title := fmt.Sprintf("%s: accuracy vs cost per query (%s)", d.Name, overSeeds("mean", len(d.Seeds)))
 			if err := figures.CostQuality(fig, title, aiq.llms, aiq.curves); err != nil {
 				return nil, err
 			}
@@ -300,6 +296,7 @@ func runSweep(d *Decl, o Options, ro stages.Options) (*Result, error) {
 	if err := report.WriteIndex(o.Out); err != nil {
 		return nil, err
 	}
+	res.Written = append(res.Written, filepath.Join(o.Out, "README.md"))
 	return res, nil
 }
 
@@ -335,7 +332,14 @@ func (r *SweepResult) CSV() []byte {
 		}
 		idm, ids := evaluate.MeanStd(p.ID)
 		oodm, oods := evaluate.MeanStd(p.OOD)
-		rec = append(rec, strconv.Itoa(len(p.ID)), f(idm), f(ids), f(oodm), f(oods))
+		// One seed has no spread: its std cells stay empty, not 0.00.
+		sd := func(v float64) string {
+			if len(p.ID) < 2 {
+				return ""
+			}
+			return f(v)
+		}
+		rec = append(rec, strconv.Itoa(len(p.ID)), f(idm), sd(ids), f(oodm), sd(oods))
 		if r.Costs {
 			rec = append(rec, f(evaluate.Mean(p.All)), strconv.FormatFloat(evaluate.Mean(p.Cost), 'g', 6, 64))
 		}
@@ -347,6 +351,15 @@ func (r *SweepResult) CSV() []byte {
 	}
 	w.Flush()
 	return buf.Bytes()
+}
+
+// overSeeds says what a value over n seeds is: "mean over 5 seeds", or
+// "1 seed" (a mean or std of one value says nothing).
+func overSeeds(what string, n int) string {
+	if n == 1 {
+		return "1 seed"
+	}
+	return fmt.Sprintf("%s over %d seeds", what, n)
 }
 
 // paramLabels explain the swept settings on figure axes.
@@ -388,7 +401,7 @@ func drawSweep(path string, r *SweepResult) error {
 				vals[j][i], _ = evaluate.MeanStd(p.ID)
 			}
 		}
-		title := fmt.Sprintf("%s: ID average accuracy (%%), mean over %d seeds", r.Decl.Name, len(r.Decl.Seeds))
+		title := fmt.Sprintf("%s: ID average accuracy (%%), %s", r.Decl.Name, overSeeds("mean", len(r.Decl.Seeds)))
 		return figures.AblationHeatmap(path, title, axisLabel(s.Param), axisLabel(s.Param2), s.Values, s.Values2, vals)
 	}
 	id := figures.Series{Name: "ID average"}
@@ -404,7 +417,7 @@ func drawSweep(path string, r *SweepResult) error {
 		numeric = numeric && err == nil
 		xs = append(xs, x)
 	}
-	title := fmt.Sprintf("%s (mean ± std over %d seeds)", r.Decl.Name, len(r.Decl.Seeds))
+	title := fmt.Sprintf("%s (%s)", r.Decl.Name, overSeeds("mean ± std", len(r.Decl.Seeds)))
 	if !numeric {
 		cats := make([]string, len(s.Values))
 		for i, v := range s.Values {
@@ -416,25 +429,20 @@ func drawSweep(path string, r *SweepResult) error {
 	return figures.AblationLine(path, title, axisLabel(s.Param), "accuracy (%)", xs, r.series(id, ood), logX)
 }
 
-// SweepManifest records how a sweep's outputs were made. Unlike the CSV and
-// the figure it holds this run's timings and cache hits, so it differs
-// between runs.
+// SweepManifest records how a sweep's outputs were made: what the
+// declaration, the settings and the code determine, so a rerun writes the
+// same bytes. This run's timings and cache hits go to its run log
+// (report.RunLogPath), which git ignores.
 type SweepManifest struct {
-	Declaration *Decl                    `json:"declaration"`
-	Settings    []string                 `json:"command_line_settings"`
-	Versions    routerdir.Versions       `json:"versions"`
-	Dataset     string                   `json:"dataset"`
-	Stages      map[string]*engine.Stats `json:"stages"`
-	Seconds     float64                  `json:"seconds"`
+	Declaration *Decl              `json:"declaration"`
+	Settings    []string           `json:"command_line_settings"`
+	Versions    routerdir.Versions `json:"versions"`
+	Dataset     string             `json:"dataset"`
 }
 
 func writeManifest(path, dataset string, d *Decl, o Options, stats map[string]*engine.Stats, start time.Time) error {
-	b, err := json.MarshalIndent(SweepManifest{Declaration: d, Settings: o.Settings, Versions: routerdir.CurrentVersions(),
-		Dataset: dataset, Stages: stats, Seconds: time.Since(start).Seconds()}, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.Write(path, append(b, '\n'))
+	return report.WriteManifest(path, SweepManifest{Declaration: d, Settings: o.Settings, Versions: routerdir.CurrentVersions(),
+		Dataset: dataset}, &report.RunLog{Stages: stats, Seconds: time.Since(start).Seconds()})
 }
 
 // costCurves are a cost_rate sweep's points: each LLM alone and each

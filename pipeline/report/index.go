@@ -40,7 +40,7 @@ func WriteIndex(out string) error {
 		{"tables/table2.md", "Table 2 (out-of-distribution tasks), likewise"},
 		{"tables/table1.csv", "Table 1 means over seeds (`table1_std.csv`: standard deviations)"},
 		{"tables/table2.csv", "Table 2 means over seeds (`table2_std.csv`: standard deviations)"},
-		{"manifest.json", "the last tables run: seeds, settings, versions, per-run accuracies, training curves, timings, cache hits, bootstrap"},
+		{"manifest.json", "the last tables run: seeds, settings, versions, per-run accuracies, training curves, bootstrap (its timings and cache hits: `manifest.run.json`, not committed)"},
 		{"tables/summary.md", "the headline averages beside the paper's, our groups' alignment, the bootstrap (shown above)"},
 		{"validation/validation-ours.csv", "how the paper declaration's ours rows were chosen: each configuration's accuracy on validation splits of the training files, ranked"},
 	} {
@@ -110,6 +110,10 @@ func SweepReading(path string) string {
 	for i := 0; i < seedc; i++ {
 		setting = append(setting, head[i]+"="+br[i])
 	}
-	return fmt.Sprintf("best ID average %s at %s (OOD %s, %s seeds); ID averages span %.2f-%.2f across the sweep",
-		br[idc], strings.Join(setting, ", "), br[oodc], br[seedc], lo, hi)
+	seeds := br[seedc] + " seeds"
+	if br[seedc] == "1" {
+		seeds = "1 seed"
+	}
+	return fmt.Sprintf("best ID average %s at %s (OOD %s, %s); ID averages span %.2f-%.2f across the sweep",
+		br[idc], strings.Join(setting, ", "), br[oodc], seeds, lo, hi)
 }
