@@ -72,9 +72,16 @@ func TestReproduceShort(t *testing.T) {
 		if !strings.Contains(string(md), "not the paper's mDeBERTa") {
 			t.Errorf("%s.md does not say which encoder produced it", name)
 		}
+		// One seed is no mean and has no spread.
+		if !strings.Contains(string(md), "Router rows: 1 seed (1).") || strings.Contains(string(md), "1 seeds") || strings.Contains(string(md), "± 0.00") {
+			t.Errorf("%s.md on one seed:\n%s", name, md)
+		}
 		if _, err := os.Stat(filepath.Join(out, "tables", name+"_std.csv")); err != nil {
 			t.Error(err)
 		}
+	}
+	if sum, _ := os.ReadFile(filepath.Join(out, "tables", "summary.md")); !strings.HasPrefix(string(sum), "## Averages (seed 1;") || strings.Contains(string(sum), "±") {
+		t.Errorf("summary.md on one seed:\n%s", sum)
 	}
 	// A router trained even briefly must beat random choice on average.
 	run := man.Runs["RouterDC"][0]
