@@ -23,6 +23,7 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/engine"
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 	"github.com/routerdc-go/routerdc/pipeline/experiments"
+	progressui "github.com/routerdc-go/routerdc/pipeline/progress"
 	"github.com/routerdc-go/routerdc/pipeline/router"
 	"github.com/routerdc-go/routerdc/pipeline/routerdir"
 	"github.com/routerdc-go/routerdc/pipeline/routers"
@@ -138,9 +139,11 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-// progress is where progress bars go: stderr, unless it is not wanted.
+// progress is where progress goes: stderr, unless ROUTERDC_QUIET is set.
+// Bars are drawn only on a terminal (progress.NewBar); reproduce and run
+// show one display for the whole run instead (newDisplay).
 func progress() io.Writer {
-	if os.Getenv("ROUTERDC_QUIET") != "" {
+	if progressui.Quiet() {
 		return nil
 	}
 	return os.Stderr
@@ -490,7 +493,15 @@ func cmdReproduce(args []string) error {
 			return err
 		}
 	}
-	return runDecl(d, c, nil, nil)
+	loaded := map[string]*data.Collection{} // the plan's load of the data serves the run
+	disp := newDisplay(c, []*experiments.Decl{d}, nil, loaded)
+	defer disp.Close() // an error starts on a clean line
+	written, err := runDecl(d, c, nil, loaded, disp)
+	if err != nil {
+		return err
+	}
+	printOutputs(disp, written)
+	return nil
 }
 
 func cmdRun(args []string) error {
@@ -570,6 +581,15 @@ func cmdRun(args []string) error {
 		}
 	}
 	loaded := map[string]*data.Collection{}
+	var exps []*experiments.Decl
+	for _, it := range items {
+		if it.exp != nil {
+			exps = append(exps, it.exp)
+		}
+	}
+	disp := newDisplay(c, exps, datasets, loaded)
+	defer disp.Close() // an error starts on a clean line
+	var written []string
 	for _, it := range items {
 		switch {
 		case it.scores != nil:
@@ -581,7 +601,8 @@ func cmdRun(args []string) error {
 				return err
 			}
 		default:
-			err := runDecl(it.exp, c, datasets, loaded)
+			w, err := runDecl(it.exp, c, datasets, loaded, disp)
+			written = append(written, w...)
 			if *c.dryRun && errors.Is(err, os.ErrNotExist) {
 				fmt.Fprintf(os.Stderr, "%s: its dataset cannot be read yet (%v); it is planned once the scoring before it has run\n",
 					it.file, err)
@@ -592,6 +613,7 @@ func cmdRun(args []string) error {
 			}
 		}
 	}
+	printOutputs(disp, written)
 	return nil
 }
 
@@ -650,27 +672,81 @@ func addRunFlags(fs *flag.FlagSet, out string) *runFlags {
 	return c
 }
 
-func runDecl(d *experiments.Decl, c *runFlags, datasets []*data.Decl, loaded map[string]*data.Collection) error {
-	start := time.Now()
-	o := experiments.Options{DataDir: data.Dir(*c.dataDir), Datasets: datasets, Loaded: loaded,
-		Out: *c.out, Settings: c.sets, Progress: progress(),
+// runOptions are the options of a run of declarations with the cache
+// open; close releases the cache.
+func runOptions(c *runFlags, datasets []*data.Decl, loaded map[string]*data.Collection,
+	w io.Writer) (o experiments.Options, close func(), err error) {
+	o = experiments.Options{DataDir: data.Dir(*c.dataDir), Datasets: datasets, Loaded: loaded,
+		Out: *c.out, Settings: c.sets, Progress: w,
 		Force: *c.force, DryRun: *c.dryRun, Only: *c.only}
 	if *c.noCache {
 		if o.Only != "" {
-			return errors.New("--only needs the cache (drop --no-cache)")
+			return o, nil, errors.New("--only needs the cache (drop --no-cache)")
 		}
-	} else {
-		store, err := cache.Open(*c.cacheDir, cache.DefaultWait, os.Stderr)
-		if err != nil {
-			return err
-		}
-		defer store.Close()
-		o.Cache = store
+		return o, func() {}, nil
 	}
-	fmt.Fprintf(os.Stderr, "%s (%s)\n", d.Name, d.File)
+	store, err := cache.Open(*c.cacheDir, cache.DefaultWait, os.Stderr)
+	if err != nil {
+		return o, nil, err
+	}
+	o.Cache = store
+	return o, func() { store.Close() }, nil
+}
+
+// newDisplay is the one progress display of a run of decls: a dry run of
+// each counts the units that will run (a declaration whose dataset scoring
+// has still to write counts none; its units then raise the total as they
+// come). nil with ROUTERDC_QUIET or --dry-run.
+func newDisplay(c *runFlags, decls []*experiments.Decl, datasets []*data.Decl, loaded map[string]*data.Collection) *progressui.Display {
+	if progressui.Quiet() || *c.dryRun {
+		return nil
+	}
+	plan := map[string]int{}
+	for _, d := range decls {
+		o, closeCache, err := runOptions(c, datasets, loaded, nil)
+		if err != nil {
+			continue // the run says it
+		}
+		o.DryRun, o.DryRunOut = true, io.Discard
+		res, err := experiments.Run(d, o)
+		closeCache()
+		if err != nil {
+			continue
+		}
+		for st, s := range res.Stages {
+			plan[st] += s.Ran
+		}
+	}
+	return progressui.New(os.Stderr, progressui.IsTerminal(os.Stderr), plan)
+}
+
+// runDecl runs one experiment declaration and returns the paths it wrote.
+func runDecl(d *experiments.Decl, c *runFlags, datasets []*data.Decl, loaded map[string]*data.Collection,
+	disp *progressui.Display) ([]string, error) {
+	start := time.Now()
+	// Messages go through the display, which keeps its line below them.
+	var say io.Writer = os.Stderr
+	if disp != nil {
+		say = disp
+	}
+	o, closeCache, err := runOptions(c, datasets, loaded, progress())
+	if err != nil {
+		return nil, err
+	}
+	defer closeCache()
+	if disp != nil {
+		o.Progress = disp
+	}
+	fmt.Fprintf(say, "%s (%s)\n", d.Name, d.File)
 	res, err := experiments.Run(d, o)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if *c.dryRun {
+		run, cached := engine.Planned(res.Stages)
+		fmt.Fprintf(os.Stderr, "%s: dry run: %d %s would run, %d cached; nothing written (a run writes under %s)\n",
+			d.Name, run, plural(run, "unit"), cached, displayPath(*c.out))
+		return nil, nil
 	}
 	if man := res.Manifest; man != nil && len(res.Written) > 0 {
 		for _, name := range []string{d.Baseline, d.Best} {
@@ -680,19 +756,65 @@ func runDecl(d *experiments.Decl, c *runFlags, datasets []*data.Decl, loaded map
 					id += r.IDAvg / float64(len(runs))
 					ood += r.OODAvg / float64(len(runs))
 				}
-				fmt.Fprintf(os.Stderr, "%-28s ID avg %.2f  OOD avg %.2f  (mean of %d seeds)\n", name, id, ood, len(runs))
+				over := "1 seed"
+				if len(runs) > 1 {
+					over = fmt.Sprintf("mean of %d seeds", len(runs))
+				}
+				fmt.Fprintf(say, "%-28s ID avg %.2f  OOD avg %.2f  (%s)\n", name, id, ood, over)
 			}
 		}
 	}
-	fmt.Fprintf(os.Stderr, "%s finished in %s", d.Name, time.Since(start).Round(time.Millisecond))
+	// One write: the display redraws its line after each.
+	msg := fmt.Sprintf("%s finished in %s", d.Name, time.Since(start).Round(time.Millisecond))
 	if line := engine.StatsLine(engine.Pipeline, res.Stages); line != "" {
-		fmt.Fprintf(os.Stderr, " (%s)", line)
+		msg += " (" + line + ")"
 	}
-	fmt.Fprintln(os.Stderr)
-	if len(res.Written) > 0 {
-		fmt.Fprintf(os.Stderr, "outputs: %s\n", strings.Join(res.Written, ", "))
+	fmt.Fprintln(say, msg)
+	return res.Written, nil
+}
+
+// printOutputs ends a run with where every output went, one per line.
+func printOutputs(disp *progressui.Display, written []string) {
+	disp.Close()
+	var seen []string
+	for _, p := range written {
+		if !slices.Contains(seen, p) {
+			seen = append(seen, p)
+		}
 	}
-	return nil
+	if len(seen) == 0 {
+		return
+	}
+	fmt.Fprintln(os.Stderr, "outputs:")
+	for _, p := range seen {
+		fmt.Fprintf(os.Stderr, "  %s\n", displayPath(p))
+	}
+}
+
+// displayPath is p relative to the working directory when it lies below
+// it, else absolute; a directory ends in "/".
+func displayPath(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	out := abs
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			out = rel
+		}
+	}
+	if st, err := os.Stat(abs); err == nil && st.IsDir() && !strings.HasSuffix(out, string(filepath.Separator)) {
+		out += string(filepath.Separator)
+	}
+	return out
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
 
 // parseSeeds reads --seeds. A repeated seed is an error: it would count one

@@ -323,9 +323,7 @@ func runScoreDecl(d *stage.Decl, file, cacheDir string, noCache, force, dryRun b
 	if !dryRun {
 		fmt.Fprintf(os.Stderr, "%s finished in %s (score: %d cached, %d ran)\n", d.Name,
 			time.Since(start).Round(time.Millisecond), res.Cached, res.Scored)
-		if len(res.Written) > 0 {
-			fmt.Fprintf(os.Stderr, "outputs: %s\n", strings.Join(res.Written, ", "))
-		}
+		printOutputs(nil, res.Written)
 	}
 	return nil
 }

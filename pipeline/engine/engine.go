@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/routerdc-go/routerdc/pipeline/cache"
+	"github.com/routerdc-go/routerdc/pipeline/progress"
 )
 
 // Stage declares a stage.
@@ -181,12 +182,14 @@ type Options struct {
 	// DryRun prints the plan to DryRunOut and runs nothing.
 	DryRun    bool
 	DryRunOut io.Writer
-	// Progress gets one line per computed unit and the cache's notices.
+	// Progress gets the stages' messages; a progress.Tracker there also
+	// hears of every unit computed.
 	Progress io.Writer
 }
 
 // Stats counts what a stage did in a run. Seconds are the stage's own
-// computing time, without the stages it pulled in.
+// computing time, without the stages it pulled in. In a dry run Ran and
+// Cached count what a run would do (Count).
 type Stats struct {
 	Cached  int     `json:"cached"`
 	Ran     int     `json:"ran"`
@@ -199,6 +202,7 @@ type Engine struct {
 	Options
 	Stats   map[string]*Stats
 	planned map[string]bool
+	counted map[string]bool
 	nested  float64 // seconds spent in the Do calls nested in the running one
 }
 
@@ -215,7 +219,7 @@ func New(g *Graph, o Options) (*Engine, error) {
 	if o.DryRun && o.DryRunOut == nil {
 		o.DryRunOut = os.Stdout
 	}
-	e := &Engine{Graph: g, Options: o, Stats: map[string]*Stats{}, planned: map[string]bool{}}
+	e := &Engine{Graph: g, Options: o, Stats: map[string]*Stats{}, planned: map[string]bool{}, counted: map[string]bool{}}
 	if o.DryRun {
 		g.Print(o.DryRunOut)
 		fmt.Fprintln(o.DryRunOut, "plan:")
@@ -292,6 +296,45 @@ func (e *Engine) Plan(n *Node) {
 	fmt.Fprintf(e.DryRunOut, "%-9s %-45s %s  %s\n", n.Stage.Name, n.Label, n.Short(), e.verdict(n))
 }
 
+// Count adds to the stage counters what a run that needs n would do, as Do
+// does it: a reusable entry is loaded (cached) and its inputs are not
+// pulled; else n runs and pulls its inputs. A stage without outputs (data)
+// is not a unit. A node counts once per engine when the cache keeps it;
+// without a cache NewUnit forgets the counted nodes for each unit, as each
+// unit computes its own.
+func (e *Engine) Count(n *Node) {
+	if n == nil || e.counted[n.Key] || len(n.Stage.Outputs) == 0 {
+		return
+	}
+	e.counted[n.Key] = true
+	st := e.Stat(n.Stage.Name)
+	if e.reusable(n) || e.mustBeCached(n.Stage.Name) {
+		st.Cached++
+		return
+	}
+	st.Ran++
+	for _, d := range n.Deps {
+		e.Count(d)
+	}
+}
+
+// NewUnit starts the count of a unit: without a cache nothing is shared
+// between units, so a node another unit counted runs again.
+func (e *Engine) NewUnit() {
+	if e.Cache == nil {
+		clear(e.counted)
+	}
+}
+
+// Planned sums the counters of a dry run: the units that would run and
+// those that would be loaded from the cache.
+func Planned(stats map[string]*Stats) (run, cached int) {
+	for _, s := range stats {
+		run, cached = run+s.Ran, cached+s.Cached
+	}
+	return run, cached
+}
+
 // entryRecord is what a cache entry records of its node, for audits.
 func entryRecord(n *Node) map[string]any {
 	deps := map[string][]string{}
@@ -312,7 +355,7 @@ type Step[T any] struct {
 // Do returns n's output: from the cache when its entry is there, else by
 // running the step and storing what it returns. With --only it refuses to
 // compute a stage before the chosen one.
-func Do[T any](e *Engine, n *Node, s Step[T]) (T, error) {
+func Do[T any](e *Engine, n *Node, s Step[T]) (_ T, err error) {
 	var zero T
 	st := e.Stat(n.Stage.Name)
 	// reusable checks the entry's content against its recorded hashes: a
@@ -340,9 +383,11 @@ func Do[T any](e *Engine, n *Node, s Step[T]) (T, error) {
 	// own time is what is left once theirs is taken out.
 	start, outer := time.Now(), e.nested
 	e.nested = 0
+	progress.StartUnit(e.Progress, n.Stage.Name, n.Label)
 	defer func() {
 		elapsed := time.Since(start).Seconds()
 		st.Seconds += elapsed - e.nested
+		progress.EndUnit(e.Progress, n.Stage.Name, elapsed-e.nested, err == nil)
 		e.nested = outer + elapsed
 	}()
 	v, err := s.Run()

@@ -208,3 +208,53 @@ func TestStageSecondsAreExclusive(t *testing.T) {
 		t.Errorf("a %.3f s (slept 0.3), b %.3f s (slept 0.05 of its own)", sa, sb)
 	}
 }
+
+// tracker records the units the engine reports.
+type tracker struct {
+	bytes.Buffer
+	events []string
+}
+
+func (r *tracker) StartUnit(stage, label string) { r.events = append(r.events, "start "+stage) }
+func (r *tracker) EndUnit(stage string, seconds float64, ok bool) {
+	r.events = append(r.events, "end "+stage)
+}
+
+// TestCountMatchesTheRun: a dry run's counters are what the run then does,
+// cold, warm and with one parameter changed, and every unit computed is
+// reported to the progress display, the nested one inside its caller.
+func TestCountMatchesTheRun(t *testing.T) {
+	c, err := cache.Open(t.TempDir(), time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, tc := range []struct {
+		name   string
+		x, y   int
+		events string
+	}{
+		{"cold", 2, 3, "start b,start a,end a,end b"},
+		{"warm", 2, 3, ""},
+		{"changed y", 2, 4, "start b,end b"},
+	} {
+		plan, _ := New(toy, Options{Cache: c, DryRun: true, DryRunOut: &bytes.Buffer{}})
+		a, _ := toy.Node("a", "a", map[string]any{"x": tc.x})
+		b, _ := toy.Node("b", "b", map[string]any{"y": tc.y}, a)
+		plan.Count(b)
+		tr := &tracker{}
+		e, _ := run(t, Options{Cache: c, Progress: tr}, tc.x, tc.y)
+		for _, st := range []string{"a", "b"} {
+			p, r := plan.Stat(st), e.Stat(st)
+			if p.Ran != r.Ran || p.Cached != r.Cached {
+				t.Errorf("%s: stage %s planned %d ran/%d cached, the run did %d/%d", tc.name, st, p.Ran, p.Cached, r.Ran, r.Cached)
+			}
+		}
+		if got := strings.Join(tr.events, ","); got != tc.events {
+			t.Errorf("%s: units reported %q, want %q", tc.name, got, tc.events)
+		}
+	}
+	if run, cached := Planned(map[string]*Stats{"a": {Ran: 2, Cached: 1}, "b": {Ran: 1}}); run != 3 || cached != 1 {
+		t.Errorf("Planned: %d run, %d cached", run, cached)
+	}
+}

@@ -54,7 +54,7 @@ var Pipeline = MustGraph(
 		Params:  []string{"exclude_llm"},
 		Outputs: []string{"outcome.json"}},
 	Stage{Name: StageReport, Version: "report-1",
-		Doc:     "tables, sweep CSVs, figures and manifests from every evaluate output of a declaration (written on every run)",
-		Inputs:  []string{StageEvaluate},
-		Outputs: []string{"results/tables/", "results/ablations/", "results/figures/", "results/README.md"}},
+		// Not cached: it has no entry files; it writes under --out.
+		Doc:    "tables, sweep CSVs, figures and manifests under --out from every evaluate output of a declaration (written on every run, not cached)",
+		Inputs: []string{StageEvaluate}},
 )

@@ -3,7 +3,6 @@ package experiments
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -287,9 +286,7 @@ func runSweep(d *Decl, o Options, ro stages.Options) (*Result, error) {
 			if d.Title != "" {
 				title = d.Title
 			}
-			if len(d.Seeds) > 1 {
-				title += " (mean over " + report.SeedList(d.Seeds) + ")"
-			}
+			title += " (" + overSeeds("mean", d.Seeds) + ")"
 			if err := figures.CostQuality(fig, title, aiq.llms, aiq.curves); err != nil {
 				return nil, err
 			}
@@ -305,6 +302,7 @@ func runSweep(d *Decl, o Options, ro stages.Options) (*Result, error) {
 	if err := report.WriteIndex(o.Out); err != nil {
 		return nil, err
 	}
+	res.Written = append(res.Written, filepath.Join(o.Out, "README.md"))
 	return res, nil
 }
 
@@ -340,7 +338,14 @@ func (r *SweepResult) CSV() []byte {
 		}
 		idm, ids := evaluate.MeanStd(p.ID)
 		oodm, oods := evaluate.MeanStd(p.OOD)
-		rec = append(rec, strconv.Itoa(len(p.ID)), f(idm), f(ids), f(oodm), f(oods))
+		// One seed has no spread: its std cells stay empty, not 0.00.
+		sd := func(v float64) string {
+			if len(p.ID) < 2 {
+				return ""
+			}
+			return f(v)
+		}
+		rec = append(rec, strconv.Itoa(len(p.ID)), f(idm), sd(ids), f(oodm), sd(oods))
 		if r.Costs {
 			rec = append(rec, f(evaluate.Mean(p.All)), strconv.FormatFloat(evaluate.Mean(p.Cost), 'g', 6, 64))
 		}
@@ -352,6 +357,15 @@ func (r *SweepResult) CSV() []byte {
 	}
 	w.Flush()
 	return buf.Bytes()
+}
+
+// overSeeds says what a value over seeds is: "mean over seeds 1-5", or
+// "seed 1" (a mean or std of one value says nothing).
+func overSeeds(what string, seeds []int64) string {
+	if len(seeds) == 1 {
+		return report.SeedList(seeds)
+	}
+	return what + " over " + report.SeedList(seeds)
 }
 
 // paramLabels explain the swept settings on figure axes; other settings
@@ -425,7 +439,6 @@ func sweepTitle(d *Decl) string {
 // heatmap of the ID average.
 func drawSweep(path string, r *SweepResult) error {
 	s := r.Decl.Sweep
-	seeds := report.SeedList(r.Decl.Seeds)
 	if s.Param2 != "" {
 		vals := make([][]float64, len(s.Values2))
 		for j := range s.Values2 {
@@ -440,7 +453,7 @@ func drawSweep(path string, r *SweepResult) error {
 				vals[j][i], _ = evaluate.MeanStd(p.ID)
 			}
 		}
-		title := fmt.Sprintf("%s: ID average accuracy (%%), mean over %s", sweepTitle(r.Decl), seeds)
+		title := fmt.Sprintf("%s: ID average accuracy (%%), %s", sweepTitle(r.Decl), overSeeds("mean", r.Decl.Seeds))
 		return figures.AblationHeatmap(path, title, axisLabel(s.Param), axisLabel(s.Param2), s.Values, s.Values2, vals)
 	}
 	id := figures.Series{Name: "ID tasks: average accuracy"}
@@ -456,7 +469,7 @@ func drawSweep(path string, r *SweepResult) error {
 		numeric = numeric && err == nil
 		xs = append(xs, x)
 	}
-	title := fmt.Sprintf("%s; mean ± std over %s", sweepTitle(r.Decl), seeds)
+	title := fmt.Sprintf("%s; %s", sweepTitle(r.Decl), overSeeds("mean ± std", r.Decl.Seeds))
 	if !numeric {
 		cats := make([]string, len(s.Values))
 		for i, v := range s.Values {
@@ -467,25 +480,20 @@ func drawSweep(path string, r *SweepResult) error {
 	return figures.AblationLine(path, title, axisLabel(s.Param), "accuracy (%)", xs, r.series(id, ood))
 }
 
-// SweepManifest records how a sweep's outputs were made. Unlike the CSV and
-// the figure it holds this run's timings and cache hits, so it differs
-// between runs.
+// SweepManifest records how a sweep's outputs were made: what the
+// declaration, the settings and the code determine, so a rerun writes the
+// same bytes. This run's timings and cache hits go to its run log
+// (report.RunLogPath), which git ignores.
 type SweepManifest struct {
-	Declaration *Decl                    `json:"declaration"`
-	Settings    []string                 `json:"command_line_settings"`
-	Versions    routerdir.Versions       `json:"versions"`
-	Dataset     string                   `json:"dataset"`
-	Stages      map[string]*engine.Stats `json:"stages"`
-	Seconds     float64                  `json:"seconds"`
+	Declaration *Decl              `json:"declaration"`
+	Settings    []string           `json:"command_line_settings"`
+	Versions    routerdir.Versions `json:"versions"`
+	Dataset     string             `json:"dataset"`
 }
 
 func writeManifest(path, dataset string, d *Decl, o Options, stats map[string]*engine.Stats, start time.Time) error {
-	b, err := json.MarshalIndent(SweepManifest{Declaration: d, Settings: o.Settings, Versions: routerdir.CurrentVersions(),
-		Dataset: dataset, Stages: stats, Seconds: time.Since(start).Seconds()}, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.Write(path, append(b, '\n'))
+	return report.WriteManifest(path, SweepManifest{Declaration: d, Settings: o.Settings, Versions: routerdir.CurrentVersions(),
+		Dataset: dataset}, &report.RunLog{Stages: stats, Seconds: time.Since(start).Seconds()})
 }
 
 // costCurves are a cost_rate sweep's points: each LLM alone and each

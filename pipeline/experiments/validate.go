@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,6 +20,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
+	"github.com/routerdc-go/routerdc/pipeline/engine"
+	"github.com/routerdc-go/routerdc/pipeline/progress"
+	"github.com/routerdc-go/routerdc/pipeline/report"
 	"github.com/routerdc-go/routerdc/pipeline/router"
 	"github.com/routerdc-go/routerdc/pipeline/routerdir"
 	"github.com/routerdc-go/routerdc/pipeline/train"
@@ -94,6 +96,9 @@ type ValidationRow struct {
 	Name string `json:"name"`
 	Rank int    `json:"rank"`
 	*train.ValResult
+	// Seconds hides ValResult's (a shallower field wins in encoding/json):
+	// the time is this run's, for the run log, not the manifest.
+	Seconds *struct{} `json:"seconds,omitempty"`
 }
 
 // ValidationManifest records how a validate CSV was made: the declaration,
@@ -105,7 +110,6 @@ type ValidationManifest struct {
 	Dataset     string             `json:"dataset"`
 	Tasks       []string           `json:"tasks"` // the CSV's task columns, in the dataset's order
 	Configs     []ValidationRow    `json:"configs"`
-	Seconds     float64            `json:"seconds"`
 }
 
 // runValidate trains every configuration on every seed with its validation
@@ -132,7 +136,8 @@ func runValidate(d *Decl, o Options) (*Result, error) {
 		for _, c := range d.Configs {
 			fmt.Fprintf(out, "validate  %-45s seeds %v with a validation split; not cached: runs\n", d.Name+": "+c.Name, d.Seeds)
 		}
-		return &Result{}, nil
+		// One unit per configuration (all its seeds), as the progress shows it.
+		return &Result{Stages: map[string]*engine.Stats{StageValidate: {Ran: len(d.Configs)}}}, nil
 	}
 	col, err := o.collection(d)
 	if err != nil {
@@ -140,14 +145,24 @@ func runValidate(d *Decl, o Options) (*Result, error) {
 	}
 	start := time.Now()
 	man := &ValidationManifest{Declaration: d, Settings: o.Settings, Versions: routerdir.CurrentVersions(), Dataset: col.Name}
+	log := &report.RunLog{Timings: map[string]float64{}, Stages: map[string]*engine.Stats{StageValidate: {}}}
 	for _, c := range d.Configs {
+		progress.StartUnit(o.Progress, StageValidate, d.Name+": "+c.Name)
 		res, err := train.Validation(col, settings(c), d.Seeds, o.Progress)
+		var secs float64
+		if res != nil {
+			secs = res.Seconds
+		}
+		progress.EndUnit(o.Progress, StageValidate, secs, err == nil)
 		if err != nil {
 			return nil, fmt.Errorf("%s: config %q: %w", d.File, c.Name, err)
 		}
 		if o.Progress != nil {
-			fmt.Fprintf(o.Progress, "%s: %s VAL %.2f ± %.2f over seeds %v\n", d.Name, c.Name, res.Mean, res.Std, d.Seeds)
+			fmt.Fprintf(o.Progress, "%s: %s VAL %s over %s\n", d.Name, c.Name, meanStd(res.Mean, res.Std, len(d.Seeds)), seedsNote(d.Seeds))
 		}
+		log.Timings[c.Name] = res.Seconds
+		log.Stages[StageValidate].Ran++
+		log.Stages[StageValidate].Seconds += res.Seconds
 		man.Configs = append(man.Configs, ValidationRow{Name: c.Name, ValResult: res})
 	}
 	// Only training tasks have validation rows; OOD tasks are test-only.
@@ -157,22 +172,39 @@ func runValidate(d *Decl, o Options) (*Result, error) {
 		}
 	}
 	rankValidation(man.Configs)
-	man.Seconds = time.Since(start).Seconds()
+	log.Seconds = time.Since(start).Seconds()
 
 	dir := filepath.Join(o.Out, "validation")
 	path := filepath.Join(dir, d.Name+".csv")
 	if err := atomicfile.Write(path, validationCSV(man)); err != nil {
 		return nil, err
 	}
-	b, err := json.MarshalIndent(man, "", "  ")
-	if err != nil {
-		return nil, err
-	}
 	mpath := filepath.Join(dir, d.Name+".manifest.json")
-	if err := atomicfile.Write(mpath, append(b, '\n')); err != nil {
+	if err := report.WriteManifest(mpath, man, log); err != nil {
 		return nil, err
 	}
-	return &Result{Written: []string{path, mpath}}, nil
+	return &Result{Written: []string{path, mpath}, Stages: log.Stages}, nil
+}
+
+// StageValidate names the units of validate declarations in the progress
+// and the stage counters: they train outside the engine's stages.
+const StageValidate = "validate"
+
+// meanStd prints a mean over n seeds: "56.12 ± 0.40", or "56.12" for one
+// seed, whose std says nothing.
+func meanStd(mean, std float64, n int) string {
+	if n > 1 {
+		return fmt.Sprintf("%.2f ± %.2f", mean, std)
+	}
+	return fmt.Sprintf("%.2f", mean)
+}
+
+// seedsNote says which seeds a value is over: "seed 1", "seeds [1 2 3]".
+func seedsNote(seeds []int64) string {
+	if len(seeds) == 1 {
+		return fmt.Sprintf("seed %d", seeds[0])
+	}
+	return fmt.Sprintf("seeds %v", seeds)
 }
 
 // rankValidation orders the rows best first by mean validation accuracy
@@ -197,7 +229,12 @@ func validationCSV(m *ValidationManifest) []byte {
 		for _, s := range r.Seeds {
 			seeds = append(seeds, strconv.FormatInt(s, 10))
 		}
-		rec := []string{strconv.Itoa(r.Rank), r.Name, strings.Join(r.Settings, ";"), strings.Join(seeds, " "), f(r.Mean), f(r.Std)}
+		// One seed has no spread: the std cell stays empty, not 0.00.
+		std := ""
+		if len(r.Seeds) > 1 {
+			std = f(r.Std)
+		}
+		rec := []string{strconv.Itoa(r.Rank), r.Name, strings.Join(r.Settings, ";"), strings.Join(seeds, " "), f(r.Mean), std}
 		for _, t := range m.Tasks {
 			rec = append(rec, f(r.Tasks[t]))
 		}

@@ -6,11 +6,9 @@ import (
 	"io"
 	"math"
 	"slices"
-	"time"
-
-	"github.com/schollz/progressbar/v3"
 
 	"github.com/routerdc-go/routerdc/pipeline/parallel"
+	prog "github.com/routerdc-go/routerdc/pipeline/progress"
 )
 
 // t-SNE defaults (van der Maaten & Hinton 2008; optimiser settings as in
@@ -360,14 +358,8 @@ func optimise(n int, cfg TSNEConfig, progress io.Writer, forces func(y, attr, re
 	rep := make([]float64, n*dims)  // sum_j num_ij^2 (y_i - y_j)
 	zrow := make([]float64, n)      // sum_j num_ij, num = 1/(1+|y_i-y_j|^2)
 
-	var bar *progressbar.ProgressBar
-	if progress != nil {
-		bar = progressbar.NewOptions(cfg.Iterations, progressbar.OptionSetWriter(progress),
-			progressbar.OptionSetDescription(fmt.Sprintf("t-SNE %d rows", n)),
-			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetWidth(30),
-			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
-		defer bar.Finish()
-	}
+	bar := prog.NewBar(progress, cfg.Iterations, fmt.Sprintf("t-SNE %d rows, iteration", n))
+	defer bar.Finish()
 
 	for it := 0; it < cfg.Iterations; it++ {
 		exag, mom := 1.0, momentumLate
@@ -398,9 +390,7 @@ func optimise(n int, cfg TSNEConfig, progress io.Writer, forces func(y, attr, re
 			}
 		})
 		recentre(y, n, dims)
-		if bar != nil {
-			bar.Add(1)
-		}
+		bar.Add(1)
 	}
 	return y
 }

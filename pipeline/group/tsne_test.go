@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	prog "github.com/routerdc-go/routerdc/pipeline/progress"
 )
 
 func TestPCAMatchesEigen(t *testing.T) {
@@ -192,14 +194,27 @@ func slicesEqual(a, b []float64) bool {
 	return len(a) == len(b)
 }
 
+// stepper records the steps a loop reports to the progress display.
+type stepper struct {
+	strings.Builder
+	n, added int
+	what     string
+}
+
+func (s *stepper) Steps(n int, what string) prog.Bar { s.n, s.what = n, what; return s }
+func (s *stepper) Add(n int)                         { s.added += n }
+func (s *stepper) Finish()                           {}
+
+// TestTSNEProgress: the iterations go to the run's progress display, and
+// nothing is written to a plain writer (a log file would keep every frame).
 func TestTSNEProgress(t *testing.T) {
 	x, _ := blobs(2, 10, 4, 6)
-	var sb strings.Builder
-	if _, err := TSNE(x, TSNEConfig{Perplexity: 3, Iterations: 5}, &sb); err != nil {
+	s := &stepper{}
+	if _, err := TSNE(x, TSNEConfig{Perplexity: 3, Iterations: 5}, s); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(sb.String(), "t-SNE") {
-		t.Errorf("no progress output: %q", sb.String())
+	if s.n != 5 || s.added != 5 || !strings.Contains(s.what, "t-SNE") || s.Len() != 0 {
+		t.Errorf("steps %d/%d %q, text %q; want 5/5 t-SNE iterations and no text", s.added, s.n, s.what, s.String())
 	}
 }
 

@@ -266,6 +266,9 @@ type liveWriter struct {
 	last   time.Time
 }
 
+// Live tells progress.NewBar that the writer redraws a "\r" line in place.
+func (w *liveWriter) Live() bool { return true }
+
 func (w *liveWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -50,7 +50,7 @@ func IndexText(out string) (string, error) {
 	b.WriteString("## Files\n\n| file | what it shows |\n|---|---|\n")
 	row := func(path, note string) { fmt.Fprintf(&b, "| [%s](%s) | %s |\n", path, path, note) }
 	if _, err := os.Stat(filepath.Join(out, "manifest.json")); err == nil {
-		row("manifest.json", "the last tables run: seeds, settings, versions, per-run accuracies, training curves, timings, cache hits, bootstrap")
+		row("manifest.json", "the last tables run: seeds, settings, versions, per-run accuracies, training curves, bootstrap (its timings and cache hits: `manifest.run.json`, not committed)")
 	}
 	for _, dir := range []string{"tables", "figures", "ablations", "validation"} {
 		files, err := indexFiles(out, dir)
@@ -97,7 +97,8 @@ func indexFiles(out, dir string) ([]string, error) {
 	for _, e := range entries {
 		// Hidden names are atomicfile's temp files and editors' leftovers;
 		// a sweep's or validation's CSV is listed, not the manifest beside it.
-		if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") ||
+		// A .run.json holds one run's timings and is not committed.
+		if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") || strings.HasSuffix(e.Name(), ".run.json") ||
 			(dir == "ablations" || dir == "validation") && !strings.HasSuffix(e.Name(), ".csv") {
 			continue
 		}
@@ -131,7 +132,7 @@ func fileNote(out, dir, name string) string {
 			{"-id_std.csv", "in-distribution table, standard deviations over seeds"},
 			{"-ood_std.csv", "out-of-distribution table, standard deviations over seeds"},
 			{"-summary.md", "the headline averages of that tables declaration"},
-			{"-manifest.json", "that tables run: seeds, settings, versions, per-run accuracies, timings"},
+			{"-manifest.json", "that tables run: seeds, settings, versions, per-run accuracies (timings: the `.run.json` beside it, not committed)"},
 		} {
 			if strings.HasSuffix(name, s.suffix) {
 				return "tables declaration " + strings.TrimSuffix(name, s.suffix) + ": " + s.note
@@ -237,6 +238,10 @@ func SweepReading(path string) string {
 		}
 		lo, hi = min(lo, c.ID), max(hi, c.ID)
 	}
-	return fmt.Sprintf("best ID average %s at %s (OOD %s, %d seeds); the %d settings' ID averages span %.2f-%.2f",
-		best.IDText, best.Setting, best.OODText, best.Seeds, len(cells), lo, hi)
+	seeds := fmt.Sprintf("mean of %d seeds", best.Seeds)
+	if best.Seeds == 1 {
+		seeds = "1 seed"
+	}
+	return fmt.Sprintf("best ID average %s at %s (OOD %s, %s); the %d settings' ID averages span %.2f-%.2f",
+		best.IDText, best.Setting, best.OODText, seeds, len(cells), lo, hi)
 }

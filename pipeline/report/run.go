@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,23 +13,29 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/engine"
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
+	"github.com/routerdc-go/routerdc/pipeline/router"
 	"github.com/routerdc-go/routerdc/pipeline/routerdir"
 	"github.com/routerdc-go/routerdc/pipeline/stages"
 	"github.com/routerdc-go/routerdc/pipeline/train"
 )
 
-// Manifest records how the results were made.
+// Manifest records how the results were made: what the seeds, the
+// settings, the data and the code determine, so that a rerun writes the same
+// bytes and a clean checkout stays clean. This run's own facts (timings,
+// cache hits, the date) go to the run log beside it (RunLog).
 type Manifest struct {
-	Seeds     []int64                  `json:"seeds"`
-	Methods   []stages.Method          `json:"methods"`
-	Settings  []string                 `json:"settings"`
-	Versions  routerdir.Versions       `json:"versions"`
-	Dataset   string                   `json:"dataset"`
-	Runs      map[string][]RunSummary  `json:"runs"`
-	Timings   map[string]float64       `json:"timings_s"`
-	Stages    map[string]*engine.Stats `json:"stages"`
-	Figures   []string                 `json:"figures"`
-	Bootstrap *BootstrapResult         `json:"bootstrap,omitempty"`
+	Seeds     []int64                 `json:"seeds"`
+	Methods   []stages.Method         `json:"methods"`
+	Settings  []string                `json:"settings"`
+	Versions  routerdir.Versions      `json:"versions"`
+	Dataset   string                  `json:"dataset"`
+	Runs      map[string][]RunSummary `json:"runs"`
+	Figures   []string                `json:"figures"`
+	Bootstrap *BootstrapResult        `json:"bootstrap,omitempty"`
+	// Timings and Stages are this run's: in the run log, not in
+	// manifest.json (ReadManifest fills them from the log when there is one).
+	Timings map[string]float64       `json:"-"`
+	Stages  map[string]*engine.Stats `json:"-"`
 }
 
 // RunSummary is one (method, seed) result.
@@ -39,8 +46,80 @@ type RunSummary struct {
 	Cost     map[string]float64 `json:"cost,omitempty"`
 	IDAvg    float64            `json:"id_avg"`
 	OODAvg   float64            `json:"ood_avg"`
-	Training *train.Report      `json:"training"`
+	Training *Training          `json:"training"`
 	Groups   *stages.Alignment  `json:"groups,omitempty"`
+}
+
+// Training is what a manifest keeps of a training report: what the seed
+// and settings determine, not how long it took (that is in the run log).
+type Training struct {
+	NumTrain int                `json:"num_train"`
+	NumVal   int                `json:"num_val"`
+	ValAcc   float64            `json:"val_acc,omitempty"`
+	ValTasks map[string]float64 `json:"val_tasks,omitempty"`
+	Train    *TrainCurve        `json:"train,omitempty"`
+}
+
+// TrainCurve is a GoMLX router's checkpoint evaluations and the one kept.
+type TrainCurve struct {
+	BestStep int                 `json:"best_step"`
+	BestAcc  float64             `json:"best_select_acc"`
+	Curve    []router.CurvePoint `json:"curve"`
+	LossEMA  float64             `json:"loss_ema"`
+}
+
+func trainingOf(r *train.Report) *Training {
+	if r == nil {
+		return nil
+	}
+	t := &Training{NumTrain: r.NumTrain, NumVal: r.NumVal, ValAcc: r.ValAcc, ValTasks: r.ValTasks}
+	if tr := r.Train; tr != nil {
+		t.Train = &TrainCurve{BestStep: tr.BestStep, BestAcc: tr.BestAcc, Curve: tr.Curve, LossEMA: tr.LossEMA}
+	}
+	return t
+}
+
+// RunLog is the run-specific record beside a manifest (RunLogPath): when
+// the run finished, how long its parts took and what the cache held. It
+// differs from run to run, so git ignores it (*.run.json).
+type RunLog struct {
+	Finished string                   `json:"finished"`
+	Seconds  float64                  `json:"seconds"`
+	Timings  map[string]float64       `json:"timings_s,omitempty"`
+	Stages   map[string]*engine.Stats `json:"stages,omitempty"`
+	// Training is each (method, seed)'s training timings, in the order of
+	// the manifest's runs.
+	Training map[string][]TrainingTime `json:"training,omitempty"`
+}
+
+// TrainingTime is one training's timings.
+type TrainingTime struct {
+	Seed      int64        `json:"seed"`
+	Timing    train.Timing `json:"timing"`
+	Seconds   float64      `json:"train_seconds,omitempty"`
+	StepsPerS float64      `json:"steps_per_second,omitempty"`
+}
+
+// RunLogPath is the run log beside a manifest: x.json -> x.run.json.
+func RunLogPath(manifest string) string {
+	return strings.TrimSuffix(manifest, ".json") + ".run.json"
+}
+
+// WriteManifest writes a manifest (determined by config, seeds and code)
+// and its run log (this run's facts) beside it.
+func WriteManifest(path string, manifest any, log *RunLog) error {
+	b, err := json.MarshalIndent(manifest, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(path, append(b, '\n')); err != nil {
+		return err
+	}
+	log.Finished = time.Now().UTC().Format(time.RFC3339)
+	if b, err = json.MarshalIndent(log, "", "  "); err != nil {
+		return err
+	}
+	return atomicfile.Write(RunLogPath(path), append(b, '\n'))
 }
 
 // BootstrapResult is a paired bootstrap of a router against RouterDC on the
@@ -78,6 +157,7 @@ func RunTables(name string, opts stages.Options) (*Manifest, error) {
 	man := &Manifest{Dataset: col.Name, Seeds: opts.Seeds, Methods: opts.Methods, Settings: opts.Settings,
 		Versions: routerdir.CurrentVersions(),
 		Runs:     map[string][]RunSummary{}, Timings: map[string]float64{}, Stages: run.Engine.Stats}
+	log := &RunLog{Timings: man.Timings, Stages: man.Stages, Training: map[string][]TrainingTime{}}
 	credits := map[string][][]float64{} // method -> task -> per-query credit averaged over seeds
 	var baselineFirst *stages.Outcome
 	complete := true
@@ -112,7 +192,14 @@ func RunTables(name string, opts stages.Options) (*Manifest, error) {
 				}
 			}
 			id, ood := out.Averages()
-			sum := RunSummary{Seed: seed, Accuracy: out.Accuracy(), IDAvg: id, OODAvg: ood, Training: out.Training, Groups: out.Groups}
+			sum := RunSummary{Seed: seed, Accuracy: out.Accuracy(), IDAvg: id, OODAvg: ood, Training: trainingOf(out.Training), Groups: out.Groups}
+			if tr := out.Training; tr != nil {
+				tt := TrainingTime{Seed: seed, Timing: tr.Timing}
+				if tr.Train != nil {
+					tt.Seconds, tt.StepsPerS = tr.Train.Seconds, tr.Train.StepsPerS
+				}
+				log.Training[m.Name] = append(log.Training[m.Name], tt)
+			}
 			if col.HasCosts {
 				sum.Cost = map[string]float64{}
 				for _, t := range out.Tasks {
@@ -137,6 +224,9 @@ func RunTables(name string, opts stages.Options) (*Manifest, error) {
 		man.Bootstrap = bootstrap(opts.Best, opts.Baseline, a, b, col)
 	}
 	seedsNote := fmt.Sprintf("Router rows: mean over %d seeds %v.", len(opts.Seeds), opts.Seeds)
+	if len(opts.Seeds) == 1 {
+		seedsNote = fmt.Sprintf("Router rows: 1 seed (%d).", opts.Seeds[0])
+	}
 	note := "Our encoder is the offline hashed character/word n-gram encoder with a trainable projection, " +
 		"not the paper's mDeBERTa-v3-base. " + SettingsNote() + " " + seedsNote + " Candidate-LLM, Oracle and Random " +
 		"rows are computed from the released data. Paper values are the published numbers (reference data)."
@@ -169,13 +259,8 @@ func RunTables(name string, opts stages.Options) (*Manifest, error) {
 	run.Engine.Stat(engine.StageReport).Ran++
 	run.Engine.Stat(engine.StageReport).Seconds += time.Since(rStart).Seconds()
 	man.Timings["total"] = time.Since(start).Seconds()
-	// The manifest holds this run's timings and cache hits, so unlike the
-	// tables it differs from run to run.
-	b, err := json.MarshalIndent(man, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	if err := atomicfile.Write(manifest, append(b, '\n')); err != nil {
+	log.Seconds = man.Timings["total"]
+	if err := WriteManifest(manifest, man, log); err != nil {
 		return nil, err
 	}
 	return man, nil
@@ -210,7 +295,11 @@ func datasetTables(name string, col *data.Collection) []*Table {
 // ours beside the paper's, and the bootstrap) that results/README.md shows.
 func summary(man *Manifest, tables []*Table) []byte {
 	var b strings.Builder
-	fmt.Fprintf(&b, "## Averages (mean over seeds %v; paper values are the published numbers)\n\n", man.Seeds)
+	over := fmt.Sprintf("mean over seeds %v", man.Seeds)
+	if len(man.Seeds) == 1 {
+		over = fmt.Sprintf("seed %d", man.Seeds[0])
+	}
+	fmt.Fprintf(&b, "## Averages (%s; paper values are the published numbers)\n\n", over)
 	b.WriteString("| method |")
 	for _, t := range tables {
 		fmt.Fprintf(&b, " %s avg | paper %s |", t.Part(), t.Part())
@@ -371,7 +460,9 @@ func bootstrap(a, b string, ca, cb [][]float64, col *data.Collection) *Bootstrap
 	return r
 }
 
-// ReadManifest reads a manifest.json written by Run.
+// ReadManifest reads a manifest.json written by RunTables, with the
+// timings and stage counters of its run log when there is one (a fresh
+// checkout has none: they are this machine's).
 func ReadManifest(path string) (*Manifest, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -381,5 +472,17 @@ func ReadManifest(path string) (*Manifest, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	b, err = os.ReadFile(RunLogPath(path))
+	if errors.Is(err, os.ErrNotExist) {
+		return &m, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var log RunLog
+	if err := json.Unmarshal(b, &log); err != nil {
+		return nil, fmt.Errorf("%s: %w", RunLogPath(path), err)
+	}
+	m.Timings, m.Stages = log.Timings, log.Stages
 	return &m, nil
 }

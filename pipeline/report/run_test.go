@@ -73,9 +73,16 @@ func TestReproduceShort(t *testing.T) {
 		if !strings.Contains(string(md), "not the paper's mDeBERTa") {
 			t.Errorf("%s.md does not say which encoder produced it", name)
 		}
+		// One seed is no mean and has no spread.
+		if !strings.Contains(string(md), "Router rows: 1 seed (1).") || strings.Contains(string(md), "1 seeds") || strings.Contains(string(md), "± 0.00") {
+			t.Errorf("%s.md on one seed:\n%s", name, md)
+		}
 		if _, err := os.Stat(filepath.Join(out, "tables", name+"_std.csv")); err != nil {
 			t.Error(err)
 		}
+	}
+	if sum, _ := os.ReadFile(filepath.Join(out, "tables", "summary.md")); !strings.HasPrefix(string(sum), "## Averages (seed 1;") || strings.Contains(string(sum), "±") {
+		t.Errorf("summary.md on one seed:\n%s", sum)
 	}
 	// A router trained even briefly must beat random choice on average.
 	run := man.Runs["RouterDC"][0]
@@ -135,17 +142,37 @@ func TestReproduceCache(t *testing.T) {
 	if warm.Stages["evaluate"].Cached != 3 || warm.Stages["train"] != nil && warm.Stages["train"].Ran != 0 {
 		t.Fatalf("warm run recomputed: %+v", warm.Stages)
 	}
+	// A cold rerun without the cache trains again: its manifest (losses
+	// included) must be the same bytes too, as a committed manifest stays
+	// clean after a rerun.
+	out3 := t.TempDir()
+	if _, err := RunTables("paper", stages.Options{Data: col, Out: out3, Seeds: []int64{1, 2}, Methods: methods, Baseline: "RouterDC"}); err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range []string{"tables/table1.csv", "tables/table2.md", "tables/table1_std.csv", "tables/summary.md",
-		"README.md", "figures/score-gap.png", "figures/routing-heatmap.png", "figures/training-curves.png"} {
+		"README.md", "figures/score-gap.png", "figures/routing-heatmap.png", "figures/training-curves.png", "manifest.json"} {
 		a, _ := os.ReadFile(filepath.Join(out1, f))
 		b, _ := os.ReadFile(filepath.Join(out2, f))
+		c, _ := os.ReadFile(filepath.Join(out3, f))
 		if len(a) == 0 || string(a) != string(b) {
 			t.Errorf("%s differs between the cold and the warm run", f)
 		}
+		if string(a) != string(c) {
+			t.Errorf("%s differs between two cold runs", f)
+		}
+	}
+	// The run's own facts are in the run log beside the manifest, which
+	// ReadManifest reads back.
+	m, err := ReadManifest(filepath.Join(out2, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Timings["total"] <= 0 || m.Stages["evaluate"] == nil || m.Stages["evaluate"].Cached != 3 {
+		t.Errorf("the run log was not read back: timings %v stages %v", m.Timings, m.Stages)
 	}
 	var buf strings.Builder
 	changed := []stages.Method{methods[0], {Name: methods[1].Name, Kind: "ours", Settings: []string{"router=task;target=score"}, SeedFree: true}}
-	run(t.TempDir(), changed, func(o *stages.Options) { o.DryRun, o.DryRunOut = true, &buf })
+	plan := run(t.TempDir(), changed, func(o *stages.Options) { o.DryRun, o.DryRunOut = true, &buf })
 	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
 		changed := strings.Contains(line, "Task-level router") && !strings.HasPrefix(line, "embed")
 		if changed != strings.Contains(line, "not cached: would run") {
@@ -155,6 +182,12 @@ func TestReproduceCache(t *testing.T) {
 	again := run(t.TempDir(), changed, nil)
 	if again.Stages["train"].Ran != 1 || again.Stages["evaluate"].Cached != 2 {
 		t.Errorf("changing one setting: stages %+v %+v, want 1 train run and 2 cached evaluations", again.Stages["train"], again.Stages["evaluate"])
+	}
+	// The dry run counts what the run then did (what the progress's total is).
+	for _, st := range []string{"train", "evaluate"} {
+		if p, r := plan.Stages[st], again.Stages[st]; p == nil || p.Ran != r.Ran || p.Cached != r.Cached {
+			t.Errorf("stage %s: the dry run counted %+v, the run did %+v", st, p, r)
+		}
 	}
 	// --only evaluate --force recomputes just the evaluations from the
 	// cached routers; a dry run on a warm cache writes nothing.

@@ -12,8 +12,8 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
-	"github.com/schollz/progressbar/v3"
 
+	prog "github.com/routerdc-go/routerdc/pipeline/progress"
 	"github.com/routerdc-go/routerdc/pipeline/routers"
 )
 
@@ -139,7 +139,7 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 	perm := rng.Perm(trainSet.Len())
 	pos := 0
 
-	bar := newBar(progress, p.Steps, "training "+p.Router)
+	bar := prog.NewBar(progress, p.Steps, "training "+p.Router+", step")
 	prior := res.Seconds // the earlier runs' training time
 	var start time.Time  // the first step trained by this run
 	trainedSeconds := func() float64 {
@@ -170,9 +170,7 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 		if step < firstStep {
 			// Replaying a finished step: the random streams advance exactly
 			// as they did, nothing is trained.
-			if bar != nil {
-				_ = bar.Add(1)
-			}
+			bar.Add(1)
 			continue
 		}
 		if start.IsZero() {
@@ -239,13 +237,9 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 		if rs.StopAfter > 0 && step == rs.StopAfter {
 			return res, ErrStopped
 		}
-		if bar != nil {
-			_ = bar.Add(1)
-		}
+		bar.Add(1)
 	}
-	if bar != nil {
-		_ = bar.Finish()
-	}
+	bar.Finish()
 	res.Seconds = trainedSeconds()
 	timed := p.Steps
 	if firstStep > 1 && prior == 0 {
@@ -284,15 +278,6 @@ func inputDropout(x []float32, D int, rate float64, rng *rand.Rand) {
 			copy(xr, row)
 		}
 	}
-}
-
-func newBar(w io.Writer, n int, desc string) *progressbar.ProgressBar {
-	if w == nil {
-		return nil
-	}
-	return progressbar.NewOptions(n, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(desc),
-		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetWidth(30),
-		progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
 }
 
 func scalar(t *tensors.Tensor) float64 {

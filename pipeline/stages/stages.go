@@ -182,7 +182,9 @@ func NewRunner(opts Options) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	eng.Stat(engine.StageData).Ran++
+	if !opts.DryRun { // a dry run counts what would run, and the data stage is no unit
+		eng.Stat(engine.StageData).Ran++
+	}
 	return &Runner{opts: opts, Engine: eng, Data: opts.Data, dataNode: dn}, nil
 }
 
@@ -219,12 +221,6 @@ type Runner struct {
 	dataNode *engine.Node
 }
 
-func (r *Runner) say(format string, args ...any) {
-	if r.opts.Progress != nil {
-		fmt.Fprintf(r.opts.Progress, format+"\n", args...)
-	}
-}
-
 // Unit computes (or loads) the outcome of one method and seed; nil when
 // --only stops before the evaluate stage or on --dry-run. Each stage pulls
 // the stages it reads only when it is not cached itself.
@@ -234,10 +230,13 @@ func (r *Runner) Unit(m Method, seed int64) (*Outcome, error) {
 		return nil, err
 	}
 	e := r.Engine
-	switch {
-	case r.opts.DryRun:
+	if r.opts.DryRun {
 		e.Plan(u.evaluate)
+		e.NewUnit()
+		e.Count(r.top(u))
 		return nil, nil
+	}
+	switch {
 	case e.StopAfter(engine.StageData):
 		return nil, nil
 	case e.StopAfter(engine.StageEmbed):
@@ -251,6 +250,25 @@ func (r *Runner) Unit(m Method, seed int64) (*Outcome, error) {
 		return nil, err
 	}
 	return r.evaluate(u)
+}
+
+// top is the last node of u that a run computes: what --only stops at.
+func (r *Runner) top(u *unit) *engine.Node {
+	e := r.Engine
+	switch {
+	case e.StopAfter(engine.StageData):
+		return nil
+	case e.StopAfter(engine.StageEmbed):
+		return u.embed
+	case e.StopAfter(engine.StageGroup):
+		if !router.UsesOurGroups(u.params) {
+			return nil
+		}
+		return u.group
+	case e.StopAfter(engine.StageTrain):
+		return u.train
+	}
+	return u.evaluate
 }
 
 func (r *Runner) embed(u *unit) (encode.Persistent, error) {
@@ -312,7 +330,6 @@ func (r *Runner) tsne(u *unit) ([][]float64, error) {
 			if err != nil {
 				return nil, err
 			}
-			r.say("grouping stage: t-SNE of %d training queries to 5 dimensions (seed %d)", len(ex.X), u.params.Seed)
 			return train.TSNE(ex.X, u.params.Seed, r.opts.Progress)
 		},
 		Save: func(dir string, emb [][]float64) error { return writeJSON(filepath.Join(dir, "tsne.json"), emb) },
@@ -386,7 +403,6 @@ func (r *Runner) train(u *unit) (*trained, error) {
 			if g != nil {
 				groups = g.Assign
 			}
-			r.say("%s", u.label)
 			store := router.NewStore(u.params.Seed)
 			if err := router.ApplySettings(store, r.opts.settingsFor(u.method)); err != nil {
 				return nil, err
