@@ -238,7 +238,7 @@ func SweepReading(path string) string {
 		}
 		lo, hi = min(lo, c.ID), max(hi, c.ID)
 	}
-	seeds := fmt.Sprintf("mean of %d seeds", best.Seeds)
+	seeds := fmt.Sprintf("%d seeds", best.Seeds)
 	if best.Seeds == 1 {
 		seeds = "1 seed"
 	}
