@@ -169,6 +169,8 @@ func cmdTrain(args []string) error {
 	dirFlag := fs.String("data", "", "data directory (default $ROUTERDC_DATA or ./data)")
 	out := fs.String("out", "", "router directory to write (required)")
 	seed := fs.Int64("seed", 1, "random seed")
+	cacheDir := fs.String("cache", cache.DefaultDir, "cache directory of the grouping stage (group=ours)")
+	noCache := fs.Bool("no-cache", false, "neither read nor write the cache")
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a setting, key=value (repeatable; see `routerdc settings`)")
 	if err := fs.Parse(args); err != nil {
@@ -192,7 +194,14 @@ func cmdTrain(args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := train.Run(col, store, progress())
+	if *noCache {
+		*cacheDir = ""
+	}
+	groups, _, err := trainGroups(col, *seed, sets, *cacheDir, os.Stderr, progress())
+	if err != nil {
+		return err
+	}
+	r, err := train.RunWithOptions(col, store, train.Options{Groups: groups}, progress())
 	if err != nil {
 		return err
 	}

@@ -571,6 +571,8 @@ type GroupView struct {
 	Released  []int    // released cluster_id of each training query
 	Groups    []int    // our group of each training query
 	Alignment Alignment
+	// Stats say which stages ran and which came from the cache.
+	Stats map[string]*engine.Stats
 }
 
 // Groups runs (or loads from the cache) the embed and group stages of one
@@ -592,7 +594,7 @@ func Groups(opts Options, m Method, seed int64) (*GroupView, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &GroupView{Groups: g.Assign, Alignment: g.Alignment}
+	v := &GroupView{Groups: g.Assign, Alignment: g.Alignment, Stats: r.Engine.Stats}
 	for _, row := range set.Train {
 		v.Tasks = append(v.Tasks, set.Tasks[row.Task].Name)
 		v.Released = append(v.Released, row.Cluster)
