@@ -1,6 +1,7 @@
 package router
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -34,30 +35,47 @@ func referenceDropout(x []float32, D int, rate float64, rng *rand.Rand) {
 	}
 }
 
-// TestInputDropoutKeepsTheStream: the integer test of the draws keeps the
-// same features as Float64() >= rate, for rates with and without an exact
-// binary form, and leaves the stream where the old code left it.
+// TestInputDropoutKeepsTheStream: dropout that draws only for the non-zero
+// features keeps the same features as one Float64() >= rate per feature,
+// for rates with and without an exact binary form, and leaves the stream
+// where the old code left it: over dense and sparse rows, rows with no
+// non-zero feature, -0 features and zero runs longer than a jump.
 func TestInputDropoutKeepsTheStream(t *testing.T) {
-	const B, D = 16, 97
 	data := rand.New(rand.NewPCG(3, 4))
-	for _, rate := range []float64{0.9, 0.5, 0.1, 1e-9, 0.999999, 0.3333333333333333} {
-		x := make([]float32, B*D)
-		for i := range x {
-			if data.IntN(4) == 0 { // sparse, as hashed features are
-				x[i] = float32(data.NormFloat64())
+	negZero := float32(math.Copysign(0, -1))
+	for _, c := range []struct {
+		D       int
+		density float64
+	}{{97, 0.25}, {97, 1}, {4096, 0.12}, {3000, 0.001}, {50, 0}} {
+		for _, rate := range []float64{0.9, 0.5, 0.1, 1e-9, 0.999999, 0.3333333333333333} {
+			const B = 16
+			x := make([]float32, B*c.D)
+			for i := range x {
+				switch r := data.Float64(); {
+				case r < c.density:
+					x[i] = float32(data.NormFloat64())
+				case r < c.density+0.01:
+					x[i] = negZero
+				}
 			}
-		}
-		want, got := slices.Clone(x), slices.Clone(x)
-		ref, src := rand.New(rand.NewPCG(11, 0xd0)), rand.NewPCG(11, 0xd0)
-		for range 3 { // consecutive batches share the stream
-			referenceDropout(want, D, rate, ref)
-			inputDropout(got, D, rate, src)
-		}
-		if !slices.Equal(want, got) {
-			t.Fatalf("rate %g: dropout kept other features than Float64() >= rate", rate)
-		}
-		if a, b := ref.Uint64(), src.Uint64(); a != b {
-			t.Fatalf("rate %g: the stream moved differently (next draw %d, want %d)", rate, b, a)
+			want, got := slices.Clone(x), slices.Clone(x)
+			ref, src := rand.New(rand.NewPCG(11, 0xd0)), rand.NewPCG(11, 0xd0)
+			for range 3 { // consecutive batches share the stream
+				referenceDropout(want, c.D, rate, ref)
+				rows := make([][]float32, B)
+				for b := range rows {
+					rows[b] = got[b*c.D : (b+1)*c.D]
+				}
+				inputDropout(got, c.D, nonZeroIndices(rows), rate, src)
+			}
+			for i := range want {
+				if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
+					t.Fatalf("D %d, density %g, rate %g: feature %d is %v, want %v", c.D, c.density, rate, i, got[i], want[i])
+				}
+			}
+			if a, b := ref.Uint64(), src.Uint64(); a != b {
+				t.Fatalf("D %d, rate %g: the stream moved differently (next draw %d, want %d)", c.D, rate, b, a)
+			}
 		}
 	}
 }

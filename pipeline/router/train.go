@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
+	"unsafe"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -154,6 +155,10 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 	}
 	D := len(trainSet.X[0])
 	xs := make([]float32, p.BatchSize*D)
+	var nz, bNZ [][]int32 // the non-zero features of each training row and batch row
+	if p.InputDropout > 0 {
+		nz, bNZ = nonZeroIndices(trainSet.X), make([][]int32, p.BatchSize)
+	}
 	evals, err := newEvalInputs(backend, selectSet, rs.Monitor)
 	if err != nil {
 		return nil, err
@@ -169,11 +174,14 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 			i := perm[pos]
 			pos++
 			copy(xs[b*D:(b+1)*D], trainSet.X[i])
+			if nz != nil {
+				bNZ[b] = nz[i]
+			}
 			bScores[b] = targets[i]
 			bGroups[b] = groups[i]
 		}
 		if p.InputDropout > 0 {
-			inputDropout(xs, D, p.InputDropout, dropSrc)
+			inputDropout(xs, D, bNZ, p.InputDropout, dropSrc)
 		}
 		l := MakeLabels(p, bScores, bGroups, ssRng, tieRng)
 		if step < firstStep {
@@ -274,36 +282,6 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 		return nil, err
 	}
 	return res, nil
-}
-
-// inputDropout zeroes each feature of the [B, D] batch x with probability
-// rate and scales the kept ones by 1/(1-rate), on the host from a seeded
-// stream (reproducible runs). A row that would lose every non-zero feature
-// is left whole: an all-zero input gives a zero embedding at the start of
-// training, whose L2 normalisation has a NaN gradient.
-func inputDropout(x []float32, D int, rate float64, src *rand.PCG) {
-	keep := float32(1 / (1 - rate))
-	// A feature is kept when rand.Rand.Float64() >= rate, and Float64 is
-	// the low 53 bits of a draw over 2^53: the same test on the integers
-	// against rate*2^53 rounded up (both sides exact), one draw per feature
-	// as before, so the stream and the kept features are unchanged.
-	const low53 = 1<<53 - 1
-	threshold := uint64(math.Ceil(rate * (1 << 53)))
-	row := make([]float32, D)
-	for b := 0; b < len(x)/D; b++ {
-		xr := x[b*D : (b+1)*D]
-		nonZero := false
-		for k, v := range xr {
-			row[k] = 0
-			if src.Uint64()&low53 >= threshold {
-				row[k] = v * keep
-				nonZero = nonZero || v != 0
-			}
-		}
-		if nonZero {
-			copy(xr, row)
-		}
-	}
 }
 
 func newBar(w io.Writer, n int, desc string) *progressbar.ProgressBar {
@@ -423,17 +401,15 @@ func (e *evalInputs) finalize() {
 	e.monitor.Finalize()
 }
 
-// batchTensor is the [B, D] training batch in a backend buffer.
+// batchTensor is the [B, D] training batch xs, copied: straight into a
+// buffer of a backend that shares host memory (FromRaw does not zero it
+// first), else into a host tensor the backend uploads. xs is reused.
 func batchTensor(backend compute.Backend, xs []float32, B, D int) (*tensors.Tensor, error) {
-	t, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, B, D))
-	if err != nil {
-		return nil, err
+	if !backend.HasSharedBuffers() {
+		return tensors.FromFlatDataAndDimensions(xs, B, D), nil
 	}
-	if err := tensors.MutableFlatData(t, func(flat []float32) { copy(flat, xs) }); err != nil {
-		t.FinalizeAll()
-		return nil, err
-	}
-	return t, nil
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(xs))), 4*len(xs))
+	return tensors.FromRaw(backend, 0, shapes.Make(dtypes.Float32, B, D), raw)
 }
 
 // TaskAccuracies returns the routing accuracy (100 x mean credit) per task
