@@ -138,8 +138,7 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 	rng := rand.New(rand.NewPCG(uint64(p.Seed), 0x5eed))
 	ssRng := rand.New(rand.NewPCG(uint64(p.Seed), 0xcafe))
 	tieRng := rand.New(rand.NewPCG(uint64(p.Seed), 0x7e5))
-	// Dropout draws one number per feature: the source itself, not a
-	// rand.Rand around it, spares an interface call per draw.
+	// A bare PCG: inputDropout jumps its state over the zero features.
 	dropSrc := rand.NewPCG(uint64(p.Seed), 0xd0)
 	perm := rng.Perm(trainSet.Len())
 	pos := 0
