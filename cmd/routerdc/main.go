@@ -204,12 +204,14 @@ func cmdSettings(args []string) error {
 }
 
 func cmdTrain(args []string) error {
-	fs := newFlags("train [--data DIR] --out DIR [--seed N] [--set key=value ...]",
+	fs := newFlags("train [--data DIR] --out DIR [--seed N] [--set key=value ...] [--cache DIR] [--no-cache]",
 		"Trains a router on the training files of the data directory and writes its directory.\n"+
 			"RouterDC unless --set router=KIND; \"routerdc settings\" lists the kinds and every setting.")
 	dirFlag := fs.String("data", "", dataDirUsage)
 	out := fs.String("out", "", "router `DIR` to write (required; new, empty or a router directory)")
 	seed := fs.Int64("seed", 1, "random seed `N`")
+	cacheDir := fs.String("cache", cache.DefaultDir, "cache `DIR` of the grouping stage (group=ours: t-SNE + k-means)")
+	noCache := fs.Bool("no-cache", false, "neither read nor write the cache")
 	var sets multiFlag
 	fs.Var(&sets, "set", setUsage)
 	if err := parseFlags(fs, args); err != nil {
@@ -236,7 +238,14 @@ func cmdTrain(args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := train.Run(col, store, progress())
+	if *noCache {
+		*cacheDir = ""
+	}
+	groups, _, err := trainGroups(col, *seed, sets, *cacheDir, os.Stderr, progress())
+	if err != nil {
+		return err
+	}
+	r, err := train.RunWithOptions(col, store, train.Options{Groups: groups}, progress())
 	if err != nil {
 		return err
 	}

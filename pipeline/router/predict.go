@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -113,16 +115,20 @@ func Forget(store *model.Store) {
 
 var padSizes = []int{1, 8, 64, 512}
 
-// Logits returns [N][T] logits for the feature rows x.
-func (p *Predictor) Logits(x [][]float32) ([][]float32, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if err := p.build(); err != nil {
-		return nil, err
-	}
-	out := make([][]float32, 0, len(x))
+// Inputs are feature rows in the padded chunks Logits runs on, uploaded
+// once: the checkpoint evaluations score the same rows twenty times per
+// training, and building and copying the dense chunks each time cost more
+// than the products.
+type Inputs struct {
+	chunks []*tensors.Tensor
+	rows   []int // the real rows of each chunk; the rest is padding
+}
+
+// PrepareInputs uploads the feature rows x for LogitsOf.
+func PrepareInputs(backend compute.Backend, x [][]float32) (*Inputs, error) {
+	in := &Inputs{}
 	if len(x) == 0 {
-		return out, nil
+		return in, nil
 	}
 	D := len(x[0])
 	for start := 0; start < len(x); {
@@ -134,20 +140,84 @@ func (p *Predictor) Logits(x [][]float32) ([][]float32, error) {
 				break
 			}
 		}
-		flat := make([]float32, size*D)
-		for i := 0; i < n; i++ {
-			copy(flat[i*D:], x[start+i])
+		t, err := featureTensor(backend, x[start:start+n], size, D)
+		if err != nil {
+			in.Finalize()
+			return nil, err
 		}
-		res, err := p.exec.Exec(tensors.FromFlatDataAndDimensions(flat, size, D))
+		in.chunks, in.rows = append(in.chunks, t), append(in.rows, n)
+		start += n
+	}
+	return in, nil
+}
+
+// featureTensor is rows padded with zero rows to [size, D], written
+// straight into a backend buffer where the backend shares its memory.
+func featureTensor(backend compute.Backend, rows [][]float32, size, D int) (*tensors.Tensor, error) {
+	t, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, size, D))
+	if err != nil {
+		return nil, err
+	}
+	err = tensors.MutableFlatData(t, func(flat []float32) {
+		for i, r := range rows {
+			copy(flat[i*D:(i+1)*D], r)
+		}
+	})
+	if err != nil {
+		t.FinalizeAll()
+		return nil, err
+	}
+	return t, nil
+}
+
+// Len is the number of rows.
+func (in *Inputs) Len() int {
+	n := 0
+	for _, r := range in.rows {
+		n += r
+	}
+	return n
+}
+
+// Finalize frees the uploaded chunks.
+func (in *Inputs) Finalize() {
+	if in == nil {
+		return
+	}
+	for _, t := range in.chunks {
+		t.FinalizeAll()
+	}
+	in.chunks, in.rows = nil, nil
+}
+
+// Logits returns [N][T] logits for the feature rows x.
+func (p *Predictor) Logits(x [][]float32) ([][]float32, error) {
+	in, err := PrepareInputs(p.backend, x)
+	if err != nil {
+		return nil, fmt.Errorf("router inference: %w", err)
+	}
+	defer in.Finalize()
+	return p.LogitsOf(in)
+}
+
+// LogitsOf returns [N][T] logits for uploaded rows; in stays usable.
+func (p *Predictor) LogitsOf(in *Inputs) ([][]float32, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.build(); err != nil {
+		return nil, err
+	}
+	out := make([][]float32, 0, in.Len())
+	for c, t := range in.chunks {
+		res, err := p.exec.Exec(t)
 		if err != nil {
 			return nil, fmt.Errorf("router inference: %w", err)
 		}
 		vals := tensors.MustCopyFlatData[float32](res[0])
 		res[0].FinalizeAll()
-		for i := 0; i < n; i++ {
+		for i := 0; i < in.rows[c]; i++ {
 			out = append(out, vals[i*p.T:(i+1)*p.T])
 		}
-		start += n
 	}
 	return out, nil
 }

@@ -6,8 +6,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
+	"unsafe"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
@@ -135,7 +138,8 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 	rng := rand.New(rand.NewPCG(uint64(p.Seed), 0x5eed))
 	ssRng := rand.New(rand.NewPCG(uint64(p.Seed), 0xcafe))
 	tieRng := rand.New(rand.NewPCG(uint64(p.Seed), 0x7e5))
-	dropRng := rand.New(rand.NewPCG(uint64(p.Seed), 0xd0))
+	// A bare PCG: inputDropout jumps its state over the zero features.
+	dropSrc := rand.NewPCG(uint64(p.Seed), 0xd0)
 	perm := rng.Perm(trainSet.Len())
 	pos := 0
 
@@ -150,6 +154,15 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 	}
 	D := len(trainSet.X[0])
 	xs := make([]float32, p.BatchSize*D)
+	var nz, bNZ [][]int32 // the non-zero features of each training row and batch row
+	if p.InputDropout > 0 {
+		nz, bNZ = nonZeroIndices(trainSet.X), make([][]int32, p.BatchSize)
+	}
+	evals, err := newEvalInputs(backend, selectSet, rs.Monitor)
+	if err != nil {
+		return nil, err
+	}
+	defer evals.finalize()
 	bScores := make([][]float64, p.BatchSize)
 	bGroups := make([]int, p.BatchSize)
 	for step := 1; step <= p.Steps; step++ {
@@ -160,11 +173,14 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 			i := perm[pos]
 			pos++
 			copy(xs[b*D:(b+1)*D], trainSet.X[i])
+			if nz != nil {
+				bNZ[b] = nz[i]
+			}
 			bScores[b] = targets[i]
 			bGroups[b] = groups[i]
 		}
 		if p.InputDropout > 0 {
-			inputDropout(xs, D, p.InputDropout, dropRng)
+			inputDropout(xs, D, bNZ, p.InputDropout, dropSrc)
 		}
 		l := MakeLabels(p, bScores, bGroups, ssRng, tieRng)
 		if step < firstStep {
@@ -177,10 +193,15 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 			start = time.Now()
 		}
 		B, K := p.BatchSize, l.KPos
+		// The trainer takes ownership of (and frees) batch tensors, so every
+		// step gets fresh ones; the features go straight into a backend
+		// buffer, which the backend recycles.
+		in, err := batchTensor(backend, xs, B, D)
+		if err != nil {
+			return nil, fmt.Errorf("training step %d: %w", step, err)
+		}
 		batch := train.Batch{
-			// The trainer takes ownership of (and frees) batch tensors, so
-			// every step gets fresh ones.
-			Inputs: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(append([]float32(nil), xs...), B, D)},
+			Inputs: []*tensors.Tensor{in},
 			Labels: []*tensors.Tensor{
 				tensors.FromFlatDataAndDimensions(l.PosOneHot, B, K, T),
 				tensors.FromFlatDataAndDimensions(l.PosMask, B, K),
@@ -209,13 +230,13 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 			m.FinalizeAll()
 		}
 		if step%p.EvalEvery == 0 || step == p.Steps {
-			acc, err := SelectionAccuracy(backend, store, selectSet, T)
+			acc, err := evals.accuracy(backend, store, selectSet, evals.selection, T)
 			if err != nil {
 				return nil, err
 			}
 			pt := CurvePoint{Step: step, Loss: res.LossEMA, SelectAcc: acc}
 			if rs.Monitor != nil {
-				if pt.MonitorAcc, err = SelectionAccuracy(backend, store, rs.Monitor, T); err != nil {
+				if pt.MonitorAcc, err = evals.accuracy(backend, store, rs.Monitor, evals.monitor, T); err != nil {
 					return nil, err
 				}
 			}
@@ -254,30 +275,6 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 		return nil, err
 	}
 	return res, nil
-}
-
-// inputDropout zeroes each feature of the [B, D] batch x with probability
-// rate and scales the kept ones by 1/(1-rate), on the host from a seeded
-// stream (reproducible runs). A row that would lose every non-zero feature
-// is left whole: an all-zero input gives a zero embedding at the start of
-// training, whose L2 normalisation has a NaN gradient.
-func inputDropout(x []float32, D int, rate float64, rng *rand.Rand) {
-	keep := float32(1 / (1 - rate))
-	row := make([]float32, D)
-	for b := 0; b < len(x)/D; b++ {
-		xr := x[b*D : (b+1)*D]
-		nonZero := false
-		for k, v := range xr {
-			row[k] = 0
-			if rng.Float64() >= rate {
-				row[k] = v * keep
-				nonZero = nonZero || v != 0
-			}
-		}
-		if nonZero {
-			copy(xr, row)
-		}
-	}
 }
 
 func scalar(t *tensors.Tensor) float64 {
@@ -328,6 +325,75 @@ func SelectionAccuracy(backend compute.Backend, store *model.Store, ex *Examples
 		return 0, err
 	}
 	return MeanTaskAccuracy(ex, Argmax(logits)), nil
+}
+
+// maxEvalUploadBytes bounds the features kept uploaded for the checkpoint
+// evaluations (a second copy of the selection and monitor rows): beyond
+// it, as with a large encoder_bits, each evaluation uploads its rows again.
+var maxEvalUploadBytes int64 = 1 << 30
+
+// evalInputs are the selection and monitor rows uploaded once for the
+// checkpoint evaluations (nil: uploaded at each evaluation). The logits
+// are the same either way: the same graph runs on the same chunks.
+type evalInputs struct {
+	selection, monitor *Inputs
+}
+
+func newEvalInputs(backend compute.Backend, selectSet, monitor *Examples) (*evalInputs, error) {
+	e := &evalInputs{}
+	budget := maxEvalUploadBytes
+	for _, it := range []struct {
+		ex  *Examples
+		dst **Inputs
+	}{{selectSet, &e.selection}, {monitor, &e.monitor}} {
+		if it.ex == nil || it.ex.Len() == 0 {
+			continue
+		}
+		size := int64(it.ex.Len()) * int64(len(it.ex.X[0])) * 4
+		if size > budget {
+			continue
+		}
+		in, err := PrepareInputs(backend, it.ex.X)
+		if err != nil {
+			e.finalize()
+			return nil, err
+		}
+		*it.dst, budget = in, budget-size
+	}
+	return e, nil
+}
+
+// accuracy is SelectionAccuracy on ex, from its uploaded rows when there
+// are some.
+func (e *evalInputs) accuracy(backend compute.Backend, store *model.Store, ex *Examples, in *Inputs, T int) (float64, error) {
+	if in == nil {
+		return SelectionAccuracy(backend, store, ex, T)
+	}
+	p, err := PredictorFor(backend, store, T)
+	if err != nil {
+		return 0, err
+	}
+	logits, err := p.LogitsOf(in)
+	if err != nil {
+		return 0, err
+	}
+	return MeanTaskAccuracy(ex, Argmax(logits)), nil
+}
+
+func (e *evalInputs) finalize() {
+	e.selection.Finalize()
+	e.monitor.Finalize()
+}
+
+// batchTensor is the [B, D] training batch xs, copied: straight into a
+// buffer of a backend that shares host memory (FromRaw does not zero it
+// first), else into a host tensor the backend uploads. xs is reused.
+func batchTensor(backend compute.Backend, xs []float32, B, D int) (*tensors.Tensor, error) {
+	if !backend.HasSharedBuffers() {
+		return tensors.FromFlatDataAndDimensions(xs, B, D), nil
+	}
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(xs))), 4*len(xs))
+	return tensors.FromRaw(backend, 0, shapes.Make(dtypes.Float32, B, D), raw)
 }
 
 // TaskAccuracies returns the routing accuracy (100 x mean credit) per task

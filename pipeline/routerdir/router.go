@@ -50,11 +50,12 @@ type Versions struct {
 	Go      string `json:"go"`
 	GoMLX   string `json:"gomlx"`
 	Backend string `json:"backend"`
+	SIMD    string `json:"simd"` // backend.SIMD: the last bits of GoMLX results depend on it
 }
 
 // CurrentVersions reads the build info of the running binary.
 func CurrentVersions() Versions {
-	v := Versions{Backend: backend.Config()}
+	v := Versions{Backend: backend.Config(), SIMD: backend.SIMD()}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		v.Go = bi.GoVersion
 		for _, d := range bi.Deps {

@@ -149,12 +149,12 @@ func (r *Runner) newUnit(m Method, seed int64) (*unit, error) {
 	if router.UsesOurGroups(p) {
 		deps = append(deps, u.group)
 	}
-	// The GoMLX version and the backend can change the numbers of GoMLX
-	// routers, not of host-side ones.
+	// The GoMLX version, the backend and its SIMD kernels can change the
+	// numbers of GoMLX routers, not of host-side ones.
 	var gomlx, backend string
 	if router.IsGraphKind(p.Router) {
 		v := routerdir.CurrentVersions()
-		gomlx, backend = v.GoMLX, v.Backend
+		gomlx, backend = v.GoMLX, v.Backend+"; simd="+v.SIMD
 	}
 	if u.train, err = g.Node(engine.StageTrain, u.label, map[string]any{"settings": trainSettings,
 		"gomlx": gomlx, "backend": backend, "monitor": u.monitor}, deps...); err != nil {
@@ -587,6 +587,8 @@ type GroupView struct {
 	Released  []int    // released cluster_id of each training query
 	Groups    []int    // our group of each training query
 	Alignment Alignment
+	// Stats say which stages ran and which came from the cache.
+	Stats map[string]*engine.Stats
 }
 
 // Groups runs (or loads from the cache) the embed and group stages of one
@@ -608,7 +610,7 @@ func Groups(opts Options, m Method, seed int64) (*GroupView, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &GroupView{Groups: g.Assign, Alignment: g.Alignment}
+	v := &GroupView{Groups: g.Assign, Alignment: g.Alignment, Stats: r.Engine.Stats}
 	for _, row := range set.Train {
 		v.Tasks = append(v.Tasks, set.Tasks[row.Task].Name)
 		v.Released = append(v.Released, row.Cluster)
