@@ -334,7 +334,8 @@ func cmdRoute(args []string) error {
 trailing CR/LF removed). On a terminal it prints, per query, the chosen LLM and
 the top 3 probabilities; otherwise (piped, or --format json) one JSON line per query:
 {"query": ..., "llm": ..., "probabilities": {llm: p, ...}} with the LLMs in the
-router's order. Stdin queries are answered in batches of %d as they are read. A line over
+router's order. Stdin queries are answered in batches of %d as they are read (one
+by one when stdin is a terminal). A line over
 %d MiB is an error that gives its line number; the answers to the lines
 before it are printed first.`, routeBatch, maxRouteLine>>20))
 	rdir := fs.String("router", "", routerDirUsage)
@@ -382,13 +383,18 @@ before it are printed first.`, routeBatch, maxRouteLine>>20))
 	if fs.NArg() > 0 {
 		return emit(fs.Args())
 	}
-	return routeLines(os.Stdin, emit)
+	// Someone typing queries wants each answer at once, not after 256 lines.
+	batch := routeBatch
+	if isTerminal(os.Stdin) {
+		batch = 1
+	}
+	return routeLines(os.Stdin, batch, emit)
 }
 
 // routeLines passes the non-blank lines of in to emit in batches of
-// routeBatch. Whatever stops it (a line over maxRouteLine, a read error),
+// size (routeBatch, or 1 for a terminal). Whatever stops it (a line over maxRouteLine, a read error),
 // the lines read before are emitted first: their answers are never lost.
-func routeLines(in io.Reader, emit func([]string) error) error {
+func routeLines(in io.Reader, size int, emit func([]string) error) error {
 	br := bufio.NewReader(in)
 	var batch []string
 	flush := func() error {
@@ -420,7 +426,7 @@ func routeLines(in io.Reader, emit func([]string) error) error {
 		if err == io.EOF {
 			return flush()
 		}
-		if len(batch) == routeBatch {
+		if len(batch) == size {
 			if err := flush(); err != nil {
 				return err
 			}
@@ -880,7 +886,11 @@ func cmdValidate(args []string) error {
 		}
 		b, _ := json.Marshal(res)
 		fmt.Println(string(b))
-		fmt.Fprintf(os.Stderr, "%-50s VAL %.2f ± %.2f over seeds %v (%.0fs)\n", cfg, res.Mean, res.Std, seeds, res.Seconds)
+		spread := fmt.Sprintf(" ± %.2f over seeds %v", res.Std, seeds)
+		if len(seeds) == 1 { // the std of one value says nothing
+			spread = fmt.Sprintf(", seed %d", seeds[0])
+		}
+		fmt.Fprintf(os.Stderr, "%-50s VAL %.2f%s (%.0fs)\n", cfg, res.Mean, spread, res.Seconds)
 	}
 	return nil
 }

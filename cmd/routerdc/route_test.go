@@ -108,7 +108,7 @@ func TestRouteLinesBatchesAndErrors(t *testing.T) {
 	}
 	var got [][]string
 	emit := func(b []string) error { got = append(got, append([]string(nil), b...)); return nil }
-	if err := routeLines(strings.NewReader(in.String()), emit); err != nil {
+	if err := routeLines(strings.NewReader(in.String()), routeBatch, emit); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 2 || len(got[0]) != routeBatch || len(got[1]) != 3 || got[0][8] != "q8" || got[1][2] != fmt.Sprintf("q%d", routeBatch+2) {
@@ -116,7 +116,7 @@ func TestRouteLinesBatchesAndErrors(t *testing.T) {
 	}
 
 	got = nil
-	err := routeLines(failingReader{strings.NewReader("a\nb\nc")}, emit)
+	err := routeLines(failingReader{strings.NewReader("a\nb\nc")}, routeBatch, emit)
 	if err == nil || !strings.Contains(err.Error(), "line 3") || !strings.Contains(err.Error(), "disk on fire") {
 		t.Errorf("read error: %v, want it with line 3", err)
 	}

@@ -17,10 +17,15 @@ func routeText(format string, stdout *os.File) (bool, error) {
 	case "json":
 		return false, nil
 	case "":
-		fi, err := stdout.Stat()
-		return err == nil && fi.Mode()&os.ModeCharDevice != 0, nil
+		return isTerminal(stdout), nil
 	}
 	return false, fmt.Errorf("--format %q: want json or text", format)
+}
+
+// isTerminal says whether f is a character device (a terminal).
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // routeTextTop is how many probabilities the text format shows.
