@@ -8,6 +8,9 @@
 #                                     `routerdc reproduce`, `just ablate` after it, `just test`
 #   benchmarks/run.sh --full --twice  also a second cold reproduce (separate cache), checking
 #                                     that its tables are identical to the first
+# ROUTERDC_BENCH_CACHE=DIR (a new directory) keeps the cold reproduce's cache,
+# and the ablations', there: `just reproduce --cache DIR` then rewrites results/
+# warm.
 # Every command row gives wall time, CPU time (user + system), peak RSS and the
 # 1-minute load average just before it started: numbers from a loaded machine
 # say so.
@@ -25,6 +28,11 @@ done
 out=benchmarks/report.md
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+c1=${ROUTERDC_BENCH_CACHE:-$tmp/c1}
+if [[ -e $c1 ]]; then
+  echo "benchmarks/run.sh: ROUTERDC_BENCH_CACHE=$c1 exists; the cold run needs a new directory" >&2
+  exit 2
+fi
 
 go build -o bin/routerdc ./cmd/routerdc
 # The benchmarks need the data (ROUTERDC_DATA or data/): fail here, not skip.
@@ -59,9 +67,9 @@ if [[ $full == yes ]]; then
   measure '`routerdc train` again, grouping cached' '<= 15 s' \
     bin/routerdc train --cache "$tmp/tc" --out "$tmp/r2"
   measure '`just reproduce` (5 seeds), cold (empty cache)' '<= 600 s' \
-    bin/routerdc reproduce --cache "$tmp/c1" --out "$tmp/o1"
+    bin/routerdc reproduce --cache "$c1" --out "$tmp/o1"
   measure '`just reproduce`, warm (nothing changed)' '<= 1 s' \
-    bin/routerdc reproduce --cache "$tmp/c1" --out "$tmp/o2"
+    bin/routerdc reproduce --cache "$c1" --out "$tmp/o2"
   same=no
   cmp -s <(cd "$tmp/o1" && cat tables/* figures/* README.md manifest.json) \
     <(cd "$tmp/o2" && cat tables/* figures/* README.md manifest.json) && same=yes
@@ -74,7 +82,7 @@ if [[ $full == yes ]]; then
     rows+="| second cold run: identical tables | $same | | | | yes |"$'\n'
   fi
   measure '`just ablate` after the cold reproduce (12 sweeps + t-SNE figure)' '<= 1200 s' \
-    bin/routerdc run --cache "$tmp/c1" --out "$tmp/o1" ablations
+    bin/routerdc run --cache "$c1" --out "$tmp/o1" ablations
   measure '`just test`' '<= 120 s' just test
 fi
 

@@ -26,7 +26,7 @@ run_once() {
   wall=$(grep "Elapsed (wall clock)" "$tmp/time" | awk -F': ' '{print $2}')
   cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.0f", s}' "$tmp/time")
   rss=$(grep "Maximum resident set size" "$tmp/time" | awk -F': ' '{print $2}')
-  stages=$(python3 - "$tmp/out/tables/scale-manifest.json" <<'PY'
+  stages=$(python3 - "$tmp/out/tables/scale-manifest.run.json" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
 for st in ["data", "embed", "tsne", "group", "train", "evaluate", "report"]:
