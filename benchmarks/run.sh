@@ -11,6 +11,7 @@
 # ROUTERDC_BENCH_CACHE=DIR (a new directory) keeps the cold reproduce's cache,
 # and the ablations', there: `just reproduce --cache DIR` then rewrites results/
 # warm.
+# The report's tables are copied into README.md's benchmark block.
 # Every command row gives wall time, CPU time (user + system), peak RSS and the
 # 1-minute load average just before it started: numbers from a loaded machine
 # say so.
@@ -60,6 +61,7 @@ measure() {
   /usr/bin/time -f '%e %U %S %M' -o "$tmp/time" "$@" >"$tmp/log" 2>&1 || { tail -20 "$tmp/log" >&2; exit 1; }
   read -r wall user sys rss < "$tmp/time"
   rows+=$(printf '| %s | %.1f s | %.0f s | %.0f MiB | %s | %s |' "$label" "$wall" "$(echo "$user + $sys" | bc)" "$(echo "$rss / 1024" | bc)" "$load" "$target")$'\n'
+  printf '%s' "$rows" > benchmarks/.commands-partial.md # a failure later keeps what was measured
 }
 if [[ $full == yes ]]; then
   measure '`routerdc train` (defaults: group=ours, t-SNE grouping computed), cold cache' '<= 15 s' \
@@ -124,4 +126,6 @@ fi
   echo '```'
 } > "$out.tmp"
 mv "$out.tmp" "$out"
+rm -f benchmarks/.commands-partial.md
+python3 benchmarks/readme_block.py # the README's timings are this run's
 cat "$out"
