@@ -90,7 +90,11 @@ func BenchmarkGroupingStage(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ex, err := train.Examples(train.FitEncoder(set, p.EncoderBits), set.Train)
+	enc, err := train.FitEncoder(set, p.Values)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ex, err := train.Examples(enc, set.Train)
 	if err != nil {
 		b.Fatal(err)
 	}

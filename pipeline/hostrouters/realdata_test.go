@@ -8,6 +8,7 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 	"github.com/routerdc-go/routerdc/pipeline/hostrouters"
+	"github.com/routerdc-go/routerdc/pipeline/router"
 	"github.com/routerdc-go/routerdc/pipeline/train"
 )
 
@@ -60,7 +61,10 @@ func TestRealDataBaselinesOnValidation(t *testing.T) {
 		t.Fatal(err)
 	}
 	nTasks, nLLM := len(set.Tasks), len(set.LLMs)
-	enc := train.FitEncoder(set, 12)
+	enc, err := train.FitEncoder(set, router.ReadParams(router.NewStore(1)).Values)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tr, err := train.Examples(enc, set.Train)
 	if err != nil {
 		t.Fatal(err)

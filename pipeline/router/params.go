@@ -6,6 +6,7 @@ import (
 
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/routerdc-go/routerdc/pipeline/encode"
 	"github.com/routerdc-go/routerdc/pipeline/routers"
 )
 
@@ -15,7 +16,7 @@ import (
 // the trained router.
 const (
 	ParamRouter         = "router"           // routerdc | cosine | zooter | knn | task | lora
-	ParamEncoderBits    = "encoder_bits"     // hashed n-gram features: 2^bits buckets
+	ParamEncoderBits    = encode.ParamBits   // hashed n-gram features: 2^bits buckets
 	ParamDim            = "dim"              // query embedding size p
 	ParamHiddenLayers   = "hidden_layers"    // extra tanh layers before the projection
 	ParamActivation     = "activation"       // tanh | relu | gelu
@@ -62,8 +63,6 @@ var commonSettings = []routers.Setting{
 	routers.StringCheck(ParamRouter, KindRouterDC, routers.Paper, "router kind",
 		func() string { return "want one of " + strings.Join(routers.Names(), ", ") },
 		func(v string) bool { _, err := routers.Lookup(v); return err == nil }),
-	routers.Int(ParamEncoderBits, 12, routers.Ours, "hashed n-gram features: 2^bits buckets (replaces mDeBERTa)",
-		routers.Between(6, 20, "")),
 	routers.Int(ParamDim, 64, routers.Ours, "query embedding size p (paper: 768; 64 validates as well on hashed features)",
 		routers.AtLeast(1)),
 	routers.Int(ParamHiddenLayers, 0, routers.Ours, "extra layers before the projection", routers.AtLeast(0)),

@@ -119,7 +119,6 @@ func (r *Runner) newUnit(m Method, seed int64) (*unit, error) {
 	u := &unit{label: fmt.Sprintf("%s, seed %d", m.Name, seed), settings: settings, params: p, method: m,
 		monitor: m.Name == opts.Baseline && len(opts.Seeds) > 0 && seed == opts.Seeds[0] && router.IsGraphKind(p.Router)}
 	g := engine.Pipeline
-	var err error
 	u.data = r.dataNode
 	// The validation split, hence the fitted texts, depend on the seed
 	// only when there is one.
@@ -127,7 +126,11 @@ func (r *Runner) newUnit(m Method, seed int64) (*unit, error) {
 	if p.ValFraction > 0 {
 		embedSeed = seed
 	}
-	if u.embed, err = g.Node(engine.StageEmbed, u.label, map[string]any{"encoder_bits": p.EncoderBits,
+	encID, err := encode.Identity(p.Values)
+	if err != nil {
+		return nil, err
+	}
+	if u.embed, err = g.Node(engine.StageEmbed, u.label, map[string]any{"encoder": encID,
 		"samples_per_task": p.SamplesPerTask, "val_fraction": p.ValFraction, "seed": embedSeed}, u.data); err != nil {
 		return nil, err
 	}
@@ -281,7 +284,7 @@ func (r *Runner) embed(u *unit) (encode.Persistent, error) {
 			if err != nil {
 				return nil, err
 			}
-			return train.FitEncoder(set, u.params.EncoderBits), nil
+			return train.FitEncoder(set, u.params.Values)
 		},
 		Save: func(dir string, enc encode.Persistent) error { return enc.Save(filepath.Join(dir, "encoder.json")) },
 		Load: func(dir string) (encode.Persistent, error) { return encode.Load(filepath.Join(dir, "encoder.json")) },

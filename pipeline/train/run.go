@@ -67,13 +67,11 @@ func Run(col *data.Collection, store *model.Store, progress io.Writer) (*routerd
 	return RunWith(col, store, nil, progress)
 }
 
-// FitEncoder fits the offline encoder on the distinct training questions
-// (replication would skew document frequencies towards HumanEval): the
-// pipeline's embed stage.
-func FitEncoder(set *Set, bits int) *encode.Hashed {
-	enc := encode.NewHashed(encode.HashedConfig{Bits: bits})
-	enc.Fit(distinct(Questions(set.Train)))
-	return enc
+// FitEncoder builds the settings' encoder, fitted (when its kind fits) on
+// the distinct training questions (replication would skew document
+// frequencies towards HumanEval): the pipeline's embed stage.
+func FitEncoder(set *Set, v routers.Values) (encode.Persistent, error) {
+	return encode.New(v, distinct(Questions(set.Train)))
 }
 
 // RunWith is Run with an already fitted encoder (nil: fit one), so the
@@ -118,19 +116,24 @@ func RunWithOptions(col *data.Collection, store *model.Store, o Options, progres
 	if err := kind.Check(p.Values, len(set.LLMs)); err != nil {
 		return nil, err
 	}
-	width := 1 << p.EncoderBits
-	if enc != nil {
-		width = enc.Dim()
-	}
-	if err := checkFeatureMemory(len(set.Train)+len(set.Val)+len(o.Monitor), width); err != nil {
-		return nil, err
+	if p.Values.String(encode.ParamEncoder) == encode.KindHashed {
+		// Before fitting: a large encoder_bits is the one way to ask for
+		// more feature memory than the machine has.
+		if err := checkFeatureMemory(len(set.Train)+len(set.Val)+len(o.Monitor), 1<<p.EncoderBits); err != nil {
+			return nil, err
+		}
 	}
 	rep := &Report{NumTrain: len(set.Train), NumVal: len(set.Val)}
 	rep.Timing.PrepareS = time.Since(start).Seconds()
 
 	t0 := time.Now()
 	if enc == nil {
-		enc = FitEncoder(set, p.EncoderBits)
+		if enc, err = FitEncoder(set, p.Values); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkFeatureMemory(len(set.Train)+len(set.Val)+len(o.Monitor), enc.Dim()); err != nil {
+		return nil, err
 	}
 	trainEx, err := Examples(enc, set.Train)
 	if err != nil {
