@@ -65,7 +65,7 @@ var _ encode.Persistent = (*Encoder)(nil)
 
 // open loads the directory of cfg (hash already checked by the caller).
 func open(cfg Config) (*Encoder, error) {
-	net, err := loadNetwork(cfg.Dir, cfg.SourceSHA256)
+	net, err := loadNetwork(cfg.Dir, cfg.SourceSHA256, false)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +166,7 @@ func (e *Encoder) forward(ids [][]int, rows []int, out [][]float32) error {
 	}
 	res, err := e.exec.Exec(tensors.FromFlatDataAndDimensions(tokens, B, S), tensors.FromFlatDataAndDimensions(mask, B, S))
 	if err != nil {
-		return fmt.Errorf("encoder %s: %w", e.net.path, err)
+		return e.net.explain(err)
 	}
 	flat := tensors.MustCopyFlatData[float32](res[0])
 	res[0].FinalizeAll()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sync"
 
 	"github.com/gomlx/compute/dtypes"
@@ -42,11 +43,16 @@ var (
 	parsed   = map[string]*network{} // by source hash: a router's graph is built many times
 )
 
-// loadNetwork parses dir's model.onnx (once per content hash).
-func loadNetwork(dir, hash string) (*network, error) {
+// loadNetwork parses dir's model.onnx (once per content hash and mode).
+// onnx-gomlx fuses the query, key and value projections into new combined
+// weights: faster inference, but a fine-tuned router would train those and
+// keep the original ones unused beside them, so fine-tuning converts the
+// graph as written.
+func loadNetwork(dir, hash string, train bool) (*network, error) {
+	key := hash + fmt.Sprint(train)
 	parsedMu.Lock()
 	defer parsedMu.Unlock()
-	if n, ok := parsed[hash]; ok {
+	if n, ok := parsed[key]; ok {
 		return n, nil
 	}
 	p := filepath.Join(dir, ModelFile)
@@ -59,6 +65,11 @@ func loadNetwork(dir, hash string) (*network, error) {
 		return nil, fmt.Errorf("%s: not an ONNX model onnx-gomlx can read: %w", p, err)
 	}
 	m = m.WithBaseDir(dir) // weights stored beside the graph (model.onnx_data)
+	if train {
+		m.DisableFusion()
+	} else {
+		m.FreeUnusedVariables() // the weights the fused ones replace
+	}
 	n := &network{onnx: m, path: p, hidden: -1, inputSet: map[string]bool{}}
 	names, _ := m.Inputs()
 	for _, in := range names {
@@ -87,9 +98,24 @@ func loadNetwork(dir, hash string) (*network, error) {
 	if n.output == "" {
 		return nil, fmt.Errorf("%s: outputs %q: %w", p, outs, errNoOutput)
 	}
-	parsed[hash] = n
+	parsed[key] = n
 	return n, nil
 }
+
+var unimplementedOp = regexp.MustCompile(`unimplemented ONNX op "([^"]+)"`)
+
+// explain words a failed conversion or run for the user: an op onnx-gomlx
+// lacks is named plainly (the executor wraps it in its own context).
+func (n *network) explain(err error) error {
+	if m := unimplementedOp.FindStringSubmatch(err.Error()); m != nil {
+		return fmt.Errorf("%s: onnx-gomlx %s cannot convert the model: it has no ONNX op %s (the README lists what it takes to add one)",
+			n.path, onnxGoMLXVersion, m[1])
+	}
+	return fmt.Errorf("%s: %w", n.path, err)
+}
+
+// onnxGoMLXVersion is the converter this build pins (go.mod).
+const onnxGoMLXVersion = "v0.5.5"
 
 // embed builds the pooled sentence embeddings [B, H] of token ids and
 // attention mask [B, S] (int64) with the network's weights under scope.
@@ -142,4 +168,18 @@ func (n *network) hasVariables(scope *model.Scope) bool {
 		return true
 	}
 	return false
+}
+
+// LoadWeights puts the untrained weights of the model in dir under scope,
+// where a fine-tuned router keeps them (tests compare against them).
+func LoadWeights(dir string, scope *model.Scope) error {
+	h, err := sourceHash(dir)
+	if err != nil {
+		return err
+	}
+	n, err := loadNetwork(dir, h, true)
+	if err != nil {
+		return err
+	}
+	return n.loadVariables(scope)
 }

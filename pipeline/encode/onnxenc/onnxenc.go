@@ -115,7 +115,7 @@ func (kind) Graph(v routers.Values) (encode.GraphFn, error) {
 	if err != nil {
 		return nil, err
 	}
-	net, err := loadNetwork(dir, h)
+	net, err := loadNetwork(dir, h, true)
 	if err != nil {
 		return nil, err
 	}

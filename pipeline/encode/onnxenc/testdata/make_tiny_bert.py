@@ -10,6 +10,8 @@ attention, opset 14, written with the same op patterns as a transformers
 export (Shape/Gather/Unsqueeze/Concat for the reshapes, Range for positions,
 decomposed LayerNorm).
 
+hardmax.onnx is a model with an op onnx-gomlx lacks (the error test).
+
 reference.json holds the token ids of a few sentences and their [CLS] and
 mean-pooled, L2-normalised embeddings, computed by a separate numpy
 implementation of the same network (not by running the ONNX graph, and not
@@ -277,6 +279,24 @@ def tokenizer_json():
     }
 
 
+def unsupported_model():
+    """A valid ONNX encoder whose output goes through Hardmax, an op
+    onnx-gomlx v0.5.5 does not convert: the error test's model."""
+    w = np.random.default_rng(1).standard_normal((V, HIDDEN)).astype(np.float32)
+    nodes = [helper.make_node("Gather", ["emb", "input_ids"], ["h"], axis=0),
+             helper.make_node("Hardmax", ["h"], ["last_hidden_state"], axis=-1)]
+    dyn = ["batch_size", "sequence_length"]
+    graph = helper.make_graph(
+        nodes, "unsupported",
+        [helper.make_tensor_value_info(n, TensorProto.INT64, dyn) for n in ("input_ids", "attention_mask")],
+        [helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, dyn + [HIDDEN])],
+        initializer=[numpy_helper.from_array(w, "emb")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     w = weights(np.random.default_rng(20240607))
@@ -289,6 +309,7 @@ def main():
               "hidden_act": "gelu", "layer_norm_eps": EPS, "note": "random weights, test model of routerdc-go"}
     with open(os.path.join(OUT, "config.json"), "w") as f:
         json.dump(config, f, indent=1)
+    onnx.save(unsupported_model(), os.path.join(HERE, "hardmax.onnx"))
     ref = {"hidden": HIDDEN, "trunc_len": TRUNC_LEN, "sentences": []}
     for s in SENTENCES:
         ids = wordpiece(s)
