@@ -1,7 +1,6 @@
 package encode
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -16,6 +15,7 @@ import (
 	"sort"
 	"sync"
 
+	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
@@ -31,12 +31,19 @@ import (
 type SVD struct {
 	hashed *Hashed
 	dim    int
+	// texts are the training questions and coords their coordinates on the
+	// dim singular directions scaled by 1/singular value (n x dim): the
+	// saved form. The per-bucket weights V = A^T coords are rebuilt from
+	// them on load, which is exact and 20x smaller than saving V (a row of
+	// dim values for each of up to 2^18 buckets).
+	texts  []string
+	coords []float32
 	// buckets are the training set's non-zero buckets, ascending; comp holds
 	// one row of dim weights per bucket (a bucket the training questions
 	// never touch has a zero row, so it is not stored).
 	buckets []int32
 	comp    []float32
-	col     map[int32]int32 // bucket -> row of comp
+	col     []int32 // bucket -> row of comp, -1 for none
 	name    string
 	pool    sync.Pool // *svdScratch
 }
@@ -61,19 +68,29 @@ func FitSVD(cfg HashedConfig, dim int, texts []string, seed uint64) (*SVD, error
 	if dim < 1 {
 		return nil, fmt.Errorf("encode: SVD dimension %d, want >= 1", dim)
 	}
-	h := NewHashed(cfg)
-	h.Fit(texts)
-	// The saved idf is float32: fit with those values so a loaded encoder
-	// encodes exactly as the fitted one.
-	for b, v := range h.idf {
-		h.idf[b] = float64(float32(v))
-	}
-	rows, err := h.encodeSparse(texts)
+	s, a, cols, err := newSVD(cfg, dim, texts)
 	if err != nil {
 		return nil, err
 	}
-	// Columns of the matrix are the buckets in use, numbered in ascending
-	// bucket order.
+	if n, nc := len(a), len(cols); dim > n || dim > nc {
+		return nil, fmt.Errorf("encode: SVD dimension %d is more than the %d training questions or their %d distinct buckets", dim, n, nc)
+	}
+	if s.coords, err = truncatedSVD(a, cols, dim, seed); err != nil {
+		return nil, err
+	}
+	s.project(cols)
+	return s, nil
+}
+
+// newSVD fits the idf on texts and returns their tf-idf matrix, by rows and
+// by columns, over the buckets in use (numbered in ascending bucket order).
+func newSVD(cfg HashedConfig, dim int, texts []string) (*SVD, []sparseRow, [][]entry, error) {
+	h := NewHashed(cfg)
+	h.Fit(texts)
+	rows, err := h.encodeSparse(texts)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	used := map[int32]bool{}
 	for _, r := range rows {
 		for _, b := range r.idx {
@@ -85,7 +102,10 @@ func FitSVD(cfg HashedConfig, dim int, texts []string, seed uint64) (*SVD, error
 		buckets = append(buckets, b)
 	}
 	sort.Slice(buckets, func(i, j int) bool { return buckets[i] < buckets[j] })
-	col := make(map[int32]int32, len(buckets))
+	col := make([]int32, h.Dim())
+	for b := range col {
+		col[b] = -1
+	}
 	for i, b := range buckets {
 		col[b] = int32(i)
 	}
@@ -97,26 +117,40 @@ func FitSVD(cfg HashedConfig, dim int, texts []string, seed uint64) (*SVD, error
 		}
 		a[i] = sparseRow{idx: idx, val: r.val}
 	}
-	n, nc := len(a), len(buckets)
-	if dim > n || dim > nc {
-		return nil, fmt.Errorf("encode: SVD dimension %d is more than the %d training questions or their %d distinct buckets", dim, n, nc)
-	}
-	comp, err := truncatedSVD(a, nc, dim, seed)
-	if err != nil {
-		return nil, err
-	}
-	s := &SVD{hashed: h, dim: dim, buckets: buckets, comp: comp, col: col}
-	s.name = s.fingerprint()
-	return s, nil
+	s := &SVD{hashed: h, dim: dim, texts: texts, buckets: buckets, col: col}
+	return s, a, transpose(a, len(buckets)), nil
 }
 
-// truncatedSVD returns the top-k right singular vectors of the n x nc matrix
-// a as nc rows of k values. It works on the n side: Q spans the range of
-// (A A^T)^q A A^T G, the small matrix Q^T A A^T Q gives the singular values
-// and left vectors, and V = A^T Q U S^-1.
-func truncatedSVD(a []sparseRow, nc, k int, seed uint64) ([]float32, error) {
-	n := len(a)
-	cols := transpose(a, nc)
+// project sets the per-bucket weights V = A^T coords and the name.
+func (s *SVD) project(cols [][]entry) {
+	k := s.dim
+	p := make([]float64, len(s.coords))
+	for i, v := range s.coords {
+		p[i] = float64(v)
+	}
+	s.comp = make([]float32, len(cols)*k)
+	parallelChunks(len(cols), workerCount(len(cols)), func(_, lo, hi int) {
+		acc := make([]float64, k)
+		for c := lo; c < hi; c++ {
+			clear(acc)
+			for _, e := range cols[c] {
+				floats.AddScaled(acc, e.val, p[e.row*k:(e.row+1)*k])
+			}
+			for j, v := range acc {
+				s.comp[c*k+j] = float32(v)
+			}
+		}
+	})
+	s.name = s.fingerprint()
+}
+
+// truncatedSVD returns P = U_k S_k^-1 (n x k, float32) for the n x nc
+// matrix a (rows a, columns cols) = U S V^T, so that the top-k right
+// singular vectors are V_k = A^T P. It works on the n side: Q spans the
+// range of (A A^T)^q A A^T G, and the small matrix Q^T A A^T Q gives the
+// singular values and, through Q, the left vectors.
+func truncatedSVD(a []sparseRow, cols [][]entry, k int, seed uint64) ([]float32, error) {
+	n, nc := len(a), len(cols)
 	l := min(k+svdOversample, n, nc)
 	rng := rand.New(rand.NewPCG(seed, 0x5bd1e995))
 	g := mat.NewDense(n, l, nil)
@@ -173,21 +207,12 @@ func truncatedSVD(a []sparseRow, nc, k int, seed uint64) ([]float32, error) {
 	}
 	var p mat.Dense
 	p.Mul(q, u)
-	// V = A^T P, a row per bucket.
-	out := make([]float32, nc*k)
-	pd := p.RawMatrix()
-	parallelChunks(nc, workerCount(nc), func(_, lo, hi int) {
-		acc := make([]float64, k)
-		for c := lo; c < hi; c++ {
-			clear(acc)
-			for _, e := range cols[c] {
-				floats.AddScaled(acc, e.val, pd.Data[e.row*pd.Stride:e.row*pd.Stride+k])
-			}
-			for j, v := range acc {
-				out[c*k+j] = float32(v)
-			}
+	out := make([]float32, n*k)
+	for i := 0; i < n; i++ {
+		for j := 0; j < k; j++ {
+			out[i*k+j] = float32(p.At(i, j))
 		}
-	})
+	}
 	return out, nil
 }
 
@@ -316,7 +341,8 @@ func (s *SVD) Encode(texts []string) ([][]float32, error) {
 		if sp == nil {
 			sp = &svdScratch{counts: make([]float32, s.hashed.Dim()), sc: scratch{track: true}}
 		}
-		acc := make([]float64, s.dim)
+		acc := make([]float32, s.dim)
+		saxpy := blas32.Implementation().Saxpy
 		for i := lo; i < hi; i++ {
 			clear(acc)
 			sp.sc.touched = sp.sc.touched[:0]
@@ -327,8 +353,8 @@ func (s *SVD) Encode(texts []string) ([][]float32, error) {
 					continue
 				}
 				sp.counts[b] = 0
-				row, ok := s.col[b]
-				if !ok {
+				row := s.col[b]
+				if row < 0 {
 					continue
 				}
 				t := float64(c)
@@ -338,20 +364,18 @@ func (s *SVD) Encode(texts []string) ([][]float32, error) {
 					t = -math.Log1p(-t)
 				}
 				t *= s.hashed.idf[b]
-				cr := s.comp[int(row)*s.dim : int(row)*s.dim+s.dim]
-				for k, v := range cr {
-					acc[k] += t * float64(v)
-				}
+				// Most of encoding is this axpy (dim values per n-gram): gonum's is SIMD.
+				saxpy(s.dim, float32(t), s.comp[int(row)*s.dim:int(row+1)*s.dim], 1, acc, 1)
 			}
 			v := backing[i*s.dim : (i+1)*s.dim : (i+1)*s.dim]
 			var ss float64
 			for _, x := range acc {
-				ss += x * x
+				ss += float64(x) * float64(x)
 			}
 			if ss > 0 {
 				inv := 1 / math.Sqrt(ss)
 				for k, x := range acc {
-					v[k] = float32(x * inv)
+					v[k] = float32(float64(x) * inv)
 				}
 			}
 			out[i] = v
@@ -361,53 +385,51 @@ func (s *SVD) Encode(texts []string) ([][]float32, error) {
 	return out, nil
 }
 
-// svdFile is the JSON half of a saved SVD encoder; the weights (for each
-// used bucket: its id, idf and Dim components, little-endian) are in the
-// sibling file named by Weights, checked against WeightsSHA256 on load.
+// svdFile is the JSON half of a saved SVD encoder: the settings and the
+// training questions. Their coordinates (n x dim float32, little-endian) are
+// in the sibling file named by Coords, checked against CoordsSHA256 on
+// load.
 type svdFile struct {
-	Format        string       `json:"format"`
-	Version       int          `json:"version"`
-	Config        HashedConfig `json:"config"`
-	NDocs         int          `json:"n_docs"`
-	Dim           int          `json:"dim"`
-	Buckets       int          `json:"buckets"`
-	Weights       string       `json:"weights"`
-	WeightsSHA256 string       `json:"weights_sha256"`
+	Format       string       `json:"format"`
+	Version      int          `json:"version"`
+	Config       HashedConfig `json:"config"`
+	Dim          int          `json:"dim"`
+	Texts        []string     `json:"texts"`
+	Coords       string       `json:"coords"`
+	CoordsSHA256 string       `json:"coords_sha256"`
+	// Name is the fitted encoder's name; a load that rebuilds another
+	// (a changed hashing) is refused.
+	Name string `json:"name"`
 }
 
 const svdFormat = "routerdc-ngram-svd-encoder"
 
-// svdWeightsSuffix names the weights file beside the JSON file.
-const svdWeightsSuffix = ".weights"
+// svdCoordsSuffix names the coordinates file beside the JSON file.
+const svdCoordsSuffix = ".coords"
 
-// Save writes path (JSON) and path + ".weights" (binary), each atomically;
-// the JSON names the weights by hash, so a torn pair is detected on load.
+// Save writes path (JSON) and path + ".coords" (binary), each atomically;
+// the JSON names the coordinates by hash, so a torn pair is detected on
+// load. The training questions are in the file: a router directory holds
+// the questions its encoder was fitted on.
 func (s *SVD) Save(path string) error {
-	var buf bytes.Buffer
-	buf.Grow(len(s.buckets) * (8 + 4*s.dim))
-	row := make([]byte, 8+4*s.dim)
-	for i, b := range s.buckets {
-		binary.LittleEndian.PutUint32(row[0:], uint32(b))
-		binary.LittleEndian.PutUint32(row[4:], math.Float32bits(float32(s.hashed.idf[b])))
-		for k, v := range s.comp[i*s.dim : (i+1)*s.dim] {
-			binary.LittleEndian.PutUint32(row[8+4*k:], math.Float32bits(v))
-		}
-		buf.Write(row)
+	buf := make([]byte, 4*len(s.coords))
+	for i, v := range s.coords {
+		binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
 	}
-	sum := sha256.Sum256(buf.Bytes())
-	if err := atomicfile.Write(path+svdWeightsSuffix, buf.Bytes()); err != nil {
+	sum := sha256.Sum256(buf)
+	if err := atomicfile.Write(path+svdCoordsSuffix, buf); err != nil {
 		return err
 	}
-	data, err := json.Marshal(svdFile{Format: svdFormat, Version: 1, Config: s.hashed.cfg, NDocs: s.hashed.nDocs,
-		Dim: s.dim, Buckets: len(s.buckets), Weights: filepath.Base(path) + svdWeightsSuffix, WeightsSHA256: hex.EncodeToString(sum[:])})
+	data, err := json.Marshal(svdFile{Format: svdFormat, Version: 1, Config: s.hashed.cfg, Dim: s.dim, Texts: s.texts,
+		Coords: filepath.Base(path) + svdCoordsSuffix, CoordsSHA256: hex.EncodeToString(sum[:]), Name: s.name})
 	if err != nil {
 		return err
 	}
 	return atomicfile.Write(path, data)
 }
 
-// LoadSVD reads an encoder written by SVD.Save; it encodes exactly as the
-// saved one did.
+// LoadSVD reads an encoder written by SVD.Save and rebuilds its weights; it
+// encodes exactly as the saved one did.
 func LoadSVD(path string) (*SVD, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -424,40 +446,38 @@ func LoadSVD(path string) (*SVD, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode: %s: field config: %w", path, err)
 	}
-	if f.Dim < 1 || f.Buckets < 0 || f.Buckets > 1<<cfg.Bits {
-		return nil, fmt.Errorf("encode: %s: dim %d with %d buckets of 2^%d is not a valid SVD encoder", path, f.Dim, f.Buckets, cfg.Bits)
+	if f.Dim < 1 || len(f.Texts) < f.Dim {
+		return nil, fmt.Errorf("encode: %s: field dim: %d with %d texts is not a fitted SVD encoder", path, f.Dim, len(f.Texts))
 	}
-	if f.Weights != filepath.Base(f.Weights) {
-		return nil, fmt.Errorf("encode: %s: field weights: %q is not a plain file name", path, f.Weights)
+	if f.Coords != filepath.Base(f.Coords) {
+		return nil, fmt.Errorf("encode: %s: field coords: %q is not a plain file name", path, f.Coords)
 	}
-	wpath := filepath.Join(filepath.Dir(path), f.Weights)
-	w, err := os.ReadFile(wpath)
+	cpath := filepath.Join(filepath.Dir(path), f.Coords)
+	w, err := os.ReadFile(cpath)
 	if err != nil {
 		return nil, fmt.Errorf("encode: %s: %w", path, err)
 	}
-	rowLen := 8 + 4*f.Dim
-	if len(w) != f.Buckets*rowLen {
-		return nil, fmt.Errorf("encode: %s: %d bytes, want %d buckets x %d bytes", wpath, len(w), f.Buckets, rowLen)
+	if len(w) != 4*len(f.Texts)*f.Dim {
+		return nil, fmt.Errorf("encode: %s: %d bytes, want %d texts x %d float32s", cpath, len(w), len(f.Texts), f.Dim)
 	}
-	if sum := sha256.Sum256(w); hex.EncodeToString(sum[:]) != f.WeightsSHA256 {
-		return nil, fmt.Errorf("encode: %s: SHA256 differs from the one %s records (a torn or edited file)", wpath, path)
+	if sum := sha256.Sum256(w); hex.EncodeToString(sum[:]) != f.CoordsSHA256 {
+		return nil, fmt.Errorf("encode: %s: SHA256 differs from the one %s records (a torn or edited file)", cpath, path)
 	}
-	h := &Hashed{cfg: cfg, nDocs: f.NDocs, idf: make([]float64, 1<<cfg.Bits)}
-	s := &SVD{hashed: h, dim: f.Dim, buckets: make([]int32, f.Buckets), comp: make([]float32, f.Buckets*f.Dim),
-		col: make(map[int32]int32, f.Buckets)}
-	for i := range s.buckets {
-		row := w[i*rowLen : (i+1)*rowLen]
-		b := int32(binary.LittleEndian.Uint32(row))
-		if b < 0 || int(b) >= len(h.idf) || (i > 0 && b <= s.buckets[i-1]) {
-			return nil, fmt.Errorf("encode: %s: record %d: bucket %d out of range or order", wpath, i, b)
+	s, _, cols, err := newSVD(cfg, f.Dim, f.Texts)
+	if err != nil {
+		return nil, fmt.Errorf("encode: %s: %w", path, err)
+	}
+	s.coords = make([]float32, len(f.Texts)*f.Dim)
+	for i := range s.coords {
+		v := math.Float32frombits(binary.LittleEndian.Uint32(w[4*i:]))
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, fmt.Errorf("encode: %s: value %d is %v", cpath, i, v)
 		}
-		s.buckets[i] = b
-		s.col[b] = int32(i)
-		h.idf[b] = float64(math.Float32frombits(binary.LittleEndian.Uint32(row[4:])))
-		for k := 0; k < f.Dim; k++ {
-			s.comp[i*f.Dim+k] = math.Float32frombits(binary.LittleEndian.Uint32(row[8+4*k:]))
-		}
+		s.coords[i] = v
 	}
-	s.name = s.fingerprint()
+	s.project(cols)
+	if s.name != f.Name {
+		return nil, fmt.Errorf("encode: %s: rebuilt encoder %s differs from the saved %s (written by another version of the hashing?)", path, s.name, f.Name)
+	}
 	return s, nil
 }
