@@ -29,7 +29,7 @@ var Pipeline = MustGraph(
 		Doc:    "the dataset: its tasks and LLMs and the SHA256 of every file it reads (the released split is checked against SHA256SUMS)",
 		Params: []string{"dataset"}},
 	Stage{Name: StageEmbed, Version: "embed-2",
-		Doc:     "the encoder (kind, settings, content hash of the files it reads) fitted on the distinct training questions",
+		Doc:     "the encoder (kind, settings, content hash of the files it reads) fitted on the distinct training questions; for a neural encoder also every query's vector, so no text is embedded twice",
 		Inputs:  []string{StageData},
 		Params:  []string{"encoder", "samples_per_task", "val_fraction", "seed"},
 		Outputs: []string{"encoder.json"}},

@@ -284,14 +284,43 @@ func (r *Runner) embed(u *unit) (encode.Persistent, error) {
 			if err != nil {
 				return nil, err
 			}
-			return train.FitEncoder(set, u.params.Values)
+			enc, err := train.FitEncoder(set, u.params.Values)
+			if err != nil || !encode.ExpensiveKind(u.params.Values) {
+				return enc, err
+			}
+			// Every query the unit will encode, once: training and
+			// validation rows, and every test set (monitor rows included).
+			texts := append(train.Questions(set.Train), train.Questions(set.Val)...)
+			for _, t := range r.Data.Tasks {
+				for _, q := range t.Test.Queries {
+					texts = append(texts, q.Question)
+				}
+			}
+			return encode.NewMemo(enc, texts)
 		},
-		Save: func(dir string, enc encode.Persistent) error { return enc.Save(filepath.Join(dir, "encoder.json")) },
-		Load: func(dir string) (encode.Persistent, error) { return encode.Load(filepath.Join(dir, "encoder.json")) },
+		Save: func(dir string, enc encode.Persistent) error {
+			if m, ok := enc.(*encode.Memo); ok {
+				if err := m.SaveTable(filepath.Join(dir, embeddingsFile)); err != nil {
+					return err
+				}
+			}
+			return enc.Save(filepath.Join(dir, "encoder.json"))
+		},
+		Load: func(dir string) (encode.Persistent, error) {
+			enc, err := encode.Load(filepath.Join(dir, "encoder.json"))
+			if err != nil || !encode.ExpensiveKind(u.params.Values) {
+				return enc, err
+			}
+			return encode.LoadMemo(enc, filepath.Join(dir, embeddingsFile))
+		},
 	})
 	u.enc = enc
 	return enc, err
 }
+
+// embeddingsFile is the embed stage's table of an Expensive encoder's
+// vectors (encode.Memo).
+const embeddingsFile = "embeddings.bin"
 
 // trainedRouter is what the evaluate stage needs from training.
 type trainedRouter interface {
@@ -462,6 +491,17 @@ func (r *Runner) evaluate(u *unit) (*Outcome, error) {
 				return nil, err
 			} else if g != nil {
 				align = &g.Alignment
+			}
+			if encode.ExpensiveKind(u.params.Values) {
+				// The test sets were embedded by the embed stage: look the
+				// vectors up instead of running the network again.
+				enc, err := r.embed(u)
+				if err != nil {
+					return nil, err
+				}
+				if m, ok := enc.(*encode.Memo); ok && m.Name() == t.router.Encoder.Name() {
+					t.router.Encoder = m
+				}
 			}
 			var scorer evaluate.Scorer = t.router
 			if ex := u.params.ExcludeLLM; ex != "" {
