@@ -171,3 +171,28 @@ func Identity(v routers.Values) (map[string]any, error) {
 	}
 	return id, nil
 }
+
+// Label describes the encoder of a run's settings for tables: its kind and
+// the values of the kind's own settings, e.g. "hashed (encoder_bits=12)".
+func Label(settings map[string]any) string {
+	name, _ := settings[ParamEncoder].(string)
+	if name == "" {
+		name = DefaultKind
+	}
+	k, err := Lookup(name)
+	if err != nil {
+		return name
+	}
+	var kv []string
+	for _, s := range k.Settings() {
+		v, ok := settings[s.Key]
+		if !ok {
+			v = s.Default
+		}
+		kv = append(kv, fmt.Sprintf("%s=%v", s.Key, v))
+	}
+	if len(kv) == 0 {
+		return name
+	}
+	return name + " (" + strings.Join(kv, ", ") + ")"
+}

@@ -41,7 +41,7 @@ func WriteIndex(out string) error {
 func IndexText(out string) (string, error) {
 	var b strings.Builder
 	b.WriteString("# Results\n\nWritten by `routerdc reproduce` and `routerdc run` (`just reproduce`, `just ablate`); do not edit by hand. ")
-	b.WriteString("Our encoder is the offline hashed n-gram encoder, not mDeBERTa; paper values are the published numbers. ")
+	b.WriteString("Our encoders are offline (the tables name each router's), not the paper's mDeBERTa; paper values are the published numbers. ")
 	b.WriteString(SettingsNote() + "\n\n")
 	if s, err := os.ReadFile(filepath.Join(out, "tables", "summary.md")); err == nil {
 		b.Write(s)

@@ -20,8 +20,8 @@ func paperTables() []*Table {
 			}
 			return []map[string]float64{m}
 		}
-		t.Add("Mistral-7B", KindLLM, llm("Mistral-7B", 40+10*float64(i)))
-		t.Add("MetaMath-Mistral-7B", KindLLM, llm("MetaMath-Mistral-7B", 45))
+		t.Add("Mistral-7B", KindLLM, "", llm("Mistral-7B", 40+10*float64(i)))
+		t.Add("MetaMath-Mistral-7B", KindLLM, "", llm("MetaMath-Mistral-7B", 45))
 		var seeds []map[string]float64
 		for s := range 3 {
 			m := map[string]float64{}
@@ -30,8 +30,8 @@ func paperTables() []*Table {
 			}
 			seeds = append(seeds, m)
 		}
-		t.Add("RouterDC", KindRouterDC, seeds)
-		t.Add("kNN router", "ours", llm("kNN router", 60)) // not in the paper: not drawn
+		t.Add("RouterDC", KindRouterDC, "hashed", seeds)
+		t.Add("kNN router", "ours", "hashed", llm("kNN router", 60)) // not in the paper: not drawn
 		out = append(out, t)
 	}
 	return out

@@ -11,6 +11,7 @@ import (
 
 	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
 	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/encode"
 	"github.com/routerdc-go/routerdc/pipeline/engine"
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 	"github.com/routerdc-go/routerdc/pipeline/router"
@@ -164,6 +165,7 @@ func RunTables(name string, opts stages.Options) (*Manifest, error) {
 	for _, m := range opts.Methods {
 		mStart := time.Now()
 		var perSeed []map[string]float64
+		var encoderLabel string
 		seeds := opts.Seeds
 		if m.SeedFree {
 			seeds = seeds[:1]
@@ -207,11 +209,12 @@ func RunTables(name string, opts stages.Options) (*Manifest, error) {
 				}
 			}
 			man.Runs[m.Name] = append(man.Runs[m.Name], sum)
+			encoderLabel = encode.Label(out.Settings)
 			perSeed = append(perSeed, out.Values(col.HasCosts))
 		}
 		if complete {
 			for _, t := range tables {
-				t.Add(m.Name, m.Kind, perSeed)
+				t.Add(m.Name, m.Kind, encoderLabel, perSeed)
 			}
 		}
 		man.Timings[m.Name] = time.Since(mStart).Seconds()
@@ -227,12 +230,12 @@ func RunTables(name string, opts stages.Options) (*Manifest, error) {
 	if len(opts.Seeds) == 1 {
 		seedsNote = fmt.Sprintf("Router rows: 1 seed (%d).", opts.Seeds[0])
 	}
-	note := "Our encoder is the offline hashed character/word n-gram encoder with a trainable projection, " +
-		"not the paper's mDeBERTa-v3-base. " + SettingsNote() + " " + seedsNote + " Candidate-LLM, Oracle and Random " +
+	note := "Each router row names its encoder (none is the paper's fine-tuned mDeBERTa-v3-base; the README's encoder table " +
+		"says what each is). " + SettingsNote() + " " + seedsNote + " Candidate-LLM, Oracle and Random " +
 		"rows are computed from the released data. Paper values are the published numbers (reference data)."
 	prefix, manifest := "", filepath.Join(opts.Out, "manifest.json")
 	if !col.Builtin {
-		note = fmt.Sprintf("Dataset %s, tables declaration %s. The encoder is our offline hashed n-gram encoder. %s "+
+		note = fmt.Sprintf("Dataset %s, tables declaration %s. Each router row names its encoder. %s "+
 			"The LLM, Oracle, Best LLM per task and Random rows are computed from the data's test files.", col.Name, name, seedsNote)
 		prefix, manifest = name+"-", filepath.Join(opts.Out, "tables", name+"-manifest.json")
 	}
@@ -375,7 +378,7 @@ func addRef(tables []*Table, col *data.Collection) error {
 		r, err := row(acc, cost)
 		for _, t := range tables {
 			if err == nil {
-				t.Add(name, kind, r)
+				t.Add(name, kind, "", r)
 			}
 		}
 		return err

@@ -70,8 +70,9 @@ func TestReproduceShort(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(string(md), "not the paper's mDeBERTa") {
-			t.Errorf("%s.md does not say which encoder produced it", name)
+		if !strings.Contains(string(md), "| method | encoder |") || !strings.Contains(string(md), "| RouterDC | hashed (encoder_bits=12) |") ||
+			!strings.Contains(string(md), "| Oracle | — |") {
+			t.Errorf("%s.md does not name each router row's encoder:\n%s", name, md)
 		}
 		// One seed is no mean and has no spread.
 		if !strings.Contains(string(md), "Router rows: 1 seed (1).") || strings.Contains(string(md), "1 seeds") || strings.Contains(string(md), "± 0.00") {

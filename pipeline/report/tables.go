@@ -19,6 +19,9 @@ import (
 type Row struct {
 	Method string
 	Kind   string // KindLLM, KindBaseline, KindRouterDC, or "reference" / "ours"
+	// Encoder describes a router row's encoder (encode.Label); "" for rows
+	// computed from the data.
+	Encoder string
 	Mean   map[string]float64
 	Std    map[string]float64
 	Seeds  int
@@ -59,8 +62,8 @@ func (t *Table) Part() string {
 
 // Add appends a row, computing the Avg column (mean over task columns) of
 // each seed's values when perSeed is given, else from the means.
-func (t *Table) Add(method, kind string, perSeed []map[string]float64) {
-	r := Row{Method: method, Kind: kind, Mean: map[string]float64{}, Std: map[string]float64{}, Seeds: len(perSeed)}
+func (t *Table) Add(method, kind, encoder string, perSeed []map[string]float64) {
+	r := Row{Method: method, Kind: kind, Encoder: encoder, Mean: map[string]float64{}, Std: map[string]float64{}, Seeds: len(perSeed)}
 	tasks := t.Tasks()
 	for _, col := range t.Columns {
 		var xs []float64
@@ -137,17 +140,21 @@ func (t *Table) Markdown(note string) []byte {
 	} else {
 		fmt.Fprintf(&b, "# %s\n\n%s\n\nEach cell: **mean** (± std over seeds).\n\n", t.Title, note)
 	}
-	b.WriteString("| method |")
+	b.WriteString("| method | encoder |")
 	for _, c := range t.Columns {
 		b.WriteString(" " + c + " |")
 	}
-	b.WriteString("\n|---|")
+	b.WriteString("\n|---|---|")
 	for range t.Columns {
 		b.WriteString("---|")
 	}
 	b.WriteString("\n")
 	for _, r := range t.Rows {
-		fmt.Fprintf(&b, "| %s |", r.Method)
+		enc := r.Encoder
+		if enc == "" {
+			enc = "—"
+		}
+		fmt.Fprintf(&b, "| %s | %s |", r.Method, enc)
 		for _, c := range t.Columns {
 			cell := "**" + cellText(c, r.Mean[c]) + "**"
 			if r.Seeds > 1 {
