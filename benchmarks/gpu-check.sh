@@ -107,8 +107,8 @@ if [[ $use_xla == yes ]]; then
       echo "gpu-check: no usable PJRT plugin for GOMLX_BACKEND=$xla_cfg (the error above is routerdc's)."
       echo "  Searched for pjrt_c_api_${xla_kind}_plugin.so in:"
       plugin_dirs | sed 's/^/    /'
-      echo "  Install one (go run github.com/gomlx/go-xla/cmd/pjrt_installer@v0.4.5 -autoinstall, on a machine"
-      echo "  with network) or set PJRT_PLUGIN_LIBRARY_PATH to the directory holding it; --no-xla runs the Go half only."
+      echo "  Install one (go run -tags xla ./benchmarks/pjrtinstall $xla_kind, which needs network) or set"
+      echo "  PJRT_PLUGIN_LIBRARY_PATH to the directory holding it; --no-xla runs the Go half only."
     } >&2
     exit 1
   fi
