@@ -184,11 +184,14 @@ func (h *Hashed) Fit(texts []string) {
 	parallelChunks(len(texts), workers, func(w, lo, hi int) {
 		df := make([]int32, dim)
 		counts := make([]float32, dim)
-		var sc scratch
+		// Only the touched buckets are visited: at 2^18 buckets a scan of
+		// every bucket per text would dominate.
+		sc := scratch{track: true}
 		for i := lo; i < hi; i++ {
+			sc.touched = sc.touched[:0]
 			h.countInto(texts[i], counts, &sc)
-			for b, c := range counts {
-				if c != 0 {
+			for _, b := range sc.touched {
+				if counts[b] != 0 {
 					df[b]++
 					counts[b] = 0
 				}
@@ -224,19 +227,58 @@ func (h *Hashed) Encode(texts []string) ([][]float32, error) {
 		for i := lo; i < hi; i++ {
 			v := backing[i*dim : (i+1)*dim : (i+1)*dim]
 			h.countInto(texts[i], v, &sc)
-			h.weight(v)
+			h.weight(v, nil)
 			out[i] = v
 		}
 	})
 	return out, nil
 }
 
+// sparseRow is one text's non-zero features: buckets and weights.
+type sparseRow struct {
+	idx []int32
+	val []float32
+}
+
+// encodeSparse is Encode returning only the non-zero entries: at 2^18
+// buckets the dense rows of a training set would take gigabytes.
+func (h *Hashed) encodeSparse(texts []string) ([]sparseRow, error) {
+	if !h.Fitted() {
+		return nil, errors.New("encode: hashed tfidf encoder used before Fit")
+	}
+	out := make([]sparseRow, len(texts))
+	parallelChunks(len(texts), workerCount(len(texts)), func(_, lo, hi int) {
+		counts := make([]float32, h.Dim())
+		sc := scratch{track: true}
+		for i := lo; i < hi; i++ {
+			sc.touched = sc.touched[:0]
+			h.countInto(texts[i], counts, &sc)
+			var r sparseRow
+			for _, b := range sc.touched {
+				if c := counts[b]; c != 0 {
+					r.idx = append(r.idx, b)
+					r.val = append(r.val, c)
+					counts[b] = 0
+				}
+			}
+			h.weight(r.val, r.idx)
+			out[i] = r
+		}
+	})
+	return out, nil
+}
+
 // weight turns signed bucket counts into the final normalised vector.
-func (h *Hashed) weight(v []float32) {
+// With idx, v holds the counts of those buckets only (a sparse row).
+func (h *Hashed) weight(v []float32, idx []int32) {
 	var ss float64
-	for b, c := range v {
+	for i, c := range v {
 		if c == 0 {
 			continue
+		}
+		b := i
+		if idx != nil {
+			b = int(idx[i])
 		}
 		t := float64(c)
 		if !h.cfg.RawTF {
@@ -249,7 +291,7 @@ func (h *Hashed) weight(v []float32) {
 		if h.idf != nil {
 			t *= h.idf[b]
 		}
-		v[b] = float32(t)
+		v[i] = float32(t)
 		ss += t * t
 	}
 	if ss == 0 {
@@ -293,6 +335,9 @@ type scratch struct {
 	norm   []byte // lowercased, whitespace-collapsed text
 	starts []int  // rune start offsets in norm, plus len(norm)
 	words  []string
+	// track makes countInto list the buckets it touches (for sparse rows).
+	track   bool
+	touched []int32
 }
 
 // countInto adds the signed hashed n-gram counts of text into counts (which
@@ -302,6 +347,9 @@ func (h *Hashed) countInto(text string, counts []float32, sc *scratch) {
 	mask := uint64(len(counts) - 1)
 	add := func(x uint64) {
 		m := mix64(x)
+		if sc.track {
+			sc.touched = append(sc.touched, int32(m&mask))
+		}
 		if m>>63 == 0 {
 			counts[m&mask]++
 		} else {

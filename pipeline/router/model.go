@@ -33,8 +33,12 @@ const (
 )
 
 // Embed maps features [B, D] to query embeddings [B, dim]: the trainable part
-// of the encoder. (input_dropout is applied to the training batches in Train.)
+// of the encoder (with a fine-tuned encoder, the whole of it: x are then its
+// token ids). (input_dropout is applied to the training batches in Train.)
 func Embed(scope *model.Scope, x *Node) *Node {
+	if enc := encoderGraph(scope.Store()); enc != nil {
+		x = enc(scope.In(EncoderScope), x)
+	}
 	dim := model.GetParamOr(scope, ParamDim, 64)
 	hidden := model.GetParamOr(scope, ParamHiddenLayers, 0)
 	act := model.GetParamOr(scope, ParamActivation, "tanh")

@@ -130,7 +130,8 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 			}
 		}
 	}
-	opt := optimizer.Adam().LearningRate(p.LearningRate).WeightDecay(p.WeightDecay).Done()
+	opt := withEncoderLR(optimizer.Adam().LearningRate(p.LearningRate).WeightDecay(p.WeightDecay).Done(), p)
+	p.InputDropout = featureDropout(p)
 	trainer := train.NewTrainer(backend, store, ModelFn(T), LossFn(store.Scope("/")), opt, nil, nil)
 
 	// Batches come from a seeded shuffle, epoch after epoch, so the run is

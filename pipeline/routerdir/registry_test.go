@@ -30,8 +30,8 @@ func TestEveryKindRegistered(t *testing.T) {
 	}
 	d := router.DefaultParams()
 	names := router.ParamNames()
-	if len(d) != len(names) || len(names) != 36 {
-		t.Errorf("%d defaults, %d names; want 36 of each", len(d), len(names))
+	if len(d) != len(names) || len(names) != 42 {
+		t.Errorf("%d defaults, %d names; want 42 of each", len(d), len(names))
 	}
 	for _, s := range routers.Settings() {
 		if s.Doc == "" || (s.Origin != routers.Paper && s.Origin != routers.Ours) || d[s.Key] != s.Default {

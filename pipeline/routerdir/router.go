@@ -17,6 +17,7 @@ import (
 
 	"github.com/routerdc-go/routerdc/pipeline/backend"
 	"github.com/routerdc-go/routerdc/pipeline/encode"
+	_ "github.com/routerdc-go/routerdc/pipeline/encode/all" // every encoder kind, for encode.Load and the settings
 	"github.com/routerdc-go/routerdc/pipeline/hostrouters"
 	"github.com/routerdc-go/routerdc/pipeline/router"
 	"github.com/routerdc-go/routerdc/pipeline/routers"
