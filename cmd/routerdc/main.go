@@ -20,6 +20,7 @@ import (
 
 	"github.com/routerdc-go/routerdc/pipeline/cache"
 	"github.com/routerdc-go/routerdc/pipeline/data"
+	_ "github.com/routerdc-go/routerdc/pipeline/encode/all" // every encoder kind
 	"github.com/routerdc-go/routerdc/pipeline/encode/uselite"
 	"github.com/routerdc-go/routerdc/pipeline/engine"
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"

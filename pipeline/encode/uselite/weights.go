@@ -60,23 +60,18 @@ func ReadWeights(modelJSON string) (map[string]*Weight, error) {
 		return nil, fmt.Errorf("uselite: %s: no weightsManifest", modelJSON)
 	}
 	dir := filepath.Dir(modelJSON)
-	out := map[string]*Weight{}
+	// The whole manifest is checked before any shard is read, so that a
+	// bad entry is reported as itself, not as a missing file.
+	wantBytes := make([]int, len(m.WeightsManifest))
 	for g, group := range m.WeightsManifest {
 		if len(group.Paths) == 0 {
 			return nil, fmt.Errorf("uselite: %s: weightsManifest[%d] lists no shard files", modelJSON, g)
 		}
-		var buf []byte
 		for _, p := range group.Paths {
 			if p == "" || filepath.IsAbs(p) || strings.Contains(p, "..") {
 				return nil, fmt.Errorf("uselite: %s: weightsManifest[%d]: shard path %q is not a plain file name", modelJSON, g, p)
 			}
-			b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
-			if err != nil {
-				return nil, missing(filepath.Join(dir, p), err)
-			}
-			buf = append(buf, b...)
 		}
-		want := 0
 		for i, w := range group.Weights {
 			if len(w.Quantization) > 0 && string(w.Quantization) != "null" {
 				return nil, fmt.Errorf("uselite: %s: weight %d (%s) is quantized, which is not supported", modelJSON, i, w.Name)
@@ -91,11 +86,22 @@ func ReadWeights(modelJSON string) (map[string]*Weight, error) {
 				}
 				n *= d
 			}
-			want += 4 * n
+			wantBytes[g] += 4 * n
 		}
-		if len(buf) != want {
+	}
+	out := map[string]*Weight{}
+	for g, group := range m.WeightsManifest {
+		var buf []byte
+		for _, p := range group.Paths {
+			b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
+			if err != nil {
+				return nil, missing(filepath.Join(dir, p), err)
+			}
+			buf = append(buf, b...)
+		}
+		if len(buf) != wantBytes[g] {
 			return nil, fmt.Errorf("uselite: %s: the shards of weightsManifest[%d] (%s) hold %d bytes, the weights listed need %d",
-				modelJSON, g, strings.Join(group.Paths, ", "), len(buf), want)
+				modelJSON, g, strings.Join(group.Paths, ", "), len(buf), wantBytes[g])
 		}
 		off := 0
 		for _, w := range group.Weights {
