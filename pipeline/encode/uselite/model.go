@@ -280,10 +280,18 @@ func (m *Model) graph(in []*Node) *Node {
 }
 
 // batchSizes and lengthSizes are the padded shapes the graph is compiled
-// for: a few, so that it compiles a handful of times, not once per batch.
+// for: a few dozen, so that it compiles once per shape, not per batch.
+// Lengths go in steps of 8: with batches of similar lengths (Forward sorts
+// them) padding to powers of two cost a third more time.
 var (
 	batchSizes  = []int{1, 4, 16, 32}
-	lengthSizes = []int{8, 16, 32, 64, 128}
+	lengthSizes = func() []int {
+		var s []int
+		for l := 8; l <= 128; l += 8 {
+			s = append(s, l)
+		}
+		return s
+	}()
 )
 
 // BatchSize is the most texts one graph execution embeds.
