@@ -308,7 +308,10 @@ func roundUp(n int, sizes []int) int {
 
 // Forward embeds tokenised texts: one unit vector per id list, in order.
 // Ids past MaxLen are ignored, as the model does; an empty list gives the
-// vector of an all-padding text (tanh of the bias, normalised).
+// vector of an all-padding text (tanh of the bias, normalised). The same
+// lists give the same bits on every call; a text embedded in another batch
+// may differ in the last bits (1e-7: the padded shape changes the kernels'
+// summation order).
 func (m *Model) Forward(idLists [][]int) ([][]float32, error) {
 	out := make([][]float32, len(idLists))
 	// Texts of similar length share batches (less padding); the order is

@@ -118,3 +118,27 @@ func TestVectorsMatchTFJS(t *testing.T) {
 	check("alone: "+texts[3], single[0], ref.Sentences[3].Vector)
 	t.Logf("worst of %d sentences: max |diff| %.2g, 1-cosine %.2g", len(texts), worstAbs, worstCos)
 }
+
+// The same texts give the same bits on every call: cached and recomputed
+// vectors must agree.
+func TestDeterministic(t *testing.T) {
+	ref := readReference(t)
+	enc := testEncoder(t)
+	var texts []string
+	for _, s := range ref.Sentences {
+		texts = append(texts, s.Text)
+	}
+	a, err := enc.Encode(texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := enc.Encode(texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range a {
+		if !slices.Equal(a[i], b[i]) {
+			t.Fatalf("text %q: two calls gave different vectors", texts[i])
+		}
+	}
+}
