@@ -32,6 +32,9 @@ func readReference(t *testing.T) reference {
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}
+	if r.ModelJSONSHA256 != packageFiles["dist/model.json"] {
+		t.Fatalf("reference.json was made with model.json %s, the pinned package has %s", r.ModelJSONSHA256, packageFiles["dist/model.json"])
+	}
 	if len(r.Sentences) < 20 {
 		t.Fatalf("reference.json has %d sentences, want at least 20", len(r.Sentences))
 	}
