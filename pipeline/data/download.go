@@ -102,7 +102,8 @@ func Download(ctx context.Context, dir string, baseURL string, progress io.Write
 // checkDownloadDir accepts a data dir to download into: one that does not
 // exist yet, an empty one, or one that holds a released file or a folder of
 // ours (split2_model7/, split2_model7_cluster/: an earlier download, maybe
-// interrupted). Anything else holds other things, and is refused.
+// interrupted; encoders/: the pretrained encoders' files). Anything else
+// holds other things, and is refused.
 func checkDownloadDir(dir string) error {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -119,6 +120,8 @@ func checkDownloadDir(dir string) error {
 		top, _, _ := strings.Cut(f.Path, "/")
 		ours[top] = true
 	}
+	// `routerdc data --encoders` may have run first.
+	ours["encoders"] = true
 	for _, e := range entries {
 		if e.IsDir() && ours[e.Name()] {
 			return nil

@@ -67,6 +67,9 @@ func TestDownloadResumesOwnDir(t *testing.T) {
 			os.MkdirAll(filepath.Dir(filepath.Join(dir, filepath.FromSlash(f.Path))), 0o755)
 			os.WriteFile(filepath.Join(dir, filepath.FromSlash(f.Path)), b, 0o644)
 		},
+		"only the encoders (`routerdc data --encoders` ran first)": func(dir string) {
+			os.MkdirAll(filepath.Join(dir, "encoders", "use-lite"), 0o755)
+		},
 		"an interrupted download's folder": func(dir string) {
 			os.MkdirAll(filepath.Join(dir, "split2_model7"), 0o755)
 			os.WriteFile(filepath.Join(dir, "split2_model7", ".mbpp.json.part-123"), []byte("x"), 0o644)

@@ -17,7 +17,7 @@ func (hashedKind) Name() string   { return KindHashed }
 func (hashedKind) Format() string { return hashedFormat }
 func (hashedKind) Settings() []routers.Setting {
 	return []routers.Setting{routers.Int(ParamBits, 12, routers.Ours,
-		"hashed n-gram features: 2^bits buckets (encoder=hashed)", routers.Between(6, 20, ""))}
+		"hashed n-gram features: 2^bits buckets (encoder=hashed, use-lite+ngram)", routers.Between(6, 20, ""))}
 }
 func (hashedKind) Expensive() bool                       { return false }
 func (hashedKind) Source(routers.Values) (string, error) { return "", nil }

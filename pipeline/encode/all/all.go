@@ -1,7 +1,10 @@
-// Package all links every encoder kind: a program that imports it sees all
-// of them as values of the "encoder" setting. One blank import per kind.
+// Package all links every encoder kind that lives in a package of its own,
+// so that a program importing it offers them all as values of the
+// "encoder" setting (the kinds inside package encode need no import). One
+// blank import per kind package.
 package all
 
 import (
-	_ "github.com/routerdc-go/routerdc/pipeline/encode/onnxenc"
+	_ "github.com/routerdc-go/routerdc/pipeline/encode/onnxenc" // onnx
+	_ "github.com/routerdc-go/routerdc/pipeline/encode/uselite" // use-lite, use-lite+ngram
 )
