@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 
 	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
 )
@@ -22,7 +23,30 @@ import (
 // holds no table.
 type Memo struct {
 	Persistent
+	mu   sync.RWMutex
 	vecs map[string][]float32
+	// grow: Encode adds the texts it had to encode (a shared memo).
+	grow bool
+}
+
+var (
+	sharedMu sync.Mutex
+	shared   = map[string]*Memo{}
+)
+
+// Shared returns the process's memo of encoders named like enc (a name
+// identifies the weights), which keeps every text it encodes: runs in one
+// process that build the same Expensive encoder again (validation over
+// seeds and configurations) embed each text once.
+func Shared(enc Persistent) *Memo {
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	m, ok := shared[enc.Name()]
+	if !ok {
+		m = &Memo{Persistent: enc, vecs: map[string][]float32{}, grow: true}
+		shared[enc.Name()] = m
+	}
+	return m
 }
 
 // NewMemo encodes the distinct texts with enc.
@@ -47,13 +71,18 @@ func NewMemo(enc Persistent, texts []string) (*Memo, error) {
 }
 
 // Len is the number of texts in the table.
-func (m *Memo) Len() int { return len(m.vecs) }
+func (m *Memo) Len() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.vecs)
+}
 
 // Encode looks texts up and encodes only those the table lacks.
 func (m *Memo) Encode(texts []string) ([][]float32, error) {
 	out := make([][]float32, len(texts))
 	var miss []string
 	var at []int
+	m.mu.RLock()
 	for i, t := range texts {
 		if v, ok := m.vecs[t]; ok {
 			out[i] = v
@@ -62,6 +91,7 @@ func (m *Memo) Encode(texts []string) ([][]float32, error) {
 			at = append(at, i)
 		}
 	}
+	m.mu.RUnlock()
 	if len(miss) > 0 {
 		vecs, err := m.Persistent.Encode(miss)
 		if err != nil {
@@ -69,6 +99,13 @@ func (m *Memo) Encode(texts []string) ([][]float32, error) {
 		}
 		for j, i := range at {
 			out[i] = vecs[j]
+		}
+		if m.grow {
+			m.mu.Lock()
+			for j, t := range miss {
+				m.vecs[t] = vecs[j]
+			}
+			m.mu.Unlock()
 		}
 	}
 	return out, nil
@@ -82,6 +119,8 @@ const memoMagic = "routerdc-embeddings\n"
 // bytes and Dim float32s (little-endian), in sorted text order so equal
 // tables are equal files.
 func (m *Memo) SaveTable(path string) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	texts := make([]string, 0, len(m.vecs))
 	for t := range m.vecs {
 		texts = append(texts, t)

@@ -49,3 +49,32 @@ func TestMemoTableRoundTrip(t *testing.T) {
 		t.Errorf("other encoder: err = %v", err)
 	}
 }
+
+type countingHashed struct {
+	*Hashed
+	n int
+}
+
+func (c *countingHashed) Encode(texts []string) ([][]float32, error) {
+	c.n += len(texts)
+	return c.Hashed.Encode(texts)
+}
+
+func TestSharedMemoEncodesEachTextOnce(t *testing.T) {
+	inner := &countingHashed{Hashed: NewHashed(HashedConfig{Bits: 5, Weighting: WeightLog})}
+	a := Shared(inner)
+	if _, err := a.Encode([]string{"x y", "y z"}); err != nil {
+		t.Fatal(err)
+	}
+	b := Shared(inner) // a second run in the same process
+	if b != a {
+		t.Fatal("Shared gave two memos for one encoder name")
+	}
+	got, err := b.Encode([]string{"y z", "x y", "new text"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inner.n != 3 || len(got) != 3 || got[2] == nil {
+		t.Errorf("encoded %d texts for 3 distinct ones (want 3)", inner.n)
+	}
+}

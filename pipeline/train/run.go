@@ -131,6 +131,9 @@ func RunWithOptions(col *data.Collection, store *model.Store, o Options, progres
 		if enc, err = FitEncoder(set, p.Values); err != nil {
 			return nil, err
 		}
+		if encode.ExpensiveKind(p.Values) {
+			enc = encode.Shared(enc)
+		}
 	}
 	if err := checkFeatureMemory(len(set.Train)+len(set.Val)+len(o.Monitor), enc.Dim()); err != nil {
 		return nil, err
