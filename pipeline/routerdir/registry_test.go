@@ -30,8 +30,12 @@ func TestEveryKindRegistered(t *testing.T) {
 	}
 	d := router.DefaultParams()
 	names := router.ParamNames()
-	if len(d) != len(names) || len(names) != 42 {
-		t.Errorf("%d defaults, %d names; want 42 of each", len(d), len(names))
+	if len(d) != len(names) || len(names) != 45 {
+		t.Errorf("%d defaults, %d names; want 45 of each", len(d), len(names))
+	}
+	// A router directory may hold any encoder kind: routerdir links them all.
+	if got, want := encode.Names(), []string{"hashed", "ngram-svd", "onnx", "use-lite", "use-lite+ngram"}; !slices.Equal(got, want) {
+		t.Errorf("encoder kinds %v, want %v", got, want)
 	}
 	for _, s := range routers.Settings() {
 		if s.Doc == "" || (s.Origin != routers.Paper && s.Origin != routers.Ours) || d[s.Key] != s.Default {
