@@ -27,7 +27,7 @@ encoders: build
 reproduce *ARGS: build
     {{bin}} reproduce --out results {{ARGS}}
 
-# Run every built-in declaration but the paper and its validation run (ablation sweeps, t-SNE figure) into results/
+# Run every built-in declaration but the paper and the validation-* selection runs (ablation sweeps, t-SNE figure) into results/
 ablate *ARGS: build
     {{bin}} run --out results {{ARGS}} ablations
 

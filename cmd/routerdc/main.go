@@ -61,7 +61,7 @@ Commands:
                                                     run declarations (YAML: scores, dataset, tables, sweep,
                                                     embeddings, validate; built-in names: paper,
                                                     ablation-lambda, ablation-k, ..., tsne-embeddings;
-                                                    "ablations" = all but paper and validation-ours)
+                                                    "ablations" = all but paper and validation-*)
   settings                                          list the settings: default, the paper's or ours, range
   score      import|api|questions|merge|run|sandbox  make score files and datasets for your own LLMs
                                                     (lm-eval/bigcode logs, or a served model); see
@@ -547,7 +547,7 @@ func cmdRun(args []string) error {
 	fs := newFlags("run [--data DIR] [--out DIR] [--set key=value ...] [CACHE FLAGS] FILE|NAME ...",
 		"Runs declarations (YAML: scores, dataset, tables, sweep, embeddings, validate) in the order\n"+
 			"given. Built-in names: "+strings.Join(experiments.Builtin(), ", ")+";\n"+
-			"\"ablations\" is all of them but paper and validation-ours. "+cacheAbout)
+			"\"ablations\" is all of them but paper and the validation-* selection runs. "+cacheAbout)
 	c := addRunFlags(fs, "results")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -562,7 +562,7 @@ func cmdRun(args []string) error {
 	for _, f := range fs.Args() {
 		if f == "ablations" { // every built-in declaration but the paper's tables and the selection run behind them
 			for _, b := range experiments.Builtin() {
-				if b != "paper" && b != "validation-ours" {
+				if b != "paper" && !strings.HasPrefix(b, "validation-") {
 					names = append(names, b)
 				}
 			}
