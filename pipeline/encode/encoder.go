@@ -196,3 +196,16 @@ func Label(settings map[string]any) string {
 	}
 	return name + " (" + strings.Join(kv, ", ") + ")"
 }
+
+// Owner is the encoder kind that declares the setting key ("" for a
+// setting no encoder kind declares).
+func Owner(key string) string {
+	for _, k := range kinds {
+		for _, s := range k.Settings() {
+			if s.Key == key {
+				return k.Name()
+			}
+		}
+	}
+	return ""
+}

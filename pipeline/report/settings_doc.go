@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/routerdc-go/routerdc/pipeline/encode"
 	"github.com/routerdc-go/routerdc/pipeline/routers"
 )
 
@@ -32,6 +33,11 @@ func SettingsNote() string {
 	_, ours := KindSettings("routerdc")
 	var kv []string
 	for _, s := range ours {
+		// Settings of the encoders a default run does not use would only
+		// blur which settings made the numbers.
+		if o := encode.Owner(s.Key); o != "" && o != encode.DefaultKind {
+			continue
+		}
 		kv = append(kv, fmt.Sprintf("%s=%v", s.Key, s.Default))
 	}
 	return "RouterDC's settings are the paper's except these of ours: " + strings.Join(kv, ", ") +

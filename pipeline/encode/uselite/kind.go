@@ -33,7 +33,7 @@ const (
 )
 
 var dirSetting = routers.String(ParamDir, "", routers.Ours,
-	"folder of the fetched USE-lite npm package (encoder=use-lite, use-lite+ngram); empty: <data dir>/encoders/use-lite")
+	"folder of the fetched USE-lite npm package (encoder=use-lite, use-lite+ngram); empty: use-lite/ in $ROUTERDC_ENCODERS, else in data/encoders")
 
 func init() {
 	encode.Register(useLiteKind{})
