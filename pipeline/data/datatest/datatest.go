@@ -1,11 +1,12 @@
-// Package datatest is the tests' and benchmarks' way to the released data
-// and to the CSV files the pipeline writes.
+// Package datatest is the tests' and benchmarks' way to the released data,
+// to the CSV files the pipeline writes and to JSON fixtures.
 // It lives apart from package data because it imports testing, which must
 // not be linked into the routerdc binary; import it only from _test.go files.
 package datatest
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"os"
 	"testing"
 
@@ -52,4 +53,19 @@ func ReadCSV(t testing.TB, path string) [][]string {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return recs
+}
+
+// ReadJSON decodes a whole JSON file (a test fixture) into a T, or fails
+// the test.
+func ReadJSON[T any](t testing.TB, path string) T {
+	t.Helper()
+	var v T
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return v
 }

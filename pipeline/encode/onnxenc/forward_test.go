@@ -1,13 +1,13 @@
 package onnxenc
 
 import (
-	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
 	"github.com/routerdc-go/routerdc/pipeline/encode"
 	"github.com/routerdc-go/routerdc/pipeline/routers"
 )
@@ -30,14 +30,7 @@ type reference struct {
 
 func readReference(t *testing.T) reference {
 	t.Helper()
-	b, err := os.ReadFile("testdata/reference.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r reference
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
-	}
+	r := datatest.ReadJSON[reference](t, "testdata/reference.json")
 	if len(r.Sentences) < 6 {
 		t.Fatalf("reference.json has %d sentences", len(r.Sentences))
 	}

@@ -1,14 +1,13 @@
 package uselite
 
 import (
-	"encoding/json"
 	"math"
-	"os"
 	"slices"
 	"sync"
 	"testing"
 
 	"github.com/routerdc-go/routerdc/pipeline/data"
+	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
 )
 
 // reference is testdata/reference.json, made by make_reference.mjs with
@@ -24,14 +23,7 @@ type reference struct {
 
 func readReference(t *testing.T) reference {
 	t.Helper()
-	b, err := os.ReadFile("testdata/reference.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r reference
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
-	}
+	r := datatest.ReadJSON[reference](t, "testdata/reference.json")
 	if r.ModelJSONSHA256 != packageFiles["dist/model.json"] {
 		t.Fatalf("reference.json was made with model.json %s, the pinned package has %s", r.ModelJSONSHA256, packageFiles["dist/model.json"])
 	}
