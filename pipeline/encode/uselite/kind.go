@@ -72,8 +72,9 @@ type savedFile struct {
 	Version int    `json:"version"`
 	// SourceSHA256 is CheckDir's digest of the package files encoded with.
 	SourceSHA256 string `json:"source_sha256"`
-	// Dir is the use_lite_dir setting ("" for the default folder, found
-	// again under the data directory where the encoder is loaded).
+	// Dir is the absolute folder the model was read from; a load that
+	// does not find the package there tries the default folder (a moved
+	// project), the content hash deciding either way.
 	Dir string `json:"dir,omitempty"`
 	// NgramFile is the hashed part's file (use-lite+ngram), beside this one.
 	NgramFile string `json:"ngram_file,omitempty"`
@@ -92,6 +93,11 @@ func readSaved(path, format string) (savedFile, *Encoder, error) {
 		return f, nil, fmt.Errorf("encode: %s: format %q version %d, want %q version 1", path, f.Format, f.Version, format)
 	}
 	e, err := openCached(ResolveDir(f.Dir))
+	if f.Dir != "" && (err != nil || e.Source() != f.SourceSHA256) {
+		if d, derr := openCached(ResolveDir("")); derr == nil && d.Source() == f.SourceSHA256 {
+			return f, d, nil
+		}
+	}
 	if err != nil {
 		return f, nil, fmt.Errorf("encode: %s: %w", path, err)
 	}
@@ -113,11 +119,15 @@ func (useLiteKind) Source(v routers.Values) (string, error) {
 }
 
 func (useLiteKind) New(v routers.Values, _ []string) (encode.Persistent, error) {
-	e, err := openCached(ResolveDir(v.String(ParamDir)))
+	dir, err := filepath.Abs(ResolveDir(v.String(ParamDir)))
 	if err != nil {
 		return nil, err
 	}
-	return &useLite{Encoder: e, dirSetting: v.String(ParamDir)}, nil
+	e, err := openCached(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &useLite{Encoder: e, dirSetting: dir}, nil
 }
 
 func (useLiteKind) Load(path string) (encode.Persistent, error) {
@@ -170,13 +180,17 @@ func bitsSetting() routers.Setting {
 }
 
 func (ngramKind) New(v routers.Values, train []string) (encode.Persistent, error) {
-	e, err := openCached(ResolveDir(v.String(ParamDir)))
+	dir, err := filepath.Abs(ResolveDir(v.String(ParamDir)))
+	if err != nil {
+		return nil, err
+	}
+	e, err := openCached(dir)
 	if err != nil {
 		return nil, err
 	}
 	h := encode.NewHashed(encode.HashedConfig{Bits: v.Int(encode.ParamBits)})
 	h.Fit(train)
-	return &withNgrams{use: e, ngrams: h, dirSetting: v.String(ParamDir)}, nil
+	return &withNgrams{use: e, ngrams: h, dirSetting: dir}, nil
 }
 
 func (ngramKind) Load(path string) (encode.Persistent, error) {
