@@ -183,10 +183,7 @@ func checkBaseURL(s string) error {
 		return fmt.Errorf("missing: want the upstream's OpenAI-compatible API root, e.g. http://127.0.0.1:8001/v1")
 	}
 	u, err := url.Parse(s)
-	if err != nil {
-		return fmt.Errorf("%q is not a URL: %v", s, err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("%q: want an http:// or https:// URL with a host, e.g. http://127.0.0.1:8001/v1", s)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
