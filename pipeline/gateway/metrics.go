@@ -125,6 +125,8 @@ func newMetrics(llms []string) *metrics {
 	return m
 }
 
+var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+
 // label renders key="value" pairs, escaped as the text format wants.
 func label(kv ...string) string {
 	var b strings.Builder
@@ -134,7 +136,7 @@ func label(kv ...string) string {
 		}
 		b.WriteString(kv[i])
 		b.WriteString(`="`)
-		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(kv[i+1]))
+		b.WriteString(labelEscaper.Replace(kv[i+1]))
 		b.WriteByte('"')
 	}
 	return b.String()
