@@ -53,7 +53,7 @@ func cmdCalibrate(args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := gateway.LoadConfig(*upFile, r.Meta.LLMs)
+	cfg, err := loadUpstreams(*upFile, r)
 	if err != nil {
 		return err
 	}

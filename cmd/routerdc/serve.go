@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/routerdc-go/routerdc/pipeline/gateway"
+	"github.com/routerdc-go/routerdc/pipeline/routerdir"
 )
 
 const serveAbout = `Serves the router as an OpenAI-compatible endpoint in front of the LLMs the
@@ -59,7 +60,7 @@ func cmdServe(args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := gateway.LoadConfig(*upFile, r.Meta.LLMs)
+	cfg, err := loadUpstreams(*upFile, r)
 	if err != nil {
 		return err
 	}
@@ -83,4 +84,20 @@ func cmdServe(args []string) error {
 	err = g.Serve(ctx, l, *grace)
 	fmt.Fprintln(os.Stderr, "stopped")
 	return err
+}
+
+// loadUpstreams reads the upstreams file for router r; the LLM r was
+// trained never to pick may not be mapped (a fallback or a large W could
+// still send requests to it).
+func loadUpstreams(file string, r *routerdir.Router) (*gateway.Config, error) {
+	cfg, err := gateway.LoadConfig(file, r.Meta.LLMs)
+	if err != nil {
+		return nil, err
+	}
+	if r.Meta.Exclude != "" {
+		if err := cfg.Refuse(r.Meta.Exclude, "this router never picks it (exclude_llm in its router.json): leave it out"); err != nil {
+			return nil, err
+		}
+	}
+	return cfg, nil
 }

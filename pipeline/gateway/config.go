@@ -46,6 +46,8 @@ type Config struct {
 	BreakerCooldown time.Duration
 	// MaxBody is the largest request body accepted (bytes).
 	MaxBody int64
+
+	file string
 }
 
 // Defaults of the upstreams file's optional keys.
@@ -92,7 +94,7 @@ func ParseConfig(file string, b []byte, llms []string, getenv func(string) strin
 	fail := func(line int, key, format string, a ...any) error {
 		return fmt.Errorf("%s: line %d: %s: %s", file, line, key, fmt.Sprintf(format, a...))
 	}
-	c := &Config{MaxAttempts: DefaultMaxAttempts, Timeout: DefaultTimeout, BreakerFailures: DefaultBreakerFailures,
+	c := &Config{file: file, MaxAttempts: DefaultMaxAttempts, Timeout: DefaultTimeout, BreakerFailures: DefaultBreakerFailures,
 		BreakerCooldown: DefaultBreakerCooldown, MaxBody: DefaultMaxBody}
 	if d.MaxAttempts != nil {
 		if *d.MaxAttempts < 1 {
@@ -188,6 +190,17 @@ func checkBaseURL(s string) error {
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return fmt.Errorf("%q: want the API root without a query or fragment", s)
+	}
+	return nil
+}
+
+// Refuse is an error naming the file and line where llm is mapped, nil
+// when it is not: for an LLM the router must never pick (its exclude_llm).
+func (c *Config) Refuse(llm, why string) error {
+	for _, u := range c.LLMs {
+		if u.Name == llm {
+			return fmt.Errorf("%s: line %d: llms.%s: %s", c.file, u.line, llm, why)
+		}
 	}
 	return nil
 }

@@ -62,3 +62,16 @@ breaker_cooldown: 5s
 		}
 	}
 }
+
+func TestRefuse(t *testing.T) {
+	c, err := ParseConfig("up.yaml", []byte("llms:\n  m: {base_url: \"http://h/v1\"}\n  c: {base_url: \"http://h/v1\"}\n"), []string{"m", "c"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Refuse("c", "excluded"); err == nil || err.Error() != "up.yaml: line 3: llms.c: excluded" {
+		t.Errorf("Refuse: %v", err)
+	}
+	if err := c.Refuse("x", "excluded"); err != nil {
+		t.Errorf("Refuse of an unmapped LLM: %v", err)
+	}
+}

@@ -441,6 +441,7 @@ func (g *Gateway) attempt(w http.ResponseWriter, r *http.Request, path string, r
 	stream bool, i int, trial bool, probs []float64, rec *record) (outcome, string) {
 	u := g.cfg.LLMs[i]
 	br := g.breakers[i]
+	rec.upstreamStatus = 0
 	attemptLabel := func(o string) string { return label("llm", u.Name, "outcome", o) }
 	failure := func(o, detail string) (outcome, string) {
 		g.m.attempts.inc(attemptLabel(o))
