@@ -114,7 +114,12 @@ func cmdCalibrate(args []string) error {
 	}
 	w := strconv.FormatFloat(c.W, 'g', -1, 64)
 	fmt.Printf("W = %s: use model \"router:%s\" (%d queries from %s)\n", w, w, len(queries), *qFile)
-	fmt.Printf("average cost per query: $%.6g (at %g tokens per query)\n", c.AvgCost, *tokens)
+	fmt.Printf("average cost per query: $%.6g (at %g tokens per query)", c.AvgCost, *tokens)
+	if shareLLM < 0 {
+		fmt.Printf("; target $%g\n", cost)
+	} else {
+		fmt.Printf("\nshare of %s: %.1f%%; target %.1f%% (the nearest these queries allow)\n", names[shareLLM], 100*c.Shares[shareLLM], 100*share)
+	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "LLM\tSHARE\tCOST PER 1K TOKENS")
 	for i, n := range names {
