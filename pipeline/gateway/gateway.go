@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -182,12 +183,12 @@ func (g *Gateway) unauthorized(w http.ResponseWriter) {
 
 // record is a request's log line.
 type record struct {
-	path, model, llm, err, upstreamErr string
-	prob, w                            float64
-	routed                             bool
-	attempts, status, upstreamStatus   int
-	usage                              *usage
-	start                              time.Time
+	path, model, llm, chosen, err    string
+	prob, w                          float64
+	routed                           bool
+	attempts, status, upstreamStatus int
+	usage                            *usage
+	start                            time.Time
 }
 
 type usage struct {
@@ -211,7 +212,7 @@ func (g *Gateway) finish(rec *record) {
 		attrs = append(attrs, slog.String("llm", rec.llm))
 	}
 	if rec.routed {
-		attrs = append(attrs, slog.Float64("probability", rec.prob), slog.Float64("w", rec.w))
+		attrs = append(attrs, slog.String("chosen", rec.chosen), slog.Float64("probability", rec.prob), slog.Float64("w", rec.w))
 	}
 	attrs = append(attrs, slog.Int("attempts", rec.attempts))
 	if rec.upstreamStatus != 0 {
@@ -302,6 +303,7 @@ func (g *Gateway) complete(w http.ResponseWriter, r *http.Request, path string) 
 		}
 		order = Rank(pm, g.cost, wv)
 		rec.routed, rec.w = true, wv
+		rec.chosen, rec.prob = g.names[order[0]], pm[order[0]]
 	default:
 		i, ok := g.byName[model]
 		if !ok {
@@ -399,9 +401,6 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, path string, r
 		}
 		rec.attempts++
 		rec.llm = g.names[i]
-		if probs != nil {
-			rec.prob = probs[g.routerIx[i]]
-		}
 		res, detail := g.attempt(w, r, path, req, stream, i, trial, probs, rec)
 		switch res {
 		case answered, cutOff:
@@ -481,6 +480,10 @@ func (g *Gateway) attempt(w http.ResponseWriter, r *http.Request, path string, r
 		}
 		if errors.Is(context.Cause(ctx), errAttemptTimeout) {
 			return failure("timeout", fmt.Sprintf("no answer within %s", g.cfg.Timeout))
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) { // without "Post URL:", which the detail's LLM already says
+			err = ue.Err
 		}
 		return failure("connection", err.Error())
 	}

@@ -47,7 +47,7 @@ func TestForwardsWithUpstreamModelAndHeaders(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil {
 		t.Fatal(err)
 	}
-	for k, want := range map[string]any{"llm": "a", "probability": 0.5, "w": 0.0, "attempts": 1.0, "status": 200.0,
+	for k, want := range map[string]any{"llm": "a", "chosen": "a", "probability": 0.5, "w": 0.0, "attempts": 1.0, "status": 200.0,
 		"upstream_status": 200.0, "total_tokens": 5.0} {
 		if rec[k] != want {
 			t.Errorf("log %s = %v, want %v (line %s)", k, rec[k], want, lines[0])
@@ -214,8 +214,8 @@ func TestFallback(t *testing.T) {
 			if llm != "b" || content != "b|hi" {
 				t.Errorf("answered by %q (%q), want the fallback b", llm, content)
 			}
-			if !strings.Contains(log.String(), `"attempts":2`) {
-				t.Errorf("log does not say 2 attempts: %s", log)
+			if l := log.String(); !strings.Contains(l, `"chosen":"a"`) || !strings.Contains(l, `"llm":"b"`) || !strings.Contains(l, `"attempts":2`) {
+				t.Errorf("log does not say chosen a, answered by b after 2 attempts: %s", l)
 			}
 			m := metricsText(t, srv.URL)
 			for _, want := range []string{
