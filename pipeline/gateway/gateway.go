@@ -61,6 +61,10 @@ const (
 	HeaderProbability = "X-RouterDC-Probability"
 )
 
+// bodyTimeout bounds the read of a request's body, so a client that
+// sends it slowly cannot hold a connection for ever.
+const bodyTimeout = time.Minute
+
 // maxAnswer bounds a non-streamed upstream answer held in memory.
 const maxAnswer = 64 << 20
 
@@ -121,6 +125,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.mux.Serv
 // Serve answers on l until ctx ends; then it stops accepting, lets the
 // requests in flight finish for at most grace, and returns.
 func (g *Gateway) Serve(ctx context.Context, l net.Listener, grace time.Duration) error {
+	// No ReadTimeout or WriteTimeout: they would cut a streamed answer that
+	// takes minutes (a read deadline cancels the request's context); the
+	// body's read has its own deadline (complete).
 	srv := &http.Server{Handler: g, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
@@ -242,7 +249,10 @@ func (g *Gateway) complete(w http.ResponseWriter, r *http.Request, path string) 
 		g.unauthorized(w)
 		return
 	}
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(bodyTimeout)) // unsupported by a test recorder: then none
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.cfg.MaxBody))
+	rc.SetReadDeadline(time.Time{})
 	if err != nil {
 		if errors.As(err, new(*http.MaxBytesError)) {
 			fail(http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
