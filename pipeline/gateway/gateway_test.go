@@ -575,3 +575,25 @@ func TestConcurrentFaults(t *testing.T) {
 		t.Errorf("%d request log lines, want %d", lines, n)
 	}
 }
+
+// A stream that cannot start (the upstream answers 500) falls back like any
+// request; the client sees only the second LLM's stream.
+func TestStreamFallback(t *testing.T) {
+	a, b := newUpstream(t, "a"), newUpstream(t, "b")
+	a.handle = func(w http.ResponseWriter, _ *http.Request, _ map[string]any) bool { w.WriteHeader(500); return true }
+	b.handle = func(w http.ResponseWriter, _ *http.Request, _ map[string]any) bool {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: {\"choices\":[{\"delta\":{\"content\":\"from b\"}}]}\n\ndata: [DONE]\n\n")
+		return true
+	}
+	_, srv, _ := setup(t, fixed("a", "b"), "", a, b)
+	resp := post(t, srv.URL+"/v1/chat/completions", `{"model":"router","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || resp.Header.Get(HeaderLLM) != "b" || string(body) != "data: {\"choices\":[{\"delta\":{\"content\":\"from b\"}}]}\n\ndata: [DONE]\n\n" {
+		t.Errorf("%d from %q: %q", resp.StatusCode, resp.Header.Get(HeaderLLM), body)
+	}
+	if b.models[0] != "b-served" {
+		t.Errorf("b got model %q", b.models[0])
+	}
+}
