@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -63,6 +64,13 @@ func cmdServe(args []string) error {
 	cfg, err := loadUpstreams(*upFile, r)
 	if err != nil {
 		return err
+	}
+	// GoMLX routers compile a graph per padded batch size (1, 8, 64 rows):
+	// compiled now, the first requests do not wait for it.
+	for _, n := range []int{1, 8, 64} {
+		if _, err := r.Scores(slices.Repeat([]string{"warm up"}, n)); err != nil {
+			return err
+		}
 	}
 	g, err := gateway.New(gateway.Options{Config: cfg, Router: gateway.FromDir(r), APIKeys: keys, Log: os.Stderr})
 	if err != nil {
