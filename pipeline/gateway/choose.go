@@ -19,16 +19,26 @@ func Rank(p, cost []float64, w float64) []int {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool {
-		return p[order[a]]-w*cost[order[a]] > p[order[b]]-w*cost[order[b]]
+		return score(p, cost, w, order[a]) > score(p, cost, w, order[b])
 	})
 	return order
+}
+
+// score is LLM i's p - w*cost; a NaN probability (a broken model) ranks
+// last instead of making the order arbitrary.
+func score(p, cost []float64, w float64, i int) float64 {
+	v := p[i] - w*cost[i]
+	if math.IsNaN(v) {
+		return math.Inf(-1)
+	}
+	return v
 }
 
 // Choose is Rank's first: the mapped LLM a query goes to at w.
 func Choose(p, cost []float64, w float64) int {
 	best, bestV := 0, math.Inf(-1)
 	for i := range p {
-		if v := p[i] - w*cost[i]; v > bestV {
+		if v := score(p, cost, w, i); v > bestV {
 			best, bestV = i, v
 		}
 	}

@@ -42,6 +42,9 @@ func TestRank(t *testing.T) {
 			t.Errorf("W=%g: Choose %d, Rank's first %d", c.w, Choose(p, cost, c.w), got[0])
 		}
 	}
+	if got := Rank([]float64{math.NaN(), 0.1, 0.2}, []float64{0, 0, 0}, 0); got[0] != 2 || got[2] != 0 {
+		t.Errorf("NaN order %v, want it last", got)
+	}
 	// Ties keep the router's order.
 	if got := Rank([]float64{0.4, 0.4, 0.2}, []float64{0, 0, 0}, 1); got[0] != 0 || got[1] != 1 {
 		t.Errorf("tie order %v", got)
