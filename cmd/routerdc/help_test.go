@@ -7,8 +7,8 @@ import (
 )
 
 // placeholderOK: what a flag's value placeholder may look like in help:
-// DIR, FILE, N, URL, key=value or a list of choices (a|b).
-var placeholderOK = regexp.MustCompile(`^([A-Z][A-Z0-9_.]*|key=value|[a-z_-]+(\|[a-z_-]+)+)$`)
+// DIR, FILE, N, URL, key=value, NAME=VALUE or a list of choices (a|b).
+var placeholderOK = regexp.MustCompile(`^([A-Z][A-Z0-9_.]*|key=value|[A-Z]+=[A-Z]+|[a-z_-]+(\|[a-z_-]+)+)$`)
 
 // TestSubcommandHelp: --help and -h on every subcommand print its usage on
 // stdout and exit 0 (they exited 1 with "flag: help requested"), and every
@@ -17,7 +17,7 @@ var placeholderOK = regexp.MustCompile(`^([A-Z][A-Z0-9_.]*|key=value|[a-z_-]+(\|
 func TestSubcommandHelp(t *testing.T) {
 	bin := binary(t)
 	for _, cmd := range [][]string{
-		{"data"}, {"train"}, {"eval"}, {"route"}, {"validate"}, {"reproduce"}, {"run"}, {"settings"},
+		{"data"}, {"train"}, {"eval"}, {"route"}, {"validate"}, {"reproduce"}, {"run"}, {"settings"}, {"serve"}, {"calibrate"},
 		{"score", "import"}, {"score", "api"}, {"score", "questions"}, {"score", "merge"},
 		{"score", "run"}, {"score", "sandbox"},
 	} {
@@ -44,7 +44,7 @@ func TestSubcommandHelp(t *testing.T) {
 				}
 				f := strings.Fields(line)
 				if len(f) > 2 || (len(f) == 2 && !placeholderOK.MatchString(f[1])) {
-					t.Errorf("%s: flag line %q: placeholder is not DIR, FILE, N, key=value or a|b", name, line)
+					t.Errorf("%s: flag line %q: placeholder is not DIR, FILE, N, key=value, NAME=VALUE or a|b", name, line)
 				}
 			}
 		}

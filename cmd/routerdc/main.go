@@ -62,6 +62,13 @@ Commands:
                                                     embeddings, validate; built-in names: paper,
                                                     ablation-lambda, ablation-k, ..., tsne-embeddings;
                                                     "ablations" = all but paper and validation-*)
+  serve      --router DIR --upstreams FILE [--addr 127.0.0.1:8080] [--api-keys-env NAME] [--grace 30s]
+                                                    an OpenAI-compatible gateway in front of the router's LLMs:
+                                                    model "router" or "router:W" (cost-aware) routes each request;
+                                                    fallback, circuit breaker, /v1/models, /healthz, /metrics
+  calibrate  --router DIR --upstreams FILE --queries FILE (--target-cost DOLLARS | --target-share LLM=FRACTION) [--tokens N]
+                                                    the W of "router:W" for a target average cost per query or
+                                                    a target share of one LLM, with each LLM's resulting share
   settings                                          list the settings: default, the paper's or ours, range
   score      import|api|questions|merge|run|sandbox  make score files and datasets for your own LLMs
                                                     (lm-eval/bigcode logs, or a served model); see
@@ -97,6 +104,10 @@ func main() {
 		err = cmdValidate(os.Args[2:])
 	case "run":
 		err = cmdRun(os.Args[2:])
+	case "serve":
+		err = cmdServe(os.Args[2:])
+	case "calibrate":
+		err = cmdCalibrate(os.Args[2:])
 	case "settings":
 		err = cmdSettings(os.Args[2:])
 	case "score":

@@ -14,7 +14,7 @@ func TestUsageMatchesFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, cmd := range []string{"data", "train", "eval", "route", "validate", "reproduce", "run"} {
+	for _, cmd := range []string{"data", "train", "eval", "route", "validate", "reproduce", "run", "serve", "calibrate"} {
 		help, _, err := run(t, bin, "", cmd, "--help")
 		if err != nil {
 			t.Fatalf("%s --help: %v", cmd, err)
