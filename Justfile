@@ -53,10 +53,10 @@ scale:
 train OUT *ARGS: build
     {{bin}} train --out {{OUT}} {{ARGS}}
 
-# Serve out/router (trained first if absent) as an OpenAI-compatible gateway on 127.0.0.1:8080 with examples/upstreams.yaml (--upstreams FILE for yours).
+# Serve out/router (trained first if absent) as an OpenAI-compatible gateway on 127.0.0.1:8080 with notebooks/examples/upstreams.yaml (--upstreams FILE for yours).
 serve *ARGS: build
     test -f out/router/router.json || {{bin}} train --out out/router
-    {{bin}} serve --router out/router --upstreams examples/upstreams.yaml {{ARGS}}
+    {{bin}} serve --router out/router --upstreams notebooks/examples/upstreams.yaml {{ARGS}}
 
 # Execute every notebook headless (installs GoNB and Jupyter's nbconvert when missing); --check leaves them unchanged.
 notebooks *ARGS:

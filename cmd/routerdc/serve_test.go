@@ -22,7 +22,7 @@ import (
 
 // The example upstreams file maps every LLM of the released data.
 func TestExampleUpstreams(t *testing.T) {
-	c, err := gateway.LoadConfig(filepath.Join("..", "..", "examples", "upstreams.yaml"), data.LLMs)
+	c, err := gateway.LoadConfig(filepath.Join("..", "..", "notebooks", "examples", "upstreams.yaml"), data.LLMs)
 	if err != nil {
 		t.Fatal(err)
 	}
