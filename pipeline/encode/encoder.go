@@ -197,15 +197,21 @@ func Label(settings map[string]any) string {
 	return name + " (" + strings.Join(kv, ", ") + ")"
 }
 
-// Owner is the encoder kind that declares the setting key ("" for a
-// setting no encoder kind declares).
-func Owner(key string) string {
+// OnlyOtherKinds says whether key is a setting that only encoder kinds
+// other than the default one read (false for the default kind's settings,
+// even when another kind reads them too, and for every non-encoder
+// setting).
+func OnlyOtherKinds(key string) bool {
+	other := false
 	for _, k := range kinds {
 		for _, s := range k.Settings() {
 			if s.Key == key {
-				return k.Name()
+				if k.Name() == DefaultKind {
+					return false
+				}
+				other = true
 			}
 		}
 	}
-	return ""
+	return other
 }

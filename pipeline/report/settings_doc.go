@@ -35,7 +35,7 @@ func SettingsNote() string {
 	for _, s := range ours {
 		// Settings of the encoders a default run does not use would only
 		// blur which settings made the numbers.
-		if o := encode.Owner(s.Key); o != "" && o != encode.DefaultKind {
+		if encode.OnlyOtherKinds(s.Key) {
 			continue
 		}
 		kv = append(kv, fmt.Sprintf("%s=%v", s.Key, s.Default))

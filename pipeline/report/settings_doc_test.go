@@ -5,11 +5,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/routerdc-go/routerdc/pipeline/encode"
 	"github.com/routerdc-go/routerdc/pipeline/routers"
 )
 
-// TestSettingsNote: the note under the tables names every setting RouterDC
-// reads whose default is ours, with its value, and none of the paper's.
+// TestSettingsNote: the note under the tables names every setting a
+// default RouterDC run reads whose default is ours, with its value, none of
+// the paper's and none of the encoders a default run does not use; and it
+// is the same on every call (map order must not leak into it).
 func TestSettingsNote(t *testing.T) {
 	note := SettingsNote()
 	paper, ours := KindSettings("routerdc")
@@ -17,8 +20,19 @@ func TestSettingsNote(t *testing.T) {
 		t.Fatalf("RouterDC reads %d paper and %d ours settings", len(paper), len(ours))
 	}
 	for _, s := range ours {
-		if kv := fmt.Sprintf("%s=%v", s.Key, s.Default); !strings.Contains(note, kv) {
-			t.Errorf("note lacks ours %s: %s", kv, note)
+		kv := fmt.Sprintf("%s=%v", s.Key, s.Default)
+		if in := strings.Contains(note, kv); in == encode.OnlyOtherKinds(s.Key) {
+			t.Errorf("note has ours %s: %v, want %v: %s", kv, in, !in, note)
+		}
+	}
+	for _, key := range []string{"encoder=hashed", "encoder_bits=12"} {
+		if !strings.Contains(note, key) {
+			t.Errorf("note lacks the default encoder's %s: %s", key, note)
+		}
+	}
+	for i := 0; i < 20; i++ {
+		if again := SettingsNote(); again != note {
+			t.Fatalf("two notes differ:\n%s\n%s", note, again)
 		}
 	}
 	for _, s := range paper {
