@@ -383,13 +383,16 @@ var paramLabels = map[string]string{
 	"exclude_llm":      "LLM removed at inference",
 	"group":            "groups of the sample-sample loss",
 	"target":           "training target",
+	"encoder":          "query encoder",
 }
 
 func axisLabel(param string) string {
 	if l, ok := paramLabels[param]; ok {
 		return l
 	}
-	if doc := settingDoc(param); doc != "" {
+	// A long description would squeeze the plots to slivers (the axis label
+	// takes its width from the figure): then the key alone.
+	if doc := settingDoc(param); doc != "" && len(doc) <= 48 {
 		return param + " (" + doc + ")"
 	}
 	return param
