@@ -138,6 +138,7 @@ var readmeSweeps = map[string]string{
 	"removing one LLM at inference":   "ablation-llms",
 	"first k LLMs":                    "ablation-llms-k",
 	"target":                          "ablation-target",
+	"encoder":                         "ablation-encoder",
 	"ZOOTER + the sample-sample loss": "ablation-zooter-ss",
 }
 

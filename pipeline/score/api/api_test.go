@@ -547,10 +547,18 @@ func TestResume(t *testing.T) {
 	if want := fmt.Sprintf("%d of %d queries are saved in %s; rerun the same command to continue", len(first), total, opt.Out); !strings.Contains(cancelled.Error(), want) {
 		t.Errorf("cancelled run: %q, want it to say %q", cancelled, want)
 	}
+	// Requests the cancelled run sent may reach the handler after Run has
+	// returned (a loaded machine schedules it late): Close waits for them,
+	// so the counts below are final, and the resumed run gets a new server
+	// on the same fake.
+	srv.Close()
 	calls1 := map[string]int{}
 	for _, q := range qs {
 		calls1[q.ID] = f.callsFor(q.ID)
 	}
+	srv2 := httptest.NewServer(f)
+	t.Cleanup(srv2.Close)
+	opt.Endpoint = srv2.URL + "/v1"
 
 	// A run killed mid-write leaves a partial line.
 	var partialID string
