@@ -3,49 +3,15 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/routerdc-go/routerdc/pipeline/encode"
-	"github.com/routerdc-go/routerdc/pipeline/hostrouters"
-	"github.com/routerdc-go/routerdc/pipeline/routerdir"
+	"github.com/routerdc-go/routerdc/pipeline/routerdir/routerdirtest"
 )
 
 // toyRouter saves a small kNN router (no released data needed): maths
 // questions go to LLM "m", code questions to "c".
-func toyRouter(t *testing.T) string {
-	t.Helper()
-	var texts []string
-	var scores [][]float64
-	var task []int
-	for i := range 60 {
-		if i%2 == 0 {
-			texts = append(texts, fmt.Sprintf("solve the equation %d x + 3 = 7", i))
-			scores = append(scores, []float64{0.9, 0.1})
-		} else {
-			texts = append(texts, fmt.Sprintf("write a python function number %d", i))
-			scores = append(scores, []float64{0.1, 0.9})
-		}
-		task = append(task, i%2)
-	}
-	enc := encode.NewHashed(encode.HashedConfig{Bits: 10})
-	enc.Fit(texts)
-	x, err := enc.Encode(texts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	knn := hostrouters.NewKNN(3)
-	if err := knn.Fit(x, scores, task); err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "knn")
-	r := routerdir.NewHostRouter(routerdir.Meta{Kind: "knn", LLMs: []string{"m", "c"}, Encoder: enc.Name()}, enc, knn)
-	if err := r.Save(dir); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
+func toyRouter(t *testing.T) string { return routerdirtest.ToyKNN(t) }
 
 // A stdin line over the limit used to fail with "bufio.Scanner: token too
 // long" and lose the answers to the lines read before it (up to 255).
