@@ -10,9 +10,7 @@ import (
 
 	"github.com/routerdc-go/routerdc/pipeline/data"
 	"github.com/routerdc-go/routerdc/pipeline/data/datatest"
-	"github.com/routerdc-go/routerdc/pipeline/encode"
-	"github.com/routerdc-go/routerdc/pipeline/hostrouters"
-	"github.com/routerdc-go/routerdc/pipeline/routerdir"
+	"github.com/routerdc-go/routerdc/pipeline/routerdir/routerdirtest"
 )
 
 // knnRouter saves a small kNN router over the given LLMs (no training data
@@ -29,22 +27,7 @@ func knnRouter(t *testing.T, llms []string) string {
 		scores = append(scores, row)
 		task = append(task, i%len(llms))
 	}
-	enc := encode.NewHashed(encode.HashedConfig{Bits: 10})
-	enc.Fit(texts)
-	x, err := enc.Encode(texts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	knn := hostrouters.NewKNN(3)
-	if err := knn.Fit(x, scores, task); err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "knn")
-	r := routerdir.NewHostRouter(routerdir.Meta{Kind: "knn", LLMs: llms, Encoder: enc.Name()}, enc, knn)
-	if err := r.Save(dir); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return routerdirtest.SaveKNN(t, llms, texts, scores, task)
 }
 
 // TestEvalMetricFromCatalog: eval on a released task file takes the task's

@@ -268,6 +268,23 @@ func (h *Hashed) encodeSparse(texts []string) ([]sparseRow, error) {
 	return out, nil
 }
 
+// termWeight is bucket b's weight for a signed count c: the tf term
+// (sublinear unless RawTF) times the idf when fitted.
+func (h *Hashed) termWeight(b int, c float32) float64 {
+	t := float64(c)
+	if !h.cfg.RawTF {
+		if t > 0 {
+			t = math.Log1p(t)
+		} else {
+			t = -math.Log1p(-t)
+		}
+	}
+	if h.idf != nil {
+		t *= h.idf[b]
+	}
+	return t
+}
+
 // weight turns signed bucket counts into the final normalised vector.
 // With idx, v holds the counts of those buckets only (a sparse row).
 func (h *Hashed) weight(v []float32, idx []int32) {
@@ -280,17 +297,7 @@ func (h *Hashed) weight(v []float32, idx []int32) {
 		if idx != nil {
 			b = int(idx[i])
 		}
-		t := float64(c)
-		if !h.cfg.RawTF {
-			if t > 0 {
-				t = math.Log1p(t)
-			} else {
-				t = -math.Log1p(-t)
-			}
-		}
-		if h.idf != nil {
-			t *= h.idf[b]
-		}
+		t := h.termWeight(b, c)
 		v[i] = float32(t)
 		ss += t * t
 	}

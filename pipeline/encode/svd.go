@@ -357,13 +357,7 @@ func (s *SVD) Encode(texts []string) ([][]float32, error) {
 				if row < 0 {
 					continue
 				}
-				t := float64(c)
-				if t > 0 {
-					t = math.Log1p(t)
-				} else {
-					t = -math.Log1p(-t)
-				}
-				t *= s.hashed.idf[b]
+				t := s.hashed.termWeight(int(b), c)
 				// Most of encoding is this axpy (dim values per n-gram): gonum's is SIMD.
 				saxpy(s.dim, float32(t), s.comp[int(row)*s.dim:int(row+1)*s.dim], 1, acc, 1)
 			}

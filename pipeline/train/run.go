@@ -116,13 +116,6 @@ func RunWithOptions(col *data.Collection, store *model.Store, o Options, progres
 	if err := kind.Check(p.Values, len(set.LLMs)); err != nil {
 		return nil, err
 	}
-	if p.Values.String(encode.ParamEncoder) == encode.KindHashed {
-		// Before fitting: a large encoder_bits is the one way to ask for
-		// more feature memory than the machine has.
-		if err := checkFeatureMemory(len(set.Train)+len(set.Val)+len(o.Monitor), 1<<p.EncoderBits); err != nil {
-			return nil, err
-		}
-	}
 	rep := &Report{NumTrain: len(set.Train), NumVal: len(set.Val)}
 	rep.Timing.PrepareS = time.Since(start).Seconds()
 

@@ -118,12 +118,19 @@ func (useLiteKind) Source(v routers.Values) (string, error) {
 	return CheckDir(ResolveDir(v.String(ParamDir)))
 }
 
-func (useLiteKind) New(v routers.Values, _ []string) (encode.Persistent, error) {
+// openSetting opens the model of the use_lite_dir setting and returns it
+// with its absolute folder, which a saved encoder records.
+func openSetting(v routers.Values) (*Encoder, string, error) {
 	dir, err := filepath.Abs(ResolveDir(v.String(ParamDir)))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	e, err := openCached(dir)
+	return e, dir, err
+}
+
+func (useLiteKind) New(v routers.Values, _ []string) (encode.Persistent, error) {
+	e, dir, err := openSetting(v)
 	if err != nil {
 		return nil, err
 	}
@@ -180,11 +187,7 @@ func bitsSetting() routers.Setting {
 }
 
 func (ngramKind) New(v routers.Values, train []string) (encode.Persistent, error) {
-	dir, err := filepath.Abs(ResolveDir(v.String(ParamDir)))
-	if err != nil {
-		return nil, err
-	}
-	e, err := openCached(dir)
+	e, dir, err := openSetting(v)
 	if err != nil {
 		return nil, err
 	}

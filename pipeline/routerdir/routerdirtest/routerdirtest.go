@@ -30,6 +30,14 @@ func ToyKNN(t testing.TB) string {
 		}
 		task = append(task, i%2)
 	}
+	return SaveKNN(t, []string{"m", "c"}, texts, scores, task)
+}
+
+// SaveKNN fits a 3-nearest-neighbour router over llms on the texts (a
+// hashed encoder with 2^10 buckets fitted on them; scores and task per
+// text), saves it under a temporary directory and returns the directory.
+func SaveKNN(t testing.TB, llms, texts []string, scores [][]float64, task []int) string {
+	t.Helper()
 	enc := encode.NewHashed(encode.HashedConfig{Bits: 10})
 	enc.Fit(texts)
 	x, err := enc.Encode(texts)
@@ -41,7 +49,7 @@ func ToyKNN(t testing.TB) string {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "knn")
-	r := routerdir.NewHostRouter(routerdir.Meta{Kind: "knn", LLMs: []string{"m", "c"}, Encoder: enc.Name()}, enc, knn)
+	r := routerdir.NewHostRouter(routerdir.Meta{Kind: "knn", LLMs: llms, Encoder: enc.Name()}, enc, knn)
 	if err := r.Save(dir); err != nil {
 		t.Fatal(err)
 	}
