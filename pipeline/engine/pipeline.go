@@ -43,7 +43,7 @@ var Pipeline = MustGraph(
 		Inputs:  []string{StageTSNE},
 		Params:  []string{"clusters", "seed"},
 		Outputs: []string{"groups.json"}},
-	Stage{Name: StageTrain, Version: "train-2",
+	Stage{Name: StageTrain, Version: "train-3",
 		Doc:     "a router trained on the training files (one per method and seed; resumable)",
 		Inputs:  []string{StageData, StageEmbed, StageGroup},
 		Params:  []string{"settings", "gomlx", "backend", "monitor"},

@@ -10,19 +10,19 @@ import (
 	"sync"
 )
 
-// inputDropout zeroes each feature of the [B, D] batch x with probability
+// inputDropout drops each feature of the batch rows x with probability
 // rate and scales the kept ones by 1/(1-rate), on the host from a seeded
-// stream (reproducible runs). A row that would lose every non-zero feature
-// is left whole: an all-zero input gives a zero embedding at the start of
-// training, whose L2 normalisation has a NaN gradient. nz[b] lists the
-// features of row b that are not +0, ascending (see nonZeroIndices).
+// stream (reproducible runs); dropped features leave the rows. A row that
+// would lose every non-zero feature is left whole: an all-zero input gives
+// a zero embedding at the start of training, whose L2 normalisation has a
+// NaN gradient.
 //
-// Each feature owns one draw of src, in order, and is kept when
-// rand.Rand.Float64() of it is >= rate. The hashed features are sparse
-// (about 500 of 4096 are non-zero) and a +0 stays +0 whether kept or not,
-// so only the listed features' draws are computed: the generator jumps over
-// the others, and src ends where one draw per feature leaves it.
-func inputDropout(x []float32, D int, nz [][]int32, rate float64, src *rand.PCG) {
+// Each of a row's D features owns one draw of src, in order, and is kept
+// when rand.Rand.Float64() of it is >= rate. A feature that is not listed
+// is +0 whether kept or not, so only the listed features' draws are
+// computed: the generator jumps over the others, and src ends where one
+// draw per feature leaves it.
+func inputDropout(x *Rows, rate float64, src *rand.PCG) {
 	keep := float32(1 / (1 - rate))
 	// Float64 is the low 53 bits of a draw over 2^53: the same test on the
 	// integers against rate*2^53 rounded up (both sides exact).
@@ -31,45 +31,37 @@ func inputDropout(x []float32, D int, nz [][]int32, rate float64, src *rand.PCG)
 	jumps := pcgJumps()
 	s := loadPCG(src)
 	var kept []bool
-	for b := 0; b < len(x)/D; b++ {
-		xr := x[b*D : (b+1)*D]
-		kept = slices.Grow(kept[:0], len(nz[b]))[:len(nz[b])]
+	out := 0 // rows are compacted in place: row r's kept features go to out...
+	for r := 0; r < x.Len(); r++ {
+		lo, hi := x.Start[r], x.Start[r+1]
+		x.Start[r] = out
+		kept = slices.Grow(kept[:0], hi-lo)[:hi-lo]
 		nonZero := false
 		next := 0 // the feature whose draw s produces next
-		for a, k := range nz[b] {
-			s = s.skip(int(k)-next, jumps)
+		for a := range kept {
+			k := int(x.Index[lo+a])
+			s = s.skip(k-next, jumps)
 			s = pcgStep.apply(s)
-			next = int(k) + 1
+			next = k + 1
 			kept[a] = s.output()&low53 >= threshold
 			// -0 is listed (a kept -0 stays -0) but is no non-zero feature.
-			nonZero = nonZero || (kept[a] && xr[k] != 0)
+			nonZero = nonZero || (kept[a] && x.Value[lo+a] != 0)
 		}
-		s = s.skip(D-next, jumps)
-		if !nonZero {
-			continue
-		}
-		for a, k := range nz[b] {
-			if kept[a] {
-				xr[k] *= keep
-			} else {
-				xr[k] = 0
+		s = s.skip(x.D-next, jumps)
+		for a, k := range kept {
+			if k || !nonZero {
+				v := x.Value[lo+a]
+				if nonZero {
+					v *= keep
+				}
+				x.Index[out], x.Value[out] = x.Index[lo+a], v
+				out++
 			}
 		}
 	}
+	x.Start[x.Len()] = out
+	x.Index, x.Value = x.Index[:out], x.Value[:out]
 	storePCG(src, s)
-}
-
-// nonZeroIndices lists, per row, the features that are not +0.
-func nonZeroIndices(x [][]float32) [][]int32 {
-	out := make([][]int32, len(x))
-	for i, r := range x {
-		for k, v := range r {
-			if math.Float32bits(v) != 0 {
-				out[i] = append(out[i], int32(k))
-			}
-		}
-	}
-	return out
 }
 
 // pcgState is math/rand/v2's PCG state: a 128-bit LCG whose output is the

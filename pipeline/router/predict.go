@@ -6,11 +6,11 @@ import (
 	"sync"
 
 	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/routerdc-go/routerdc/pipeline/parallel"
+	"github.com/routerdc-go/routerdc/pipeline/vec"
 )
 
 // Predictor runs the router's logits graph. Inputs are padded to a few fixed
@@ -21,6 +21,7 @@ type Predictor struct {
 	store   *model.Store
 	exec    *model.Exec // nil: not built, or freed when the predictor was evicted
 	T       int
+	host    *hostHead // the model runs on the host (see build)
 }
 
 // maxPredictors bounds the predictors kept: each holds its compiled graphs
@@ -69,9 +70,15 @@ func PredictorFor(backend compute.Backend, store *model.Store, T int) (*Predicto
 	return p, nil
 }
 
-// build compiles the graph unless it is there; p.mu is held.
+// build prepares the predictor unless it is ready; p.mu is held. The
+// models the host head covers run on the host, as they train; the others
+// run whole in the graph.
 func (p *Predictor) build() error {
-	if p.exec != nil {
+	if p.exec != nil || p.host != nil {
+		return nil
+	}
+	if h, ok := hostHeadFor(ReadParams(p.store), p.T); ok {
+		p.host = &h
 		return nil
 	}
 	exec, err := model.NewExec(p.backend, p.store, func(scope *model.Scope, x *Node) *Node {
@@ -95,6 +102,7 @@ func (p *Predictor) free() {
 		p.exec.Finalize()
 		p.exec = nil
 	}
+	p.host = nil
 }
 
 // Forget drops the cached predictor of a store (after its weights are
@@ -115,111 +123,112 @@ func Forget(store *model.Store) {
 
 var padSizes = []int{1, 8, 64, 512}
 
-// Inputs are feature rows in the padded chunks Logits runs on, uploaded
-// once: the checkpoint evaluations score the same rows twenty times per
-// training, and building and copying the dense chunks each time cost more
-// than the products.
+// Inputs are feature rows prepared once for LogitsOf: the checkpoint
+// evaluations score the same rows twenty times per training.
 type Inputs struct {
-	chunks []*tensors.Tensor
-	rows   []int // the real rows of each chunk; the rest is padding
+	x    [][]float32
+	rows *Rows // x kept sparse, for a lead layer on the host
 }
 
-// PrepareInputs uploads the feature rows x for LogitsOf.
-func PrepareInputs(backend compute.Backend, x [][]float32) (*Inputs, error) {
-	in := &Inputs{}
-	if len(x) == 0 {
-		return in, nil
-	}
-	D := len(x[0])
-	for start := 0; start < len(x); {
-		n := min(len(x)-start, padSizes[len(padSizes)-1])
-		size := padSizes[len(padSizes)-1]
-		for _, s := range padSizes {
-			if s >= n {
-				size = s
-				break
-			}
-		}
-		t, err := featureTensor(backend, x[start:start+n], size, D)
-		if err != nil {
-			in.Finalize()
-			return nil, err
-		}
-		in.chunks, in.rows = append(in.chunks, t), append(in.rows, n)
-		start += n
-	}
-	return in, nil
-}
-
-// featureTensor is rows padded with zero rows to [size, D], written
-// straight into a backend buffer where the backend shares its memory.
-func featureTensor(backend compute.Backend, rows [][]float32, size, D int) (*tensors.Tensor, error) {
-	t, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, size, D))
-	if err != nil {
-		return nil, err
-	}
-	err = tensors.MutableFlatData(t, func(flat []float32) {
-		for i, r := range rows {
-			copy(flat[i*D:(i+1)*D], r)
-		}
-	})
-	if err != nil {
-		t.FinalizeAll()
-		return nil, err
-	}
-	return t, nil
+// PrepareInputs prepares the feature rows x for LogitsOf.
+func PrepareInputs(x [][]float32) *Inputs {
+	return &Inputs{x: x, rows: SparseRows(x)}
 }
 
 // Len is the number of rows.
-func (in *Inputs) Len() int {
-	n := 0
-	for _, r := range in.rows {
-		n += r
-	}
-	return n
-}
-
-// Finalize frees the uploaded chunks.
-func (in *Inputs) Finalize() {
-	if in == nil {
-		return
-	}
-	for _, t := range in.chunks {
-		t.FinalizeAll()
-	}
-	in.chunks, in.rows = nil, nil
-}
+func (in *Inputs) Len() int { return len(in.x) }
 
 // Logits returns [N][T] logits for the feature rows x.
 func (p *Predictor) Logits(x [][]float32) ([][]float32, error) {
-	in, err := PrepareInputs(p.backend, x)
-	if err != nil {
-		return nil, fmt.Errorf("router inference: %w", err)
-	}
-	defer in.Finalize()
-	return p.LogitsOf(in)
+	return p.LogitsOf(PrepareInputs(x))
 }
 
-// LogitsOf returns [N][T] logits for uploaded rows; in stays usable.
+// LogitsOf returns [N][T] logits of prepared rows.
 func (p *Predictor) LogitsOf(in *Inputs) ([][]float32, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.build(); err != nil {
 		return nil, err
 	}
-	out := make([][]float32, 0, in.Len())
-	for c, t := range in.chunks {
-		res, err := p.exec.Exec(t)
+	n := in.Len()
+	if n == 0 {
+		return nil, nil
+	}
+	if p.host != nil {
+		return p.hostLogits(in)
+	}
+	D := len(in.x[0])
+	out := make([][]float32, 0, n)
+	for start := 0; start < n; {
+		rows := min(n-start, padSizes[len(padSizes)-1])
+		size := padSizes[len(padSizes)-1]
+		for _, s := range padSizes {
+			if s >= rows {
+				size = s
+				break
+			}
+		}
+		chunk := make([]float32, size*D)
+		for i := 0; i < rows; i++ {
+			copy(chunk[i*D:], in.x[start+i])
+		}
+		res, err := p.exec.Exec(tensors.FromFlatDataAndDimensions(chunk, size, D))
 		if err != nil {
 			return nil, fmt.Errorf("router inference: %w", err)
 		}
 		vals := tensors.MustCopyFlatData[float32](res[0])
 		res[0].FinalizeAll()
-		for i := 0; i < in.rows[c]; i++ {
+		for i := 0; i < rows; i++ {
 			out = append(out, vals[i*p.T:(i+1)*p.T])
 		}
+		start += rows
 	}
 	return out, nil
+}
+
+// hostLogits runs the host head over the prepared rows, on all cores.
+func (p *Predictor) hostLogits(in *Inputs) ([][]float32, error) {
+	vars, err := hostVars(p.backend, p.store, p.T, in.rows.D)
+	if err != nil {
+		return nil, fmt.Errorf("router inference: %w", err)
+	}
+	n, dim, T := in.Len(), p.host.dim, p.T
+	flat := make([]float32, n*T)
+	err = withValues(vars, func(vals [][]float32) {
+		parallel.Rows(n, 256, func(lo, hi int) {
+			emb := make([]float32, (hi-lo)*dim)
+			vec.GatherSum(emb, vals[0], vals[1], dim, in.rows.Sparse, lo, hi)
+			logits, _ := p.host.logits(emb, vals[2])
+			copy(flat[lo*T:hi*T], logits)
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("router inference: %w", err)
+	}
+	out := make([][]float32, n)
+	for i := range out {
+		out[i] = flat[i*T : (i+1)*T : (i+1)*T]
+	}
+	return out, nil
+}
+
+// hostVars are the host head's variables: projection weights [D, dim],
+// bias and LLM embeddings [T, dim], initialised when the store has none
+// yet (an untrained router: the graph would create them on first use).
+func hostVars(backend compute.Backend, store *model.Store, T, D int) ([]*model.Variable, error) {
+	names := []string{"projection/weights", "projection/bias", "llm_embeddings"}
+	if store.GetVariable("/"+ScopeName+"/"+names[0]) == nil {
+		if err := initVariables(backend, store, T, D); err != nil {
+			return nil, err
+		}
+	}
+	vars := make([]*model.Variable, len(names))
+	for i, name := range names {
+		if vars[i] = store.GetVariable("/" + ScopeName + "/" + name); vars[i] == nil {
+			return nil, fmt.Errorf("the router has no variable %s", name)
+		}
+	}
+	return vars, nil
 }
 
 // Predict is PredictorFor(...).Logits(x).

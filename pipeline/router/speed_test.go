@@ -4,9 +4,13 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
+	. "github.com/gomlx/gomlx/core/graph"
+
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/routerdc-go/routerdc/pipeline/backend"
 )
@@ -66,7 +70,11 @@ func TestInputDropoutKeepsTheStream(t *testing.T) {
 				for b := range rows {
 					rows[b] = got[b*c.D : (b+1)*c.D]
 				}
-				inputDropout(got, c.D, nonZeroIndices(rows), rate, src)
+				x := SparseRows(rows)
+				inputDropout(x, rate, src)
+				for b := range rows {
+					copy(rows[b], x.Dense(b))
+				}
 			}
 			for i := range want {
 				if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
@@ -80,102 +88,155 @@ func TestInputDropoutKeepsTheStream(t *testing.T) {
 	}
 }
 
-// TestUploadedInputsGiveTheSameLogits: logits of rows uploaded once
-// (PrepareInputs, for the checkpoint evaluations) equal those of the same
-// padded chunks uploaded from host tensors, as Logits did before.
-func TestUploadedInputsGiveTheSameLogits(t *testing.T) {
-	b := backend.MustNew()
-	ex := synthetic(1100, 24, 5, 4) // two full chunks of 512 and one padded one
-	store := NewStore(1)
-	if err := ApplySettings(store, []string{"dim=8"}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { Forget(store) })
-	p, err := PredictorFor(b, store, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want [][]float32
-	D := len(ex.X[0])
-	for start := 0; start < len(ex.X); start += 512 {
-		n := min(512, len(ex.X)-start)
-		flat := make([]float32, 512*D)
-		for i := 0; i < n; i++ {
-			copy(flat[i*D:], ex.X[start+i])
-		}
-		res, err := p.exec.Exec(tensors.FromFlatDataAndDimensions(flat, 512, D))
-		if err != nil {
-			t.Fatal(err)
-		}
-		vals := tensors.MustCopyFlatData[float32](res[0])
-		for i := 0; i < n; i++ {
-			want = append(want, vals[i*5:(i+1)*5])
-		}
-	}
-	in, err := PrepareInputs(b, ex.X)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Finalize()
-	for round := range 2 { // the uploaded rows stay usable
-		got, err := p.LogitsOf(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(got) != len(want) {
-			t.Fatalf("%d rows of logits, want %d", len(got), len(want))
-		}
-		for i := range want {
-			if !slices.Equal(got[i], want[i]) {
-				t.Fatalf("round %d, row %d: %v from uploaded rows, %v from host tensors", round, i, got[i], want[i])
+// sparse is ex with each feature zeroed with probability 1-density.
+func sparse(ex *Examples, density float64, seed uint64) *Examples {
+	rng := rand.New(rand.NewPCG(seed, 9))
+	out := *ex
+	out.X = make([][]float32, len(ex.X))
+	for i, r := range ex.X {
+		out.X[i] = slices.Clone(r)
+		for k := range r {
+			if rng.Float64() >= density && k >= 4 { // the task's feature stays
+				out.X[i][k] = 0
 			}
 		}
 	}
-	viaLogits, err := p.Logits(ex.X)
+	return &out
+}
+
+// wholeGraphLogits are the logits of the model run whole in the graph
+// (lead layer included, as a dense product).
+func wholeGraphLogits(t *testing.T, store *model.Store, x [][]float32, T int) [][]float32 {
+	t.Helper()
+	exec, err := model.NewExec(backend.MustNew(), store, func(scope *model.Scope, x *Node) *Node {
+		logits, _ := Logits(scope.In(ScopeName), x, T)
+		return logits
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range want {
-		if !slices.Equal(viaLogits[i], want[i]) {
-			t.Fatalf("row %d: Logits gives %v, want %v", i, viaLogits[i], want[i])
+	defer exec.Finalize()
+	D := len(x[0])
+	flat := make([]float32, 0, len(x)*D)
+	for _, r := range x {
+		flat = append(flat, r...)
+	}
+	res, err := exec.Exec(tensors.FromFlatDataAndDimensions(flat, len(x), D))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := tensors.MustCopyFlatData[float32](res[0])
+	out := make([][]float32, len(x))
+	for i := range out {
+		out[i] = vals[i*T : (i+1)*T]
+	}
+	return out
+}
+
+// TestHostLeadLayerGivesTheGraphsLogits: inference with the lead layer on
+// the host (sparse rows) gives the logits of the model run whole in the
+// graph, with and without hidden layers, for sparse and dense features.
+func TestHostLeadLayerGivesTheGraphsLogits(t *testing.T) {
+	b := backend.MustNew()
+	for _, c := range []struct {
+		settings string
+		density  float64
+	}{{"dim=8", 0.1}, {"dim=8", 1}, {"dim=16;hidden_layers=2;activation=gelu", 0.1}} {
+		ex := sparse(synthetic(600, 64, 5, 4), c.density, 2) // a full chunk of 512 and a padded one
+		store := NewStore(1)
+		if err := ApplySettings(store, []string{c.settings + ";steps=30;eval_every=10"}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { Forget(store) })
+		if _, err := TrainWith(b, store, ex, ex, nil, Resume{}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Predict(b, store, ex.X, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := wholeGraphLogits(t, store, ex.X, 5)
+		for i := range want {
+			for j := range want[i] {
+				if d := math.Abs(float64(got[i][j] - want[i][j])); d > 1e-5 {
+					t.Fatalf("%s, density %g: row %d logit %d is %v on the host, %v in the graph", c.settings, c.density, i, j, got[i][j], want[i][j])
+				}
+			}
 		}
 	}
 }
 
-// TestTrainingWithoutUploadedEvaluationRows: training that uploads its
-// evaluation rows once and training that uploads them at every evaluation
-// (over the size bound) give the same curve and weights.
-func TestTrainingWithoutUploadedEvaluationRows(t *testing.T) {
+// TestHostHeadGradients: the loss and gradients of a step of the host
+// head equal those of the model differentiated in the graph (GoMLX's
+// automatic differentiation of Logits and LossFn), for each kind, both
+// similarities, a temperature and the sample-sample loss on and off.
+func TestHostHeadGradients(t *testing.T) {
 	b := backend.MustNew()
-	ex := synthetic(300, 32, 7, 5)
-	monitor := synthetic(90, 32, 7, 6)
-	run := func(uploadBytes int64) (*TrainResult, [][]float32) {
-		saved := maxEvalUploadBytes
-		maxEvalUploadBytes = uploadBytes
-		defer func() { maxEvalUploadBytes = saved }()
-		store := NewStore(3)
-		if err := ApplySettings(store, []string{"steps=40;eval_every=10;dim=16"}); err != nil {
+	for _, settings := range []string{
+		"dim=8", "dim=8;lambda=0", "dim=16;similarity=inner;temperature=0.5", "dim=8;lambda=2;temperature=0.2;h=5",
+		"router=zooter;dim=8", "router=cosine;dim=8;baseline_lambda=0.5", "router=zooter;dim=8;similarity=inner;baseline_lambda=1",
+	} {
+		ex := sparse(synthetic(64, 48, 5, 7), 0.2, 3)
+		store := NewStore(2)
+		if err := ApplySettings(store, []string{settings + ";batch_size=16"}); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { Forget(store) })
-		res, err := TrainWith(b, store, ex, ex, nil, Resume{Monitor: monitor})
+		p := ReadParams(store)
+		if err := initVariables(b, store, 5, 48); err != nil {
+			t.Fatal(err)
+		}
+		l := MakeLabels(p, ex.Scores[:16], ex.Group[:16], rand.New(rand.NewPCG(1, 2)), rand.New(rand.NewPCG(3, 4)))
+		rows := SparseRows(ex.X[:16])
+		var vars []*model.Variable
+		for v := range store.Scope("/" + ScopeName).IterVariables() {
+			vars = append(vars, v)
+		}
+		slices.SortFunc(vars, func(a, b *model.Variable) int { return strings.Compare(a.Path(), b.Path()) })
+		whole, err := newStepGraph(b, store, 5, vars)
 		if err != nil {
 			t.Fatal(err)
 		}
-		logits, err := Predict(b, store, ex.X, 7)
+		graphSt := &graphStepper{g: whole}
+		wLoss, wGrads, err := graphSt.step(rows, l)
+		graphSt.finalize()
 		if err != nil {
 			t.Fatal(err)
 		}
-		return res, logits
-	}
-	upRes, upLogits := run(1 << 30)
-	hostRes, hostLogits := run(0)
-	if !slices.Equal(upRes.Curve, hostRes.Curve) || upRes.BestStep != hostRes.BestStep {
-		t.Fatalf("curves differ:\nuploaded once %+v\nper evaluation %+v", upRes.Curve, hostRes.Curve)
-	}
-	for i := range upLogits {
-		if !slices.Equal(upLogits[i], hostLogits[i]) {
-			t.Fatalf("row %d: logits %v, want %v", i, upLogits[i], hostLogits[i])
+		want := map[string][]float32{}
+		for i, v := range vars {
+			want[v.Path()] = wGrads[i]
+		}
+		hostSt, err := newStepper(b, store, p, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := hostSt.(*hostStepper); !ok {
+			t.Fatalf("%s: the host head does not cover it", settings)
+		}
+		hLoss, hGrads, err := hostSt.step(rows, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(wLoss-hLoss) > 1e-5*max(1, math.Abs(wLoss)) {
+			t.Fatalf("%s: loss %v on the host, %v in the graph", settings, hLoss, wLoss)
+		}
+		if len(hostSt.vars()) != len(want) {
+			t.Fatalf("%s: gradients of %d variables, want %d", settings, len(hostSt.vars()), len(want))
+		}
+		for i, v := range hostSt.vars() {
+			w, g := want[v.Path()], hGrads[i]
+			if len(g) != len(w) {
+				t.Fatalf("%s: %s has %d gradient values, want %d", settings, v.Path(), len(g), len(w))
+			}
+			var scale float64
+			for _, x := range w {
+				scale = max(scale, math.Abs(float64(x)))
+			}
+			for k := range w {
+				if d := math.Abs(float64(g[k] - w[k])); d > 1e-4*scale+1e-7 {
+					t.Fatalf("%s: gradient of %s[%d] is %v on the host, %v in the graph", settings, v.Path(), k, g[k], w[k])
+				}
+			}
 		}
 	}
 }

@@ -6,16 +6,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
-	"unsafe"
 
 	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/train"
-	"github.com/gomlx/gomlx/ml/train/optimizer"
 
+	"github.com/routerdc-go/routerdc/pipeline/encode"
 	prog "github.com/routerdc-go/routerdc/pipeline/progress"
 	"github.com/routerdc-go/routerdc/pipeline/routers"
 )
@@ -130,9 +126,21 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 			}
 		}
 	}
-	opt := withEncoderLR(optimizer.Adam().LearningRate(p.LearningRate).WeightDecay(p.WeightDecay).Done(), p)
-	p.InputDropout = featureDropout(p)
-	trainer := train.NewTrainer(backend, store, ModelFn(T), LossFn(store.Scope("/")), opt, nil, nil)
+	if fn, err := encode.GraphOf(p.Values); err != nil {
+		return nil, err
+	} else if fn != nil {
+		p.InputDropout = 0 // the features are token ids
+	}
+	D := len(trainSet.X[0])
+	if err := initVariables(backend, store, T, D); err != nil {
+		return nil, err
+	}
+	st, err := newStepper(backend, store, p, T)
+	if err != nil {
+		return nil, err
+	}
+	defer st.finalize()
+	opt := newAdamW(store, p, st.vars())
 
 	// Batches come from a seeded shuffle, epoch after epoch, so the run is
 	// reproducible; a separate stream drives the sample-sample choices.
@@ -153,35 +161,28 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 		}
 		return prior + time.Since(start).Seconds()
 	}
-	D := len(trainSet.X[0])
-	xs := make([]float32, p.BatchSize*D)
-	var nz, bNZ [][]int32 // the non-zero features of each training row and batch row
-	if p.InputDropout > 0 {
-		nz, bNZ = nonZeroIndices(trainSet.X), make([][]int32, p.BatchSize)
-	}
-	evals, err := newEvalInputs(backend, selectSet, rs.Monitor)
-	if err != nil {
-		return nil, err
-	}
-	defer evals.finalize()
+	rows := SparseRows(trainSet.X)
+	batch := &Rows{}
+	evals := newEvalInputs(selectSet, rs.Monitor)
 	bScores := make([][]float64, p.BatchSize)
 	bGroups := make([]int, p.BatchSize)
 	for step := 1; step <= p.Steps; step++ {
+		batch.reset(D)
 		for b := 0; b < p.BatchSize; b++ {
 			if pos == len(perm) {
 				perm, pos = rng.Perm(trainSet.Len()), 0
 			}
 			i := perm[pos]
 			pos++
-			copy(xs[b*D:(b+1)*D], trainSet.X[i])
-			if nz != nil {
-				bNZ[b] = nz[i]
-			}
+			lo, hi := rows.Start[i], rows.Start[i+1]
+			batch.Index = append(batch.Index, rows.Index[lo:hi]...)
+			batch.Value = append(batch.Value, rows.Value[lo:hi]...)
+			batch.Start = append(batch.Start, len(batch.Index))
 			bScores[b] = targets[i]
 			bGroups[b] = groups[i]
 		}
 		if p.InputDropout > 0 {
-			inputDropout(xs, D, bNZ, p.InputDropout, dropSrc)
+			inputDropout(batch, p.InputDropout, dropSrc)
 		}
 		l := MakeLabels(p, bScores, bGroups, ssRng, tieRng)
 		if step < firstStep {
@@ -193,27 +194,10 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 		if start.IsZero() {
 			start = time.Now()
 		}
-		B, K := p.BatchSize, l.KPos
-		// The trainer takes ownership of (and frees) batch tensors, so every
-		// step gets fresh ones; the features go straight into a backend
-		// buffer, which the backend recycles.
-		in, err := batchTensor(backend, xs, B, D)
-		if err != nil {
-			return nil, fmt.Errorf("training step %d: %w", step, err)
+		loss, grads, err := st.step(batch, l)
+		if err == nil {
+			err = opt.update(step, grads)
 		}
-		batch := train.Batch{
-			Inputs: []*tensors.Tensor{in},
-			Labels: []*tensors.Tensor{
-				tensors.FromFlatDataAndDimensions(l.PosOneHot, B, K, T),
-				tensors.FromFlatDataAndDimensions(l.PosMask, B, K),
-				tensors.FromFlatDataAndDimensions(l.NegMask, B, T),
-				tensors.FromFlatDataAndDimensions(l.SSPos, B, B),
-				tensors.FromFlatDataAndDimensions(l.SSNeg, B, B),
-				tensors.FromFlatDataAndDimensions(l.SSValid, B),
-				tensors.FromFlatDataAndDimensions(l.Target, B, T),
-			},
-		}
-		metrics, err := trainer.TrainStep(batch)
 		if err != nil {
 			return nil, fmt.Errorf("training step %d: %w", step, err)
 		}
@@ -221,14 +205,11 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 		// (one batch is too noisy to plot), kept on the host so a resumed
 		// run continues it exactly.
 		if step == 1 {
-			res.LossEMA = scalar(metrics[0])
+			res.LossEMA = loss
 		}
-		res.LossEMA += lossEMARate * (scalar(metrics[0]) - res.LossEMA)
+		res.LossEMA += lossEMARate * (loss - res.LossEMA)
 		if math.IsNaN(res.LossEMA) || math.IsInf(res.LossEMA, 0) {
 			return nil, fmt.Errorf("training diverged at step %d (loss %v); try a lower learning_rate", step, res.LossEMA)
-		}
-		for _, m := range metrics {
-			m.FinalizeAll()
 		}
 		if step%p.EvalEvery == 0 || step == p.Steps {
 			acc, err := evals.accuracy(backend, store, selectSet, evals.selection, T)
@@ -328,48 +309,25 @@ func SelectionAccuracy(backend compute.Backend, store *model.Store, ex *Examples
 	return MeanTaskAccuracy(ex, Argmax(logits)), nil
 }
 
-// maxEvalUploadBytes bounds the features kept uploaded for the checkpoint
-// evaluations (a second copy of the selection and monitor rows): beyond
-// it, as with a large encoder_bits, each evaluation uploads its rows again.
-var maxEvalUploadBytes int64 = 1 << 30
-
-// evalInputs are the selection and monitor rows uploaded once for the
-// checkpoint evaluations (nil: uploaded at each evaluation). The logits
-// are the same either way: the same graph runs on the same chunks.
+// evalInputs are the selection and monitor rows prepared once for the
+// checkpoint evaluations.
 type evalInputs struct {
 	selection, monitor *Inputs
 }
 
-func newEvalInputs(backend compute.Backend, selectSet, monitor *Examples) (*evalInputs, error) {
+func newEvalInputs(selectSet, monitor *Examples) *evalInputs {
 	e := &evalInputs{}
-	budget := maxEvalUploadBytes
-	for _, it := range []struct {
-		ex  *Examples
-		dst **Inputs
-	}{{selectSet, &e.selection}, {monitor, &e.monitor}} {
-		if it.ex == nil || it.ex.Len() == 0 {
-			continue
-		}
-		size := int64(it.ex.Len()) * int64(len(it.ex.X[0])) * 4
-		if size > budget {
-			continue
-		}
-		in, err := PrepareInputs(backend, it.ex.X)
-		if err != nil {
-			e.finalize()
-			return nil, err
-		}
-		*it.dst, budget = in, budget-size
+	if selectSet != nil {
+		e.selection = PrepareInputs(selectSet.X)
 	}
-	return e, nil
+	if monitor != nil {
+		e.monitor = PrepareInputs(monitor.X)
+	}
+	return e
 }
 
-// accuracy is SelectionAccuracy on ex, from its uploaded rows when there
-// are some.
+// accuracy is SelectionAccuracy on ex from its prepared rows.
 func (e *evalInputs) accuracy(backend compute.Backend, store *model.Store, ex *Examples, in *Inputs, T int) (float64, error) {
-	if in == nil {
-		return SelectionAccuracy(backend, store, ex, T)
-	}
 	p, err := PredictorFor(backend, store, T)
 	if err != nil {
 		return 0, err
@@ -379,22 +337,6 @@ func (e *evalInputs) accuracy(backend compute.Backend, store *model.Store, ex *E
 		return 0, err
 	}
 	return MeanTaskAccuracy(ex, Argmax(logits)), nil
-}
-
-func (e *evalInputs) finalize() {
-	e.selection.Finalize()
-	e.monitor.Finalize()
-}
-
-// batchTensor is the [B, D] training batch xs, copied: straight into a
-// buffer of a backend that shares host memory (FromRaw does not zero it
-// first), else into a host tensor the backend uploads. xs is reused.
-func batchTensor(backend compute.Backend, xs []float32, B, D int) (*tensors.Tensor, error) {
-	if !backend.HasSharedBuffers() {
-		return tensors.FromFlatDataAndDimensions(xs, B, D), nil
-	}
-	raw := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(xs))), 4*len(xs))
-	return tensors.FromRaw(backend, 0, shapes.Make(dtypes.Float32, B, D), raw)
 }
 
 // TaskAccuracies returns the routing accuracy (100 x mean credit) per task
