@@ -28,4 +28,5 @@ func distTileSIMD(q, blk []float64, p int, out []float64) {
 		a2.StoreSlice(out[2*knnBlock+j:])
 		a3.StoreSlice(out[3*knnBlock+j:])
 	}
+	archsimd.ClearAVXUpperBits() // see repulse_simd.go
 }

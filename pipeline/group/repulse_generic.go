@@ -4,7 +4,9 @@ package group
 
 const haveRepulse5 = false
 
-func repulse5(yT, w []float64, i int, ri []float64) float64 {
+const haveRepulse32x5 = false
+
+func repulse32x5(yT, w []float32, i int, ri []float64) float64 {
 	panic("group: no vector kernel")
 }
 

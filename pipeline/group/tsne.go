@@ -299,6 +299,9 @@ func symmetrise(nbr []int32, cond []float64, n, k int) *sparseP {
 // entropy is log(perplexity) (scikit-learn's _binary_search_perplexity).
 // Distances are shifted by the nearest one, which leaves the normalised
 // probabilities unchanged but keeps exp from underflowing to all zeros.
+// minNormalExp is log of the smallest normal float64.
+var minNormalExp = math.Log(0x1p-1022)
+
 func conditional(dist []float64, perplexity float64, out []float64) {
 	want := math.Log(perplexity)
 	d0 := dist[0]
@@ -306,7 +309,15 @@ func conditional(dist []float64, perplexity float64, out []float64) {
 	for step := 0; step < perplexitySteps; step++ {
 		var sum, sumDP float64
 		for a, d := range dist {
-			v := math.Exp(-(d - d0) * beta)
+			// Below minNormalExp exp is subnormal, and subnormal arithmetic
+			// took ~100 times as long here (most of the t-SNE's affinity
+			// time); it is far below every sum it enters, and the
+			// affinities are floored at 1e-12 (symmetrise), so 0 gives the
+			// same P.
+			v := 0.0
+			if x := -(d - d0) * beta; x >= minNormalExp {
+				v = math.Exp(x)
+			}
 			out[a] = v
 			sum += v
 		}
@@ -398,25 +409,25 @@ func optimise(n int, cfg TSNEConfig, progress io.Writer, forces func(y, attr, re
 // forces computes, per row i, the attractive sum over i's affinities, the
 // repulsive sum and the Student-t normaliser part over all j != i.
 func forces(P *sparseP, y []float64, n, dims int, attr, rep, zrow []float64) {
-	// The all-pairs loop reads a padded column-major copy, four rows per
-	// step (see repulse); pads and the row itself get weight 0.
-	np := (n + lanes - 1) / lanes * lanes
-	yT := make([]float64, dims*np)
-	w := make([]float64, np)
+	// The all-pairs loop reads a padded column-major float32 copy, sixteen
+	// rows per step (see repulse32); pads and the row itself get weight 0.
+	np := (n + lanes32 - 1) / lanes32 * lanes32
+	yT := make([]float32, dims*np)
+	w := make([]float32, np)
 	for j := 0; j < n; j++ {
 		w[j] = 1
 		for c := 0; c < dims; c++ {
-			yT[c*np+j] = y[j*dims+c]
+			yT[c*np+j] = float32(y[j*dims+c])
 		}
 	}
 	parallel.Rows(n, 16, func(lo, hi int) {
 		w := slices.Clone(w)
-		scratch := make([]float64, (lanes+1)*dims)
+		scratch := make([]float32, (lanes32+1)*dims)
 		for i := lo; i < hi; i++ {
 			yi := y[i*dims : (i+1)*dims : (i+1)*dims]
 			ai := attr[i*dims : (i+1)*dims : (i+1)*dims]
 			w[i] = 0
-			zrow[i] = repulse(yT, w, i, dims, rep[i*dims:(i+1)*dims], scratch)
+			zrow[i] = repulse32(yT, w, i, dims, rep[i*dims:(i+1)*dims], scratch)
 			w[i] = 1
 			clear(ai)
 			for a := P.ptr[i]; a < P.ptr[i+1]; a++ {
@@ -436,52 +447,74 @@ func forces(P *sparseP, y []float64, n, dims int, attr, rep, zrow []float64) {
 	})
 }
 
-// lanes is the number of interleaved partial sums of the repulsive loop:
-// row j goes to lane j%4 and the lanes are added at the end, which is the
-// order a 4-wide vector kernel needs. The scalar repulseLanes defines the
-// arithmetic and any vector kernel must reproduce it bit for bit (no FMA;
-// the float64 conversions stop the compiler fusing), so the embedding does
-// not depend on which kernel ran.
+// lanes is the number of interleaved partial sums of Barnes-Hut's cell
+// loops (see bhtsne.go): row j goes to lane j%4 and the lanes are added at
+// the end, the order a 4-wide vector kernel needs.
 const lanes = 4
 
-// repulse dispatches to a vector kernel where one exists.
-func repulse(yT, w []float64, i, dims int, ri, scratch []float64) float64 {
-	if dims == 5 && haveRepulse5 {
-		return repulse5(yT, w, i, ri)
+// lanes32 is the same for the exact all-pairs repulsion, which runs in
+// float32 (the N^2 loop is bound by its divisions; float32 does four
+// times as many per instruction as the float64 of the 4-lane version,
+// which took ~20 s of the 5,000-row t-SNE on 2 cores): row j goes to lane
+// j%16, the lanes are added in float64 by sum16. The scalar repulse32Lanes
+// defines the arithmetic and each vector kernel (16 lanes in one AVX-512
+// register, or two AVX2 ones) reproduces it bit for bit (no FMA; the
+// float32 conversions stop the compiler fusing), so the embedding does not
+// depend on which kernel ran.
+const lanes32 = 16
+
+// repulse32 dispatches to a vector kernel where one exists.
+func repulse32(yT, w []float32, i, dims int, ri []float64, scratch []float32) float64 {
+	if dims == 5 && haveRepulse32x5 {
+		return repulse32x5(yT, w, i, ri)
 	}
-	return repulseLanes(yT, w, i, dims, ri, scratch)
+	return repulse32Lanes(yT, w, i, dims, ri, scratch)
 }
 
-// repulseLanes sets ri = sum_j w_j num_ij^2 (y_i - y_j) and returns
+// repulse32Lanes sets ri = sum_j w_j num_ij^2 (y_i - y_j) and returns
 // sum_j w_j num_ij, with num_ij = 1/(1+|y_i-y_j|^2), over the padded
-// column-major yT (dims columns of len(w)). scratch holds (lanes+1)*dims.
-func repulseLanes(yT, w []float64, i, dims int, ri, scratch []float64) float64 {
+// column-major yT (dims columns of len(w)). scratch holds
+// (lanes32+1)*dims.
+func repulse32Lanes(yT, w []float32, i, dims int, ri []float64, scratch []float32) float64 {
 	np := len(w)
-	t, acc := scratch[:dims], scratch[dims:(lanes+1)*dims]
+	t, acc := scratch[:dims], scratch[dims:(lanes32+1)*dims]
 	clear(acc)
-	var z [lanes]float64
+	var z [lanes32]float32
 	for j := 0; j < np; j++ {
-		var d2 float64
+		var d2 float32
 		for c := 0; c < dims; c++ {
 			t[c] = yT[c*np+i] - yT[c*np+j]
 			if c == 0 {
-				d2 = float64(t[c] * t[c])
+				d2 = float32(t[c] * t[c])
 			} else {
-				d2 += float64(t[c] * t[c])
+				d2 += float32(t[c] * t[c])
 			}
 		}
-		q := float64(1/(1+d2)) * w[j]
-		l := j % lanes
+		q := float32(1/(1+d2)) * w[j]
+		l := j % lanes32
 		z[l] += q
-		q = float64(q * q)
+		q = float32(q * q)
 		for c := 0; c < dims; c++ {
-			acc[l*dims+c] += float64(q * t[c])
+			acc[l*dims+c] += float32(q * t[c])
 		}
 	}
+	var lane [lanes32]float32
 	for c := 0; c < dims; c++ {
-		ri[c] = sumLanes(acc[c], acc[dims+c], acc[2*dims+c], acc[3*dims+c])
+		for l := range lane {
+			lane[l] = acc[l*dims+c]
+		}
+		ri[c] = sum16(&lane)
 	}
-	return sumLanes(z[0], z[1], z[2], z[3])
+	return sum16(&z)
+}
+
+// sum16 adds sixteen lane sums in float64, in a fixed tree.
+func sum16(a *[lanes32]float32) float64 {
+	var s [8]float64
+	for k := range s {
+		s[k] = float64(a[2*k]) + float64(a[2*k+1])
+	}
+	return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
 }
 
 // sumLanes is the fixed order in which lane sums are combined.

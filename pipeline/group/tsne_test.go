@@ -3,6 +3,7 @@ package group
 import (
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -156,30 +157,38 @@ func TestTSNEDeterministic(t *testing.T) {
 	}
 }
 
-func TestRepulse5MatchesLanes(t *testing.T) {
-	// The vector kernel must be bit-identical to the scalar definition, so
+func TestRepulse32x5MatchesLanes(t *testing.T) {
+	// The vector kernels must be bit-identical to the scalar definition, so
 	// embeddings do not depend on the CPU's features.
-	if !haveRepulse5 {
+	if !haveRepulse32x5 {
 		t.Skip("no vector kernel on this build/CPU")
 	}
+	widths := []bool{false} // AVX2
+	if repulseWide {
+		widths = append(widths, true)
+	}
+	defer func(saved bool) { repulseWide = saved }(repulseWide)
 	rng := splitMix64(11)
-	for _, n := range []int{1, 4, 7, 37} {
-		np := (n + lanes - 1) / lanes * lanes
-		yT, w := make([]float64, 5*np), make([]float64, np)
-		for j := 0; j < n; j++ {
-			w[j] = 1
-			for c := 0; c < 5; c++ {
-				yT[c*np+j] = 3 * rng.normal()
+	for _, wide := range widths {
+		repulseWide = wide
+		for _, n := range []int{1, 4, 17, 37, 100} {
+			np := (n + lanes32 - 1) / lanes32 * lanes32
+			yT, w := make([]float32, 5*np), make([]float32, np)
+			for j := 0; j < n; j++ {
+				w[j] = 1
+				for c := 0; c < 5; c++ {
+					yT[c*np+j] = float32(3 * rng.normal())
+				}
 			}
-		}
-		for i := 0; i < n; i++ {
-			w[i] = 0
-			r1, r2 := make([]float64, 5), make([]float64, 5)
-			z1 := repulse5(yT, w, i, r1)
-			z2 := repulseLanes(yT, w, i, 5, r2, make([]float64, (lanes+1)*5))
-			w[i] = 1
-			if math.Float64bits(z1) != math.Float64bits(z2) || !slicesEqual(r1, r2) {
-				t.Fatalf("n %d row %d: repulse5 %v %v vs repulseLanes %v %v", n, i, z1, r1, z2, r2)
+			for i := 0; i < n; i++ {
+				w[i] = 0
+				r1, r2 := make([]float64, 5), make([]float64, 5)
+				z1 := repulse32x5(yT, w, i, r1)
+				z2 := repulse32Lanes(yT, w, i, 5, r2, make([]float32, (lanes32+1)*5))
+				w[i] = 1
+				if math.Float64bits(z1) != math.Float64bits(z2) || !slicesEqual(r1, r2) {
+					t.Fatalf("wide %v, n %d row %d: repulse32x5 %v %v vs repulse32Lanes %v %v", wide, n, i, z1, r1, z2, r2)
+				}
 			}
 		}
 	}
@@ -255,5 +264,77 @@ func TestTSNEErrors(t *testing.T) {
 		if _, _, err := Groups(c.x, c.n, TSNEConfig{Perplexity: 3}); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Groups %s: error %v, want it to mention %q", c.name, err, c.want)
 		}
+	}
+}
+
+// TestConditionalSubnormalsAreZero: conditional's zeros for exponents
+// below the normal range change no probability (but subnormal ones, to 0)
+// against exp of them all (rows with very spread distances, where
+// the search drives beta up).
+func TestConditionalSubnormalsAreZero(t *testing.T) {
+	rng := splitMix64(5)
+	subnormals := 0 // exps in the subnormal range during the reference's searches
+	reference := func(dist []float64, perplexity float64, out []float64) {
+		want := math.Log(perplexity)
+		d0 := dist[0]
+		beta, lo, hi := 1.0, math.Inf(-1), math.Inf(1)
+		for step := 0; step < perplexitySteps; step++ {
+			var sum, sumDP float64
+			for a, d := range dist {
+				out[a] = math.Exp(-(d - d0) * beta)
+				if out[a] != 0 && out[a] < 0x1p-1022 {
+					subnormals++
+				}
+				sum += out[a]
+			}
+			for a, d := range dist {
+				out[a] /= sum
+				sumDP += (d - d0) * out[a]
+			}
+			diff := math.Log(sum) + beta*sumDP - want
+			if math.Abs(diff) <= perplexityTol {
+				break
+			}
+			if diff > 0 {
+				lo = beta
+				if math.IsInf(hi, 1) {
+					beta *= 2
+				} else {
+					beta = (beta + hi) / 2
+				}
+			} else {
+				hi = beta
+				if math.IsInf(lo, -1) {
+					beta /= 2
+				} else {
+					beta = (beta + lo) / 2
+				}
+			}
+		}
+	}
+	for row := 0; row < 300; row++ {
+		dist := make([]float64, 46)
+		scale := math.Pow(10, float64(row%7)-1)
+		for a := range dist {
+			dist[a] = scale * math.Abs(rng.normal()) * float64(a+1)
+		}
+		slices.Sort(dist)
+		got, want := make([]float64, 46), make([]float64, 46)
+		conditional(dist, 15, got)
+		reference(dist, 15, want)
+		for a := range want {
+			if want[a] != 0 && want[a] < 0x1p-1022 {
+				if got[a] != 0 {
+					t.Fatalf("row %d: p[%d] = %v, want 0 for a subnormal", row, a, got[a])
+				}
+				continue
+			}
+			if math.Float64bits(got[a]) != math.Float64bits(want[a]) {
+				t.Fatalf("row %d: p[%d] = %v, want %v", row, a, got[a], want[a])
+			}
+		}
+	}
+	if subnormals == 0 {
+		t.Fatal("no row reached subnormal probabilities: the test checks nothing")
 	}
 }

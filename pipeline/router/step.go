@@ -60,8 +60,8 @@ func (s *stepGraph) run(input *tensors.Tensor, labels []*tensors.Tensor) (loss f
 func (s *stepGraph) finalize() { s.exec.Finalize() }
 
 // initVariables creates and initialises the model's variables (those
-// missing: a resumed run has loaded its own) by running the whole model
-// once on a row of zeros.
+// missing: a resumed run has loaded its own): the model's graph is built,
+// which declares them, and only their initialisers run.
 func initVariables(backend compute.Backend, store *model.Store, T, D int) error {
 	exec, err := model.NewExec(backend, store, func(scope *model.Scope, x *Node) *Node {
 		logits, _ := Logits(scope.In(ScopeName), x, T)
@@ -71,11 +71,12 @@ func initVariables(backend compute.Backend, store *model.Store, T, D int) error 
 		return err
 	}
 	defer exec.Finalize()
-	res, err := exec.Exec(tensors.FromShape(shapes.Make(dtypes.Float32, 1, D)))
-	if err != nil {
+	if _, err := exec.Compile(shapes.Make(dtypes.Float32, 1, D)); err != nil {
+		return fmt.Errorf("building the router's graph: %w", err)
+	}
+	if err := store.InitializeVariables(backend, nil); err != nil {
 		return fmt.Errorf("initialising the router's variables: %w", err)
 	}
-	res[0].FinalizeAll()
 	return nil
 }
 
