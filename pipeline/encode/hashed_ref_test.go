@@ -2,6 +2,10 @@ package encode
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
 	"unicode"
 	"unicode/utf8"
 )
@@ -220,4 +224,113 @@ func (h refHashed) countInto(text string, counts []float32, sc *refScratch) {
 
 func refIsSoloRune(r rune) bool {
 	return r >= 0x2E80 && (unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r))
+}
+
+// trickyPieces are the runes and bytes random texts are made of: every
+// branch of normalisation and word splitting (ASCII and Unicode spaces,
+// case mappings that change a rune's length or leave ASCII, scripts with
+// and without spaces, marks, invalid UTF-8).
+var trickyPieces = []string{
+	"a", "B", "z", "Q", "7", "0", ".", ",", "-", "_", "'", "\"", "(", "\\",
+	" ", "  ", "\t", "\n", "\r\n", "\v", "\f", "\u0085", "\u00a0", "\u1680", "\u2028", "\u3000",
+	"É", "é", "ß", "İ", "\u212a", "Σ", "ς", "\u023a", "Ａ", "１", "\u0301", "\u0308",
+	"中", "文", "\u2e80", "\u2f00", "\U00020000", "。", "、", "か", "カ", "ｶ", "한", "٣", "🙂", "𝔘",
+	"\xff", "\x80", "\xe4\xb8", "\xed\xa0\x80", "\xc3",
+	"the ", "What ", "question", "数学",
+}
+
+func randomText(rng *rand.Rand) string {
+	var b strings.Builder
+	for n := rng.IntN(40); n > 0; n-- {
+		b.WriteString(trickyPieces[rng.IntN(len(trickyPieces))])
+	}
+	return b.String()
+}
+
+// referenceConfigs: the default and the corners of the n-gram ranges and
+// sizes (a vector smaller than one word of the seen bitmap, buckets that
+// collide so counts cancel to zero).
+var referenceConfigs = []HashedConfig{
+	{},
+	{RawTF: true},
+	{Bits: 1, Weighting: WeightLog},
+	{Bits: 3},
+	{Bits: 6, CharMin: 2, CharMax: 3, WordMax: 3},
+	{Bits: 7, CharMax: -1, WordMin: 2, WordMax: 3, Weighting: WeightLog},
+	{Bits: 16, CharMin: 4, CharMax: 5, WordMax: -1},
+}
+
+// checkAgainstReference fails unless h encodes texts (dense and sparse
+// rows) and lists touched buckets exactly as the reference encoder does.
+func checkAgainstReference(t *testing.T, h *Hashed, texts []string) {
+	t.Helper()
+	ref := refOf(h)
+	dense := mustEncode(t, h, texts)
+	sparse, err := h.encodeSparse(texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, text := range texts {
+		if want := ref.encode(text); !slices.EqualFunc(dense[i], want, sameBits) {
+			t.Fatalf("%s: Encode(%q) differs from the reference", h.Name(), text)
+		}
+		want := ref.encodeSparse(text)
+		if !slices.Equal(sparse[i].idx, want.idx) || !slices.EqualFunc(sparse[i].val, want.val, sameBits) {
+			t.Fatalf("%s: encodeSparse(%q) = %v %v, reference %v %v", h.Name(), text, sparse[i].idx, sparse[i].val, want.idx, want.val)
+		}
+		counts := make([]float32, h.Dim())
+		sc := scratch{track: true}
+		h.countInto(text, counts, &sc)
+		if want := ref.touched(text); !slices.Equal(sc.touched, want) {
+			t.Fatalf("%s: countInto(%q) touched %v, reference %v", h.Name(), text, sc.touched, want)
+		}
+	}
+}
+
+func sameBits(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }
+
+// TestHashedMatchesReference: on random texts of tricky pieces, the
+// encoder computes what the reference (the encoder before #14's speed
+// work) does, to the bit, for every configuration; so does Fit.
+func TestHashedMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 1))
+	texts := append([]string(nil), edgeTexts...)
+	texts = append(texts, corpus...)
+	for range 3000 {
+		texts = append(texts, randomText(rng))
+	}
+	// Counts around the edges of the tf table (+-512), in every bucket
+	// of the small configurations.
+	for n := 500; n < 530; n++ {
+		texts = append(texts, strings.Repeat(trickyPieces[n%len(trickyPieces)], n))
+	}
+	for _, cfg := range referenceConfigs {
+		h := NewHashed(cfg)
+		h.Fit(texts[:1500])
+		if h.idf != nil {
+			if want := refOf(h).fit(texts[:1500]); !slices.Equal(h.idf, want) {
+				t.Fatalf("%s: Fit differs from the reference", h.Name())
+			}
+		}
+		checkAgainstReference(t, h, texts)
+	}
+}
+
+// FuzzHashedMatchesReference: `go test -fuzz FuzzHashedMatchesReference
+// ./pipeline/encode/` looks for a text the two encoders disagree on.
+func FuzzHashedMatchesReference(f *testing.F) {
+	for _, s := range append(edgeTexts, corpus...) {
+		f.Add(s)
+	}
+	var hs []*Hashed
+	for _, cfg := range referenceConfigs {
+		h := NewHashed(cfg)
+		h.Fit(corpus)
+		hs = append(hs, h)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		for _, h := range hs {
+			checkAgainstReference(t, h, []string{text})
+		}
+	})
 }
