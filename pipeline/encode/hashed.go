@@ -8,6 +8,7 @@ import (
 	mathbits "math/bits"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -236,7 +237,10 @@ func (h *Hashed) Encode(texts []string) ([][]float32, error) {
 			v := block[:dim:dim]
 			block = block[dim:]
 			h.countInto(texts[i], sc.counts, sc)
-			h.weightDense(v, sc)
+			h.weighSeen(sc)
+			for k, b := range sc.nonZero {
+				v[b] = sc.vals[k]
+			}
 			out[i] = v
 		}
 	})
@@ -263,6 +267,45 @@ func getScratch(dim int) *scratch {
 		sc.seen = make([]uint64, max(dim/64, 1))
 	}
 	return sc
+}
+
+// NonZero is a vector given by its non-zero entries, in increasing index
+// order.
+type NonZero struct {
+	Index []int32
+	Value []float32
+}
+
+// NonZeroEncoder is an Encoder whose vectors, mostly zero, also come as
+// their non-zero entries: a consumer that only reads those (the first
+// layer of a router as a gather) need not allocate, clear and scan the
+// dense rows.
+type NonZeroEncoder interface {
+	Encoder
+	// EncodeNonZero gives the non-zero entries of Encode's vectors, with
+	// the same values.
+	EncodeNonZero(texts []string) ([]NonZero, error)
+}
+
+var _ NonZeroEncoder = (*Hashed)(nil)
+
+// EncodeNonZero is Encode's vectors as their non-zero entries.
+func (h *Hashed) EncodeNonZero(texts []string) ([]NonZero, error) {
+	if !h.Fitted() {
+		return nil, errors.New("encode: hashed tfidf encoder used before Fit")
+	}
+	dim := h.Dim()
+	out := make([]NonZero, len(texts))
+	parallelChunks(len(texts), workerCount(len(texts)), func(_, lo, hi int) {
+		sc := getScratch(dim)
+		defer scratchPool.Put(sc)
+		for i := lo; i < hi; i++ {
+			h.countInto(texts[i], sc.counts, sc)
+			h.weighSeen(sc)
+			out[i] = NonZero{Index: slices.Clone(sc.nonZero), Value: slices.Clone(sc.vals)}
+		}
+	})
+	return out, nil
 }
 
 // sparseRow is one text's non-zero features: buckets and weights.
@@ -351,15 +394,15 @@ var signedLog1p = func() (t [2*log1pTableSize + 1]float64) {
 	return t
 }()
 
-// weightDense is weight for a text countInto counted, without tracking,
-// into sc.counts: it writes the normalised vector into v (all zero on
-// entry) and leaves sc.counts and sc.seen zero for the next text. It visits
-// only the buckets marked in sc.seen, in increasing order as weight's scan
-// of every bucket does (the sum of squares, so the result, depends on that
-// order). Counting in sc.counts, which stays in cache from text to text,
-// rather than in v, a row of a batch just allocated, saves a cache miss
-// for most buckets.
-func (h *Hashed) weightDense(v []float32, sc *scratch) {
+// weighSeen is weight for a text countInto counted, without tracking,
+// into sc.counts: it leaves the normalised vector's non-zero buckets and
+// values in sc.nonZero and sc.vals, and sc.counts and sc.seen zero for the
+// next text. It visits only the buckets marked in sc.seen, in increasing
+// order as weight's scan of every bucket does (the sum of squares, so the
+// result, depends on that order). Counting in sc.counts, which stays in
+// cache from text to text, rather than in a row of a batch just allocated,
+// saves a cache miss for most buckets.
+func (h *Hashed) weighSeen(sc *scratch) {
 	counts, nz, vals := sc.counts, sc.nonZero[:0], sc.vals[:0]
 	rawTF, idf := h.cfg.RawTF, h.idf
 	var ss float64
@@ -391,8 +434,8 @@ func (h *Hashed) weightDense(v []float32, sc *scratch) {
 		return
 	}
 	inv := 1 / math.Sqrt(ss)
-	for i, b := range nz {
-		v[b] = float32(float64(vals[i]) * inv)
+	for i, t := range vals {
+		vals[i] = float32(float64(t) * inv)
 	}
 }
 
