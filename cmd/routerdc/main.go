@@ -389,11 +389,9 @@ before it are printed first.`, routeBatch, maxRouteLine>>20))
 	w := bufio.NewWriter(os.Stdout)
 	defer w.Flush()
 	n := 0
-	emit := func(queries []string) error {
-		scores, err := r.Scores(queries)
-		if err != nil {
-			return err
-		}
+	js := newRouteJSON(r.Meta.LLMs)
+	var line []byte
+	write := func(queries []string, scores [][]float64) error {
 		for i, q := range queries {
 			probs := r.Probabilities(scores[i])
 			best := router.Argmax([][]float64{scores[i]})[0]
@@ -406,24 +404,24 @@ before it are printed first.`, routeBatch, maxRouteLine>>20))
 				writeRouteText(w, n, q, r.Meta.LLMs[best], pm)
 				continue
 			}
-			b, _ := json.Marshal(struct {
-				Query string    `json:"query"`
-				LLM   string    `json:"llm"`
-				Probs orderedKV `json:"probabilities"`
-			}{q, r.Meta.LLMs[best], pm})
-			w.Write(append(b, '\n'))
+			line = js.appendLine(line[:0], q, best, pm)
+			w.Write(line)
 		}
 		return w.Flush()
 	}
 	if fs.NArg() > 0 {
-		return emit(fs.Args())
+		scores, err := r.Scores(fs.Args())
+		if err != nil {
+			return err
+		}
+		return write(fs.Args(), scores)
 	}
 	// Someone typing queries wants each answer at once, not after 256 lines.
 	batch := routeBatch
 	if isTerminal(os.Stdin) {
 		batch = 1
 	}
-	return routeLines(os.Stdin, batch, emit)
+	return routePipelined(os.Stdin, batch, r.Encoder.Encode, r.ScoresFromFeatures, write)
 }
 
 // routeLines passes the non-blank lines of in to emit in batches of
@@ -437,7 +435,7 @@ func routeLines(in io.Reader, size int, emit func([]string) error) error {
 			return nil
 		}
 		err := emit(batch)
-		batch = batch[:0]
+		batch = nil // emit may keep it (routePipelined does)
 		return err
 	}
 	for line := 1; ; line++ {
@@ -499,26 +497,6 @@ func readLine(br *bufio.Reader, max int) (string, error) {
 type kv struct {
 	K string
 	V float64
-}
-
-// orderedKV marshals as a JSON object that keeps the LLM order.
-type orderedKV []kv
-
-func (o orderedKV) MarshalJSON() ([]byte, error) {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, e := range o {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		k, _ := json.Marshal(e.K)
-		v, _ := json.Marshal(e.V)
-		b.Write(k)
-		b.WriteByte(':')
-		b.Write(v)
-	}
-	b.WriteByte('}')
-	return []byte(b.String()), nil
 }
 
 func cmdReproduce(args []string) error {

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	mathbits "math/bits"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -220,15 +222,87 @@ func (h *Hashed) Encode(texts []string) ([][]float32, error) {
 	}
 	dim := h.Dim()
 	out := make([][]float32, len(texts))
-	// One backing array: fewer allocations, rows stay contiguous.
-	backing := make([]float32, len(texts)*dim)
+	// Rows are allocated a block at a time, each block just before it is
+	// filled: zeroed then written while in cache, where one backing array
+	// for the whole batch would be zeroed out to memory and read back.
+	blockRows := max(1, encodeBlock/dim)
 	parallelChunks(len(texts), workerCount(len(texts)), func(_, lo, hi int) {
-		var sc scratch
+		sc := getScratch(dim)
+		defer scratchPool.Put(sc)
+		var block []float32
 		for i := lo; i < hi; i++ {
-			v := backing[i*dim : (i+1)*dim : (i+1)*dim]
-			h.countInto(texts[i], v, &sc)
-			h.weight(v, nil)
+			if len(block) == 0 {
+				block = make([]float32, min(blockRows, hi-i)*dim)
+			}
+			v := block[:dim:dim]
+			block = block[dim:]
+			h.countInto(texts[i], sc.counts, sc)
+			h.weighSeen(sc)
+			for k, b := range sc.nonZero {
+				v[b] = sc.vals[k]
+			}
 			out[i] = v
+		}
+	})
+	return out, nil
+}
+
+// encodeBlock is how many values Encode allocates at a time (256 KiB, a
+// part of a core's L2 cache).
+const encodeBlock = 64 << 10
+
+// scratchPool keeps countInto's buffers between Encode calls: one query
+// at a time would otherwise allocate them for every query.
+var scratchPool sync.Pool
+
+// getScratch returns an untracking scratch whose counts and seen bitmap
+// fit dim buckets (and are all zero).
+func getScratch(dim int) *scratch {
+	sc, _ := scratchPool.Get().(*scratch)
+	if sc == nil {
+		sc = new(scratch)
+	}
+	if len(sc.counts) != dim {
+		sc.counts = make([]float32, dim)
+		sc.seen = make([]uint64, max(dim/64, 1))
+	}
+	return sc
+}
+
+// NonZero is a vector given by its non-zero entries, in increasing index
+// order.
+type NonZero struct {
+	Index []int32
+	Value []float32
+}
+
+// NonZeroEncoder is an Encoder whose vectors, mostly zero, also come as
+// their non-zero entries: a consumer that only reads those (the first
+// layer of a router as a gather) need not allocate, clear and scan the
+// dense rows.
+type NonZeroEncoder interface {
+	Encoder
+	// EncodeNonZero gives the non-zero entries of Encode's vectors, with
+	// the same values.
+	EncodeNonZero(texts []string) ([]NonZero, error)
+}
+
+var _ NonZeroEncoder = (*Hashed)(nil)
+
+// EncodeNonZero is Encode's vectors as their non-zero entries.
+func (h *Hashed) EncodeNonZero(texts []string) ([]NonZero, error) {
+	if !h.Fitted() {
+		return nil, errors.New("encode: hashed tfidf encoder used before Fit")
+	}
+	dim := h.Dim()
+	out := make([]NonZero, len(texts))
+	parallelChunks(len(texts), workerCount(len(texts)), func(_, lo, hi int) {
+		sc := getScratch(dim)
+		defer scratchPool.Put(sc)
+		for i := lo; i < hi; i++ {
+			h.countInto(texts[i], sc.counts, sc)
+			h.weighSeen(sc)
+			out[i] = NonZero{Index: slices.Clone(sc.nonZero), Value: slices.Clone(sc.vals)}
 		}
 	})
 	return out, nil
@@ -273,16 +347,96 @@ func (h *Hashed) encodeSparse(texts []string) ([]sparseRow, error) {
 func (h *Hashed) termWeight(b int, c float32) float64 {
 	t := float64(c)
 	if !h.cfg.RawTF {
-		if t > 0 {
-			t = math.Log1p(t)
-		} else {
-			t = -math.Log1p(-t)
-		}
+		t = sublinearTF(c)
 	}
 	if h.idf != nil {
 		t *= h.idf[b]
 	}
 	return t
+}
+
+// sublinearTF is sign(c)*log(1+|c|).
+func sublinearTF(c float32) float64 {
+	if t, ok := smallTF(c); ok {
+		return t
+	}
+	return sublinear(float64(c))
+}
+
+// smallTF is sublinearTF for the counts of signedLog1p's table: counts are
+// whole and mostly small, and the table holds math.Log1p's own values, so
+// the result is the same to the bit.
+func smallTF(c float32) (float64, bool) {
+	k := int(c)
+	if float32(k) != c || uint(k+log1pTableSize) >= uint(len(signedLog1p)) {
+		return 0, false
+	}
+	return signedLog1p[k+log1pTableSize], true
+}
+
+// sublinear is sign(t)*log(1+|t|).
+func sublinear(t float64) float64 {
+	if t > 0 {
+		return math.Log1p(t)
+	}
+	return -math.Log1p(-t)
+}
+
+const log1pTableSize = 512
+
+// signedLog1p[log1pTableSize+k] is the sublinear tf term of count k,
+// sign(k)*math.Log1p(|k|), for |k| <= log1pTableSize.
+var signedLog1p = func() (t [2*log1pTableSize + 1]float64) {
+	for k := 1; k <= log1pTableSize; k++ {
+		t[log1pTableSize+k] = math.Log1p(float64(k))
+		t[log1pTableSize-k] = -math.Log1p(float64(k))
+	}
+	return t
+}()
+
+// weighSeen is weight for a text countInto counted, without tracking,
+// into sc.counts: it leaves the normalised vector's non-zero buckets and
+// values in sc.nonZero and sc.vals, and sc.counts and sc.seen zero for the
+// next text. It visits only the buckets marked in sc.seen, in increasing
+// order as weight's scan of every bucket does (the sum of squares, so the
+// result, depends on that order). Counting in sc.counts, which stays in
+// cache from text to text, rather than in a row of a batch just allocated,
+// saves a cache miss for most buckets.
+func (h *Hashed) weighSeen(sc *scratch) {
+	counts, nz, vals := sc.counts, sc.nonZero[:0], sc.vals[:0]
+	rawTF, idf := h.cfg.RawTF, h.idf
+	var ss float64
+	for w, bits := range sc.seen {
+		if bits == 0 {
+			continue
+		}
+		sc.seen[w] = 0
+		for ; bits != 0; bits &= bits - 1 {
+			b := w<<6 + mathbits.TrailingZeros64(bits)
+			c := counts[b]
+			if c == 0 {
+				continue
+			}
+			counts[b] = 0
+			// termWeight, with its common case inlined.
+			t, small := smallTF(c)
+			if rawTF || !small {
+				t = h.termWeight(b, c)
+			} else if idf != nil {
+				t *= idf[b]
+			}
+			nz, vals = append(nz, int32(b)), append(vals, float32(t))
+			ss += t * t
+		}
+	}
+	sc.nonZero, sc.vals = nz, vals
+	if ss == 0 {
+		return
+	}
+	inv := 1 / math.Sqrt(ss)
+	for i, t := range vals {
+		vals[i] = float32(float64(t) * inv)
+	}
 }
 
 // weight turns signed bucket counts into the final normalised vector.
@@ -337,14 +491,43 @@ func fnvBytes(h uint64, s string) uint64 {
 	return h
 }
 
+// Hash states after the kind tag, where every n-gram's hash starts.
+var charSeed, wordSeed = fnvBytes(fnvOffset, string(rune(tagChar))), fnvBytes(fnvOffset, string(rune(tagWord)))
+
+// signOf is the count step for a mixed hash's top bit.
+var signOf = [2]float32{1, -1}
+
+// asciiSpace marks the bytes below 0x80 that unicode.IsSpace accepts.
+var asciiSpace = [128]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
+
+// asciiWord marks the bytes below 0x80 that are letters or digits (the
+// lowercased text has no upper-case ASCII letters).
+var asciiWord = func() (t [128]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+	}
+	return t
+}()
+
 // scratch holds per-goroutine buffers.
 type scratch struct {
 	norm   []byte // lowercased, whitespace-collapsed text
 	starts []int  // rune start offsets in norm, plus len(norm)
-	words  []string
-	// track makes countInto list the buckets it touches (for sparse rows).
+	words  []int  // start and end offsets in norm of each word
+	// track makes countInto list the buckets it touches (for sparse rows),
+	// once per n-gram, in the order met; without it countInto marks them
+	// in seen, a bitmap the caller must clear (weightDense does).
 	track   bool
 	touched []int32
+	seen    []uint64
+	// Encode's: counts of the text, and weightDense's non-zero buckets
+	// and their weights before normalisation.
+	counts  []float32
+	nonZero []int32
+	vals    []float32
 }
 
 // countInto adds the signed hashed n-gram counts of text into counts (which
@@ -352,22 +535,105 @@ type scratch struct {
 func (h *Hashed) countInto(text string, counts []float32, sc *scratch) {
 	c := h.cfg
 	mask := uint64(len(counts) - 1)
+	track, touched, seen := sc.track, sc.touched, sc.seen
 	add := func(x uint64) {
 		m := mix64(x)
-		if sc.track {
-			sc.touched = append(sc.touched, int32(m&mask))
-		}
-		if m>>63 == 0 {
-			counts[m&mask]++
+		b := m & mask
+		if track {
+			touched = append(touched, int32(b))
 		} else {
-			counts[m&mask]--
+			seen[b>>6] |= 1 << (b & 63)
+		}
+		counts[b] += signOf[m>>63]
+	}
+
+	norm, ascii := normalize(sc.norm[:0], text)
+	sc.norm = norm
+
+	if c.CharMax >= 1 {
+		if ascii { // a rune per byte
+			nr := len(norm)
+			for i := 0; i < nr; i++ {
+				x := charSeed
+				for n := 1; n <= c.CharMax && i+n <= nr; n++ {
+					x = (x ^ uint64(norm[i+n-1])) * fnvPrime
+					if n >= c.CharMin {
+						add(x)
+					}
+				}
+			}
+		} else {
+			starts := sc.starts[:0]
+			for i := range string(norm) {
+				starts = append(starts, i)
+			}
+			nr := len(starts)
+			starts = append(starts, len(norm))
+			sc.starts = starts
+			for i := 0; i < nr; i++ {
+				x := charSeed
+				for n := 1; n <= c.CharMax && i+n <= nr; n++ {
+					for _, b := range norm[starts[i+n-1]:starts[i+n]] {
+						x = (x ^ uint64(b)) * fnvPrime
+					}
+					if n >= c.CharMin {
+						add(x)
+					}
+				}
+			}
 		}
 	}
 
-	// Normalise: lowercase, collapse whitespace runs, trim.
-	norm := sc.norm[:0]
+	if c.WordMax >= 1 {
+		words := splitWords(sc.words[:0], norm)
+		sc.words = words
+		nw := len(words) / 2
+		for i := 0; i < nw; i++ {
+			x := wordSeed
+			for n := 1; n <= c.WordMax && i+n <= nw; n++ {
+				if n > 1 {
+					x = (x ^ ' ') * fnvPrime
+				}
+				for _, b := range norm[words[2*(i+n-1)]:words[2*(i+n-1)+1]] {
+					x = (x ^ uint64(b)) * fnvPrime
+				}
+				if n >= c.WordMin {
+					add(x)
+				}
+			}
+		}
+	}
+	sc.touched = touched
+}
+
+// normalize appends text to norm lowercased (unicode.ToLower per rune;
+// invalid UTF-8 bytes become U+FFFD), whitespace runs (unicode.IsSpace)
+// collapsed to one space and trimmed; ascii says whether every rune
+// appended is ASCII. ASCII bytes, nearly all of most questions, skip the
+// rune decoding and the Unicode tables.
+func normalize(norm []byte, text string) (_ []byte, ascii bool) {
+	ascii = true
 	space := false
-	for _, r := range text {
+	for i := 0; i < len(text); {
+		b := text[i]
+		if b < utf8.RuneSelf {
+			i++
+			if asciiSpace[b] {
+				space = len(norm) > 0
+				continue
+			}
+			if space {
+				norm = append(norm, ' ')
+				space = false
+			}
+			if 'A' <= b && b <= 'Z' {
+				b += 'a' - 'A'
+			}
+			norm = append(norm, b)
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		i += size
 		if unicode.IsSpace(r) {
 			space = len(norm) > 0
 			continue
@@ -376,73 +642,53 @@ func (h *Hashed) countInto(text string, counts []float32, sc *scratch) {
 			norm = append(norm, ' ')
 			space = false
 		}
-		norm = utf8.AppendRune(norm, unicode.ToLower(r))
+		r = unicode.ToLower(r)
+		ascii = ascii && r < utf8.RuneSelf
+		norm = utf8.AppendRune(norm, r)
 	}
-	sc.norm = norm
+	return norm, ascii
+}
 
-	if c.CharMax >= 1 {
-		starts := sc.starts[:0]
-		for i := range string(norm) {
-			starts = append(starts, i)
+// splitWords appends the start and end offsets of norm's words: runs of
+// letters, digits and marks, and every Han/Hiragana/Katakana character by
+// itself.
+func splitWords(words []int, norm []byte) []int {
+	start := -1
+	for i := 0; i < len(norm); {
+		b := norm[i]
+		var word, solo bool
+		size := 1
+		if b < utf8.RuneSelf {
+			word = asciiWord[b]
+		} else {
+			var r rune
+			r, size = utf8.DecodeRune(norm[i:])
+			solo = isSoloRune(r)
+			word = !solo && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r))
 		}
-		nr := len(starts)
-		starts = append(starts, len(norm))
-		sc.starts = starts
-		for i := 0; i < nr; i++ {
-			x := uint64(fnvOffset)
-			x = (x ^ tagChar) * fnvPrime
-			for n := 1; n <= c.CharMax && i+n <= nr; n++ {
-				for p := starts[i+n-1]; p < starts[i+n]; p++ {
-					x = (x ^ uint64(norm[p])) * fnvPrime
-				}
-				if n >= c.CharMin {
-					add(x)
-				}
+		switch {
+		case solo:
+			if start >= 0 {
+				words = append(words, start, i)
+				start = -1
+			}
+			words = append(words, i, i+size)
+		case word:
+			if start < 0 {
+				start = i
+			}
+		default:
+			if start >= 0 {
+				words = append(words, start, i)
+				start = -1
 			}
 		}
+		i += size
 	}
-
-	if c.WordMax >= 1 {
-		words := sc.words[:0]
-		s := string(norm)
-		start := -1
-		for i, r := range s {
-			switch {
-			case isSoloRune(r):
-				if start >= 0 {
-					words = append(words, s[start:i])
-					start = -1
-				}
-				words = append(words, s[i:i+utf8.RuneLen(r)])
-			case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r):
-				if start < 0 {
-					start = i
-				}
-			default:
-				if start >= 0 {
-					words = append(words, s[start:i])
-					start = -1
-				}
-			}
-		}
-		if start >= 0 {
-			words = append(words, s[start:])
-		}
-		sc.words = words
-		for i := range words {
-			x := uint64(fnvOffset)
-			x = (x ^ tagWord) * fnvPrime
-			for n := 1; n <= c.WordMax && i+n <= len(words); n++ {
-				if n > 1 {
-					x = (x ^ ' ') * fnvPrime
-				}
-				x = fnvBytes(x, words[i+n-1])
-				if n >= c.WordMin {
-					add(x)
-				}
-			}
-		}
+	if start >= 0 {
+		words = append(words, start, len(norm))
 	}
+	return words
 }
 
 // isSoloRune: scripts written without spaces, where each character is a word.
