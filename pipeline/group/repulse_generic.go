@@ -6,6 +6,8 @@ const haveRepulse5 = false
 
 const haveRepulse32x5 = false
 
+var repulseWide = false
+
 func repulse32x5(yT, w []float32, i int, ri []float64) float64 {
 	panic("group: no vector kernel")
 }
