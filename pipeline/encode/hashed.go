@@ -8,7 +8,6 @@ import (
 	mathbits "math/bits"
 	"os"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -267,45 +266,6 @@ func getScratch(dim int) *scratch {
 		sc.seen = make([]uint64, max(dim/64, 1))
 	}
 	return sc
-}
-
-// NonZero is a vector given by its non-zero entries, in increasing index
-// order.
-type NonZero struct {
-	Index []int32
-	Value []float32
-}
-
-// NonZeroEncoder is an Encoder whose vectors, mostly zero, also come as
-// their non-zero entries: a consumer that only reads those (the first
-// layer of a router as a gather) need not allocate, clear and scan the
-// dense rows.
-type NonZeroEncoder interface {
-	Encoder
-	// EncodeNonZero gives the non-zero entries of Encode's vectors, with
-	// the same values.
-	EncodeNonZero(texts []string) ([]NonZero, error)
-}
-
-var _ NonZeroEncoder = (*Hashed)(nil)
-
-// EncodeNonZero is Encode's vectors as their non-zero entries.
-func (h *Hashed) EncodeNonZero(texts []string) ([]NonZero, error) {
-	if !h.Fitted() {
-		return nil, errors.New("encode: hashed tfidf encoder used before Fit")
-	}
-	dim := h.Dim()
-	out := make([]NonZero, len(texts))
-	parallelChunks(len(texts), workerCount(len(texts)), func(_, lo, hi int) {
-		sc := getScratch(dim)
-		defer scratchPool.Put(sc)
-		for i := lo; i < hi; i++ {
-			h.countInto(texts[i], sc.counts, sc)
-			h.weighSeen(sc)
-			out[i] = NonZero{Index: slices.Clone(sc.nonZero), Value: slices.Clone(sc.vals)}
-		}
-	})
-	return out, nil
 }
 
 // sparseRow is one text's non-zero features: buckets and weights.

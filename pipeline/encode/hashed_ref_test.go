@@ -270,24 +270,10 @@ func checkAgainstReference(t *testing.T, h *Hashed, texts []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nonZero, err := h.EncodeNonZero(texts)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for i, text := range texts {
 		want := ref.encode(text)
 		if !slices.EqualFunc(dense[i], want, sameBits) {
 			t.Fatalf("%s: Encode(%q) differs from the reference", h.Name(), text)
-		}
-		var idx []int32
-		var val []float32
-		for b, x := range want {
-			if x != 0 {
-				idx, val = append(idx, int32(b)), append(val, x)
-			}
-		}
-		if !slices.Equal(nonZero[i].Index, idx) || !slices.EqualFunc(nonZero[i].Value, val, sameBits) {
-			t.Fatalf("%s: EncodeNonZero(%q) differs from the reference's non-zero entries", h.Name(), text)
 		}
 		ws := ref.encodeSparse(text)
 		if !slices.Equal(sparse[i].idx, ws.idx) || !slices.EqualFunc(sparse[i].val, ws.val, sameBits) {
