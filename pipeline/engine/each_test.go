@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -199,4 +200,29 @@ func TestJobs(t *testing.T) {
 	if _, err := Jobs(-2); err == nil {
 		t.Error("--jobs -2 accepted")
 	}
+}
+
+// TestEachPanicsInTheCaller: a panic in a call stops the others and goes
+// on in the caller's goroutine, with the call's stack.
+func TestEachPanicsInTheCaller(t *testing.T) {
+	e, _ := New(toy, Options{})
+	var calls atomic.Int32
+	defer func() {
+		p := recover()
+		if s, ok := p.(string); !ok || !strings.Contains(s, "boom") || !strings.Contains(s, "each_test.go") {
+			t.Errorf("recovered %v, want the panic with its stack", p)
+		}
+		if n := calls.Load(); n > 10 {
+			t.Errorf("%d calls after the panic of call 2", n)
+		}
+	}()
+	e.Each(40, 3, func(i int, f *Engine) error {
+		calls.Add(1)
+		if i == 2 {
+			panic("boom")
+		}
+		time.Sleep(10 * time.Millisecond)
+		return nil
+	})
+	t.Error("Each returned after a panic")
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -516,7 +517,8 @@ func PlannedKeys(plan, stage string) []string {
 // whose plan prints in order), else a Fork per goroutine with its own lane
 // of the progress display (progress.Lanes). Calls start in index order;
 // after an error no further call starts, the running ones finish, and no
-// goroutine is left behind.
+// goroutine is left behind. A panic in a call is raised again in the
+// caller's goroutine once the running calls have finished.
 func (e *Engine) Each(n, jobs int, do func(i int, f *Engine) error) error {
 	workers := min(jobs, n)
 	if e.DryRun || workers <= 1 {
@@ -528,11 +530,25 @@ func (e *Engine) Each(n, jobs int, do func(i int, f *Engine) error) error {
 		return nil
 	}
 	errs := make([]error, n)
+	panics := make([]any, n)
 	lanes, release := progress.Lanes(e.Progress, workers)
 	defer release()
 	var next atomic.Int64
 	var failed atomic.Bool
 	var wg sync.WaitGroup
+	call := func(i int, f *Engine) {
+		// A panic goes on in the caller's goroutine once the others have
+		// stopped, where it would have been without goroutines.
+		defer func() {
+			if p := recover(); p != nil {
+				panics[i] = fmt.Sprintf("%v\n\n%s", p, debug.Stack())
+				failed.Store(true)
+			}
+		}()
+		if errs[i] = do(i, f); errs[i] != nil {
+			failed.Store(true)
+		}
+	}
 	for _, lane := range lanes {
 		wg.Add(1)
 		go func() {
@@ -543,14 +559,15 @@ func (e *Engine) Each(n, jobs int, do func(i int, f *Engine) error) error {
 				if i >= n {
 					return
 				}
-				if errs[i] = do(i, f); errs[i] != nil {
-					failed.Store(true)
-				}
+				call(i, f)
 			}
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
+	for i, err := range errs {
+		if panics[i] != nil {
+			panic(panics[i])
+		}
 		if err != nil {
 			return err
 		}

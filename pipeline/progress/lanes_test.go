@@ -116,3 +116,26 @@ func TestLanesOfAPlainWriter(t *testing.T) {
 		t.Error("no lane")
 	}
 }
+
+// TestLanesCutLabelsNotSteps: long labels of two running units are cut to
+// share the line; their steps stay in view.
+func TestLanesCutLabelsNotSteps(t *testing.T) {
+	d, buf, c := newTest(true, nil)
+	lanes, release := Lanes(d, 2)
+	defer release()
+	long := strings.Repeat("a very long method name ", 3)
+	var bars []Bar
+	for _, w := range lanes {
+		w.(Tracker).StartUnit("train", long)
+		bars = append(bars, NewBar(w, 100, "step"))
+	}
+	for i, b := range bars {
+		c.advance(time.Second) // past the limit on step redraws
+		b.Add(30 * (i + 1))
+	}
+	out := buf.String()
+	last := out[strings.LastIndex(out, "\r")+1:]
+	if n := len([]rune(last)) - len("\x1b[K"); n > 79 || !strings.Contains(last, "… (30%) | train") || !strings.Contains(last, "… (60%) · ") {
+		t.Errorf("line (%d columns): %q", n, last)
+	}
+}

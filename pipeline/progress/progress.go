@@ -384,17 +384,18 @@ func (d *Display) line() string {
 	cur := d.current()
 	var unit string
 	for i, u := range cur {
-		part := " " + u.stage + " " + u.label
+		part, step := " "+u.stage+" "+u.label, ""
 		if i > 0 {
 			part = " |" + part
 		}
 		if u.steps > 0 {
-			part += fmt.Sprintf(" (%d%%)", 100*min(u.step, u.steps)/u.steps)
+			step = fmt.Sprintf(" (%d%%)", 100*min(u.step, u.steps)/u.steps)
 		}
-		if r, share := []rune(part), room/len(cur); len(r) > share {
+		// The label is cut, not the step: that is what moves.
+		if r, share := []rune(part), room/len(cur)-len(step); len(r) > share {
 			part = string(r[:max(share-1, 0)]) + "…"
 		}
-		unit += part
+		unit += part + step
 	}
 	return head + unit + tail
 }

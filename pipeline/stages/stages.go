@@ -713,7 +713,7 @@ func EachTrained(opts Options, jobs []Job, use func(i int, r *routerdir.Router) 
 			return err
 		}
 	}
-	return r.Engine.Each(len(jobs), opts.Jobs, func(i int, e *engine.Engine) error {
+	return r.Engine.Each(len(jobs), r.opts.Jobs, func(i int, e *engine.Engine) error {
 		u := units[i]
 		u.eng, u.progress = e, e.Progress
 		t, err := r.train(u)
