@@ -54,10 +54,10 @@ Commands:
   validate   [--data DIR] [--seeds 1,2,3] CONFIG ...   compare settings on validation splits of the TRAINING
                                                     files (never the test sets); CONFIG is "key=value;key=value";
                                                     prints only: declare "kind: validate" to record the runs
-  reproduce  [--data DIR] [--out DIR] [--seeds 1,2,3,4,5] [--set key=value ...] [CACHE FLAGS]
+  reproduce  [--data DIR] [--out DIR] [--seeds 1,2,3,4,5] [--set key=value ...] [--jobs N] [CACHE FLAGS]
                                                     Tables 1 and 2 of the paper, side by side with the paper
                                                     (runs the built-in declaration "paper"; --out: results)
-  run        [--data DIR] [--out DIR] [--set key=value ...] [CACHE FLAGS] FILE|NAME ...
+  run        [--data DIR] [--out DIR] [--set key=value ...] [--jobs N] [CACHE FLAGS] FILE|NAME ...
                                                     run declarations (YAML: scores, dataset, tables, sweep,
                                                     embeddings, validate; built-in names: paper,
                                                     ablation-lambda, ablation-k, ..., tsne-embeddings;
@@ -500,7 +500,7 @@ type kv struct {
 }
 
 func cmdReproduce(args []string) error {
-	fs := newFlags("reproduce [--data DIR] [--out DIR] [--seeds 1,2,3,4,5] [--set key=value ...] [CACHE FLAGS]",
+	fs := newFlags("reproduce [--data DIR] [--out DIR] [--seeds 1,2,3,4,5] [--set key=value ...] [--jobs N] [CACHE FLAGS]",
 		"Tables 1 and 2 of the paper, side by side with the paper's numbers (runs the built-in\n"+
 			"declaration \"paper\"). "+cacheAbout)
 	seedsFlag := fs.String("seeds", "", "comma-separated `SEEDS` (default: the declaration's, 1..5); router rows are their mean")
@@ -508,7 +508,7 @@ func cmdReproduce(args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := checkSets(c.sets); err != nil {
+	if err := c.check(); err != nil {
 		return err
 	}
 	d, err := experiments.Load("paper")
@@ -533,7 +533,7 @@ func cmdReproduce(args []string) error {
 }
 
 func cmdRun(args []string) error {
-	fs := newFlags("run [--data DIR] [--out DIR] [--set key=value ...] [CACHE FLAGS] FILE|NAME ...",
+	fs := newFlags("run [--data DIR] [--out DIR] [--set key=value ...] [--jobs N] [CACHE FLAGS] FILE|NAME ...",
 		"Runs declarations (YAML: scores, dataset, tables, sweep, embeddings, validate) in the order\n"+
 			"given. Built-in names: "+strings.Join(experiments.Builtin(), ", ")+";\n"+
 			"\"ablations\" is all of them but paper and the validation-* selection runs. "+cacheAbout)
@@ -544,7 +544,7 @@ func cmdRun(args []string) error {
 	if fs.NArg() == 0 {
 		return fmt.Errorf("give declaration files (or built-in names: %s)", strings.Join(experiments.Builtin(), ", "))
 	}
-	if err := checkSets(c.sets); err != nil {
+	if err := c.check(); err != nil {
 		return err
 	}
 	var names []string
@@ -684,6 +684,7 @@ type runFlags struct {
 	cacheDir, only *string
 	noCache, force *bool
 	dryRun         *bool
+	jobs           *int
 }
 
 func addRunFlags(fs *flag.FlagSet, out string) *runFlags {
@@ -695,9 +696,21 @@ func addRunFlags(fs *flag.FlagSet, out string) *runFlags {
 		force:    fs.Bool("force", false, "recompute every stage even when cached"),
 		dryRun:   fs.Bool("dry-run", false, "print what would run and why, run nothing"),
 		only:     fs.String("only", "", "run only this `STAGE` ("+strings.Join(engine.Pipeline.Names(), ", ")+"); earlier ones must be cached"),
+		jobs: fs.Int("jobs", 0, "run up to `N` units (method and seed) at once; the outputs are the same for any N "+
+			"(default $"+engine.JobsEnv+", else the number of CPUs, at most 4)"),
 	}
 	fs.Var(&c.sets, "set", "override a setting for every run, `key=value` (repeatable; \"routerdc settings\" lists them)")
 	return c
+}
+
+// check reads --set and --jobs (or $ROUTERDC_JOBS) before any data is
+// read or stage planned.
+func (c *runFlags) check() error {
+	if err := checkSets(c.sets); err != nil {
+		return err
+	}
+	_, err := engine.Jobs(*c.jobs)
+	return err
 }
 
 // runOptions are the options of a run of declarations with the cache
@@ -706,7 +719,7 @@ func runOptions(c *runFlags, datasets []*data.Decl, loaded map[string]*data.Coll
 	w io.Writer) (o experiments.Options, close func(), err error) {
 	o = experiments.Options{DataDir: data.Dir(*c.dataDir), Datasets: datasets, Loaded: loaded,
 		Out: *c.out, Settings: c.sets, Progress: w,
-		Force: *c.force, DryRun: *c.dryRun, Only: *c.only}
+		Force: *c.force, DryRun: *c.dryRun, Only: *c.only, Jobs: *c.jobs}
 	if *c.noCache {
 		if o.Only != "" {
 			return o, nil, errors.New("--only needs the cache (drop --no-cache)")

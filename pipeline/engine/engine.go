@@ -13,8 +13,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/routerdc-go/routerdc/pipeline/cache"
@@ -196,14 +201,49 @@ type Stats struct {
 	Seconds float64 `json:"seconds"`
 }
 
-// Engine runs nodes of one graph.
+// Engine runs nodes of one graph. Several units may run at once, each on
+// its own Fork.
 type Engine struct {
 	Graph *Graph
 	Options
+	// Stats are read once the units have finished; while they run, Do
+	// updates them under shared.mu.
 	Stats   map[string]*Stats
 	planned map[string]bool
 	counted map[string]bool
+	shared  *shared
 	nested  float64 // seconds spent in the Do calls nested in the running one
+}
+
+// shared is what an engine and its forks have in common besides Stats.
+type shared struct {
+	mu sync.Mutex
+	// computing holds a lock per key: a unit that needs a node another
+	// unit is computing waits for it and then loads its entry, as it
+	// would have, run after it.
+	computing map[string]*sync.Mutex
+}
+
+// keyLock takes key's lock and returns its release.
+func (s *shared) keyLock(key string) func() {
+	s.mu.Lock()
+	l := s.computing[key]
+	if l == nil {
+		l = &sync.Mutex{}
+		s.computing[key] = l
+	}
+	s.mu.Unlock()
+	l.Lock()
+	return l.Unlock
+}
+
+// Fork is e for one of several units run at once, reporting to progress:
+// it shares e's counters, cache and per-key locks and keeps its own
+// account of nested time. Dry runs (Plan, Count) are not forked.
+func (e *Engine) Fork(progress io.Writer) *Engine {
+	f := *e
+	f.Progress, f.nested = progress, 0
+	return &f
 }
 
 // New checks the options; with DryRun it prints the graph's declarations.
@@ -219,7 +259,8 @@ func New(g *Graph, o Options) (*Engine, error) {
 	if o.DryRun && o.DryRunOut == nil {
 		o.DryRunOut = os.Stdout
 	}
-	e := &Engine{Graph: g, Options: o, Stats: map[string]*Stats{}, planned: map[string]bool{}, counted: map[string]bool{}}
+	e := &Engine{Graph: g, Options: o, Stats: map[string]*Stats{}, planned: map[string]bool{}, counted: map[string]bool{},
+		shared: &shared{computing: map[string]*sync.Mutex{}}}
 	if o.DryRun {
 		g.Print(o.DryRunOut)
 		fmt.Fprintln(o.DryRunOut, "plan:")
@@ -227,8 +268,21 @@ func New(g *Graph, o Options) (*Engine, error) {
 	return e, nil
 }
 
-// Stat is the counter of a stage.
+// Stat is the counter of a stage, to change while no unit runs.
 func (e *Engine) Stat(stage string) *Stats {
+	e.shared.mu.Lock()
+	defer e.shared.mu.Unlock()
+	return e.stat(stage)
+}
+
+// count changes a stage's counter while units may run.
+func (e *Engine) count(stage string, f func(*Stats)) {
+	e.shared.mu.Lock()
+	defer e.shared.mu.Unlock()
+	f(e.stat(stage))
+}
+
+func (e *Engine) stat(stage string) *Stats {
 	if e.Stats[stage] == nil {
 		e.Stats[stage] = &Stats{}
 	}
@@ -357,7 +411,15 @@ type Step[T any] struct {
 // compute a stage before the chosen one.
 func Do[T any](e *Engine, n *Node, s Step[T]) (_ T, err error) {
 	var zero T
-	st := e.Stat(n.Stage.Name)
+	// With a cache, a node is computed by one unit at a time: the others
+	// wait and find its entry. Nodes lock only nodes of earlier stages
+	// while they hold their own (a stage pulls its inputs), so no two
+	// units wait for each other. The wait is not the waiting stage's time.
+	if e.Cache != nil {
+		wait := time.Now()
+		defer e.shared.keyLock(n.Key)()
+		e.nested += time.Since(wait).Seconds()
+	}
 	// reusable checks the entry's content against its recorded hashes: a
 	// changed entry reads as absent (the cache says so) and is recomputed.
 	if e.reusable(n) {
@@ -371,7 +433,7 @@ func Do[T any](e *Engine, n *Node, s Step[T]) (_ T, err error) {
 				return zero, fmt.Errorf("cache entry %s/%s (%s): %w; rerun with --force to recompute it",
 					n.Stage.Name, n.Short(), n.Label, err)
 			}
-			st.Cached++
+			e.count(n.Stage.Name, func(st *Stats) { st.Cached++ })
 			return v, nil
 		}
 	}
@@ -386,15 +448,16 @@ func Do[T any](e *Engine, n *Node, s Step[T]) (_ T, err error) {
 	progress.StartUnit(e.Progress, n.Stage.Name, n.Label)
 	defer func() {
 		elapsed := time.Since(start).Seconds()
-		st.Seconds += elapsed - e.nested
-		progress.EndUnit(e.Progress, n.Stage.Name, elapsed-e.nested, err == nil)
+		own := elapsed - e.nested
+		e.count(n.Stage.Name, func(st *Stats) { st.Seconds += own })
+		progress.EndUnit(e.Progress, n.Stage.Name, own, err == nil)
 		e.nested = outer + elapsed
 	}()
 	v, err := s.Run()
 	if err != nil {
 		return zero, err
 	}
-	st.Ran++
+	e.count(n.Stage.Name, func(st *Stats) { st.Ran++ })
 	if e.Cache != nil {
 		if err := e.Cache.Put(n.Stage.Name, n.Key, entryRecord(n), func(dir string) error { return s.Save(dir, v) }); err != nil {
 			return zero, err
@@ -446,4 +509,96 @@ func PlannedKeys(plan, stage string) []string {
 		}
 	}
 	return out
+}
+
+// Each runs do(0) .. do(n-1), up to jobs at once, and returns the error of
+// the first that failed, in index order. Each call gets an engine to run
+// its nodes on: e itself when they run one at a time (jobs 1, or a dry run,
+// whose plan prints in order), else a Fork per goroutine with its own lane
+// of the progress display (progress.Lanes). Calls start in index order;
+// after an error no further call starts, the running ones finish, and no
+// goroutine is left behind. A panic in a call is raised again in the
+// caller's goroutine once the running calls have finished.
+func (e *Engine) Each(n, jobs int, do func(i int, f *Engine) error) error {
+	workers := min(jobs, n)
+	if e.DryRun || workers <= 1 {
+		for i := range n {
+			if err := do(i, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	errs := make([]error, n)
+	panics := make([]any, n)
+	lanes, release := progress.Lanes(e.Progress, workers)
+	defer release()
+	var next atomic.Int64
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	call := func(i int, f *Engine) {
+		// A panic goes on in the caller's goroutine once the others have
+		// stopped, where it would have been without goroutines.
+		defer func() {
+			if p := recover(); p != nil {
+				panics[i] = fmt.Sprintf("%v\n\n%s", p, debug.Stack())
+				failed.Store(true)
+			}
+		}()
+		if errs[i] = do(i, f); errs[i] != nil {
+			failed.Store(true)
+		}
+	}
+	for _, lane := range lanes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f := e.Fork(lane)
+			for !failed.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				call(i, f)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if panics[i] != nil {
+			panic(panics[i])
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// JobsEnv is the variable that sets how many units run at once when no
+// --jobs is given.
+const JobsEnv = "ROUTERDC_JOBS"
+
+// maxDefaultJobs caps the default: beyond a few units at once, their
+// inner loops (t-SNE, encoders, the GoMLX backend) already share the
+// cores, and each unit holds its own training data and model in memory.
+const maxDefaultJobs = 4
+
+// Jobs is how many units run at once: n when n > 0, else $ROUTERDC_JOBS
+// when set, else GOMAXPROCS, at most maxDefaultJobs.
+func Jobs(n int) (int, error) {
+	switch {
+	case n > 0:
+		return n, nil
+	case n < 0:
+		return 0, fmt.Errorf("--jobs %d: want a positive number of units run at once (1: one at a time)", n)
+	}
+	if v := strings.TrimSpace(os.Getenv(JobsEnv)); v != "" {
+		j, err := strconv.Atoi(v)
+		if err != nil || j < 1 {
+			return 0, fmt.Errorf("%s=%q: want a positive number of units run at once (1: one at a time)", JobsEnv, v)
+		}
+		return j, nil
+	}
+	return min(runtime.GOMAXPROCS(0), maxDefaultJobs), nil
 }

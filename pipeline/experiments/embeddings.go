@@ -8,6 +8,7 @@ import (
 	"github.com/routerdc-go/routerdc/pipeline/figures"
 	"github.com/routerdc-go/routerdc/pipeline/group"
 	"github.com/routerdc-go/routerdc/pipeline/report"
+	"github.com/routerdc-go/routerdc/pipeline/routerdir"
 	"github.com/routerdc-go/routerdc/pipeline/stages"
 )
 
@@ -56,24 +57,29 @@ func EmbeddingMaps(d *Decl, o Options) (*Embeddings, error) {
 			e.Labels = append(e.Labels, ti)
 		}
 	}
+	var jobs []stages.Job
 	for _, m := range d.Methods {
-		r, err := stages.Trained(ro, stages.Method{Name: m.Name, Kind: m.Kind, Settings: []string{m.Settings}}, e.Seed)
-		if err != nil {
-			return nil, err
-		}
+		jobs = append(jobs, stages.Job{Method: stages.Method{Name: m.Name, Kind: m.Kind, Settings: []string{m.Settings}}, Seed: e.Seed})
+	}
+	e.Maps = make([]EmbeddingMap, len(jobs))
+	err = stages.EachTrained(ro, jobs, func(i int, r *routerdir.Router) error {
 		emb, err := r.Embeddings(texts)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		xy, err := group.TSNE(emb, group.TSNEConfig{Dims: 2, Seed: e.Seed}, nil)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		em := EmbeddingMap{Title: fmt.Sprintf("%s (seed %d)", m.Name, e.Seed)}
+		em := EmbeddingMap{Title: fmt.Sprintf("%s (seed %d)", jobs[i].Method.Name, e.Seed)}
 		for _, p := range xy {
 			em.Points = append(em.Points, [2]float64{p[0], p[1]})
 		}
-		e.Maps = append(e.Maps, em)
+		e.Maps[i] = em
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return e, nil
 }

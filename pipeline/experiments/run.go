@@ -43,6 +43,9 @@ type Options struct {
 	DryRun    bool
 	DryRunOut io.Writer
 	Only      string
+	// Jobs is how many units (method and seed) run at once; 0:
+	// engine.Jobs's default. The outputs are the same for any value.
+	Jobs int
 }
 
 // Result is what a run produced.
@@ -84,7 +87,7 @@ func (o Options) stages(d *Decl) (stages.Options, error) {
 		Data: col, Out: o.Out, Seeds: d.Seeds, Progress: o.Progress,
 		Settings: []string{d.Settings}, Overrides: o.Settings,
 		Cache: o.Cache, Force: o.Force, DryRun: o.DryRun, DryRunOut: o.DryRunOut, Only: o.Only,
-		Best: d.Best, Baseline: d.Baseline,
+		Best: d.Best, Baseline: d.Baseline, Jobs: o.Jobs,
 	}, nil
 }
 

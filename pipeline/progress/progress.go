@@ -1,6 +1,7 @@
 // Package progress is the one progress display of a pipeline run: units
-// done out of the units the plan says will run, the unit now running and
-// the step within it, the elapsed time and an ETA.
+// done out of the units the plan says will run, the units now running (one
+// per lane when several run at once: Lanes) and the step within each, the
+// elapsed time and an ETA.
 //
 // On a terminal it redraws one line. Written to anything else (a log file,
 // a pipe) it prints one plain line per finished unit and never a carriage
@@ -122,20 +123,30 @@ type Display struct {
 	start time.Time
 	// plan is the number of units to run per stage; done and secs what
 	// has finished.
-	plan     map[string]int
-	stages   []string // plan's stages in a fixed order, for the ETA sum
-	done     map[string]int
-	secs     map[string]float64
-	nDone    int
-	stack    []*running // the running units, innermost last
+	plan   map[string]int
+	stages []string // plan's stages in a fixed order, for the ETA sum
+	done   map[string]int
+	secs   map[string]float64
+	nDone  int
+	// lanes are the units running at once (Lanes), each a stack of
+	// running units, innermost last; lanes[0] is the display's own.
+	lanes    []*lane
 	lastDraw time.Time
 	drawn    bool
+}
+
+// lane is one line of work: the units one goroutine runs, nested as the
+// engine pulls stages in.
+type lane struct {
+	d     *Display
+	stack []*running
 }
 
 // New is a display writing to w; tty chooses the redrawn line. plan is
 // the number of units that will run per stage (the dry run's count).
 func New(w io.Writer, tty bool, plan map[string]int) *Display {
 	d := &Display{w: w, tty: tty, now: time.Now, plan: map[string]int{}, done: map[string]int{}, secs: map[string]float64{}}
+	d.lanes = []*lane{{d: d}}
 	d.start = d.now()
 	for st, n := range plan {
 		if n > 0 {
@@ -154,7 +165,16 @@ func (d *Display) total() int {
 	for _, n := range d.plan {
 		t += n
 	}
-	return max(t, d.nDone+len(d.stack))
+	return max(t, d.nDone+d.running())
+}
+
+// running counts the units started and not finished, in every lane.
+func (d *Display) running() int {
+	n := 0
+	for _, l := range d.lanes {
+		n += len(l.stack)
+	}
+	return n
 }
 
 // Write passes a message through, on a terminal above the progress line.
@@ -171,22 +191,35 @@ func (d *Display) Write(p []byte) (int, error) {
 }
 
 // StartUnit is Tracker's.
-func (d *Display) StartUnit(stage, label string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.stack = append(d.stack, &running{stage: stage, label: label, start: d.now()})
-	d.draw(true)
-}
+func (d *Display) StartUnit(stage, label string) { d.lanes[0].StartUnit(stage, label) }
 
 // EndUnit is Tracker's.
 func (d *Display) EndUnit(stage string, seconds float64, ok bool) {
+	d.lanes[0].EndUnit(stage, seconds, ok)
+}
+
+// Steps is Stepper's: the running unit's loop.
+func (d *Display) Steps(n int, what string) Bar { return d.lanes[0].Steps(n, what) }
+
+func (l *lane) Write(p []byte) (int, error) { return l.d.Write(p) }
+
+func (l *lane) StartUnit(stage, label string) {
+	d := l.d
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if len(d.stack) == 0 {
+	l.stack = append(l.stack, &running{stage: stage, label: label, start: d.now()})
+	d.draw(true)
+}
+
+func (l *lane) EndUnit(stage string, seconds float64, ok bool) {
+	d := l.d
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(l.stack) == 0 {
 		return
 	}
-	u := d.stack[len(d.stack)-1]
-	d.stack = d.stack[:len(d.stack)-1]
+	u := l.stack[len(l.stack)-1]
+	l.stack = l.stack[:len(l.stack)-1]
 	if !ok {
 		d.draw(true)
 		return
@@ -205,16 +238,65 @@ func (d *Display) EndUnit(stage string, seconds float64, ok bool) {
 	fmt.Fprintln(d.w, line)
 }
 
-// Steps is Stepper's: the running unit's loop.
-func (d *Display) Steps(n int, what string) Bar {
+func (l *lane) Steps(n int, what string) Bar {
+	d := l.d
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if len(d.stack) == 0 {
+	if len(l.stack) == 0 {
 		return nopBar{}
 	}
-	u := d.stack[len(d.stack)-1]
+	u := l.stack[len(l.stack)-1]
 	u.step, u.steps, u.what = 0, n, what
 	return &stepBar{d: d, u: u}
+}
+
+// Lanes returns the writers of n units run at once, one per goroutine,
+// and release, to call once they have all finished. A display gives each
+// a lane of its one line: the line shows every lane's running unit, and
+// the ETA counts the lanes as working side by side. Any other writer is
+// shared behind one lock, so that concurrent messages stay whole, and is
+// no terminal to NewBar: two bars redrawing one line would scramble it.
+// nil stays nil.
+func Lanes(w io.Writer, n int) (lanes []io.Writer, release func()) {
+	lanes = make([]io.Writer, n)
+	if l, ok := w.(*lane); ok { // units run at once inside a lane's unit
+		w = l.d
+	}
+	switch d := w.(type) {
+	case nil:
+		return lanes, func() {}
+	case *Display:
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		var mine []*lane
+		for i := range lanes {
+			l := &lane{d: d}
+			mine, lanes[i] = append(mine, l), l
+		}
+		d.lanes = append(d.lanes, mine...)
+		return lanes, func() {
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			d.lanes = slices.DeleteFunc(d.lanes, func(l *lane) bool { return slices.Contains(mine, l) })
+		}
+	}
+	shared := &lockedWriter{w: w}
+	for i := range lanes {
+		lanes[i] = shared
+	}
+	return lanes, func() {}
+}
+
+// lockedWriter serialises the writes of concurrent units.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 type stepBar struct {
@@ -263,13 +345,28 @@ func (d *Display) eta() (time.Duration, bool) {
 		}
 		left += float64(n) * d.secs[st] / float64(d.done[st])
 	}
-	if len(d.stack) > 0 {
-		u := d.stack[len(d.stack)-1]
+	for _, u := range d.current() {
 		if d.done[u.stage] > 0 {
 			left -= min(d.now().Sub(u.start).Seconds(), d.secs[u.stage]/float64(d.done[u.stage]))
 		}
 	}
+	// Lanes work side by side: the units left share them, as long as
+	// there are units enough to fill them.
+	if par := min(len(d.lanes)-1, d.total()-d.nDone); par > 1 {
+		left /= float64(par)
+	}
 	return time.Duration(max(left, 0) * float64(time.Second)), true
+}
+
+// current is each lane's innermost running unit, in the lanes' order.
+func (d *Display) current() []*running {
+	var out []*running
+	for _, l := range d.lanes {
+		if len(l.stack) > 0 {
+			out = append(out, l.stack[len(l.stack)-1])
+		}
+	}
+	return out
 }
 
 // line is the terminal's progress line; the running unit's label is cut
@@ -280,19 +377,25 @@ func (d *Display) line() string {
 	if eta, ok := d.eta(); ok {
 		tail += " · ETA " + clock(eta)
 	}
-	var unit string
-	if len(d.stack) > 0 {
-		u := d.stack[len(d.stack)-1]
-		unit = " " + u.stage + " " + u.label
-		if u.steps > 0 {
-			unit += fmt.Sprintf(" (%d%%)", 100*min(u.step, u.steps)/u.steps)
-		}
-	}
 	// A line longer than the terminal wraps, and "\r" then redraws only
-	// its last part: keep it within the usual 80 columns.
+	// its last part: keep it within the usual 80 columns, each running
+	// unit's part cut to its share.
 	room := 79 - len([]rune(head)) - len([]rune(tail))
-	if r := []rune(unit); len(r) > room {
-		unit = string(r[:max(room-1, 0)]) + "…"
+	cur := d.current()
+	var unit string
+	for i, u := range cur {
+		part, step := " "+u.stage+" "+u.label, ""
+		if i > 0 {
+			part = " |" + part
+		}
+		if u.steps > 0 {
+			step = fmt.Sprintf(" (%d%%)", 100*min(u.step, u.steps)/u.steps)
+		}
+		// The label is cut, not the step: that is what moves.
+		if r, share := []rune(part), room/len(cur)-len(step); len(r) > share {
+			part = string(r[:max(share-1, 0)]) + "…"
+		}
+		unit += part + step
 	}
 	return head + unit + tail
 }

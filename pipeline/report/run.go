@@ -162,8 +162,13 @@ func RunTables(name string, opts stages.Options) (*Manifest, error) {
 	credits := map[string][][]float64{} // method -> task -> per-query credit averaged over seeds
 	var baselineFirst *stages.Outcome
 	complete := true
+	jobs := run.Jobs(opts.Methods)
+	done, err := run.Units(jobs)
+	if err != nil {
+		return nil, err
+	}
+	next := 0 // the job of the method and seed below: Units keeps the jobs' order
 	for _, m := range opts.Methods {
-		mStart := time.Now()
 		var perSeed []map[string]float64
 		var encoderLabel string
 		seeds := opts.Seeds
@@ -171,10 +176,12 @@ func RunTables(name string, opts stages.Options) (*Manifest, error) {
 			seeds = seeds[:1]
 		}
 		for _, seed := range seeds {
-			out, err := run.Unit(m, seed)
-			if err != nil {
-				return nil, err
+			if j := jobs[next]; j.Method.Name != m.Name || j.Seed != seed {
+				return nil, fmt.Errorf("report: job %d is %s seed %d, want %s seed %d", next, j.Method.Name, j.Seed, m.Name, seed)
 			}
+			out := done[next].Outcome
+			man.Timings[m.Name] += done[next].Seconds
+			next++
 			if out == nil {
 				complete = false
 				continue
@@ -217,7 +224,6 @@ func RunTables(name string, opts stages.Options) (*Manifest, error) {
 				t.Add(m.Name, m.Kind, encoderLabel, perSeed)
 			}
 		}
-		man.Timings[m.Name] = time.Since(mStart).Seconds()
 	}
 	if !complete || opts.DryRun || run.Engine.StopAfter(engine.StageEvaluate) {
 		return man, nil

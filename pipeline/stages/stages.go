@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/routerdc-go/routerdc/pipeline/atomicfile"
 	"github.com/routerdc-go/routerdc/pipeline/cache"
@@ -85,6 +87,9 @@ type Options struct {
 	Only string
 	// Best is bootstrapped against Baseline when both are methods.
 	Best, Baseline string
+	// Jobs is how many units run at once (Runner.Units); 0: engine.Jobs's
+	// default. Outputs do not depend on it.
+	Jobs int
 }
 
 // unit is one (method, seed) of a declaration: its nodes in the stage
@@ -104,6 +109,10 @@ type unit struct {
 	enc    encode.Persistent
 	grp    *groupOut
 	grpSet bool
+	// eng and progress are the engine and the progress writer of the
+	// goroutine running the unit (Runner.Units runs several at once).
+	eng      *engine.Engine
+	progress io.Writer
 }
 
 // newUnit declares the nodes of one method and seed; every unit reads the
@@ -117,6 +126,7 @@ func (r *Runner) newUnit(m Method, seed int64) (*unit, error) {
 	p := router.ReadParams(store)
 	settings := train.Settings(store)
 	u := &unit{label: fmt.Sprintf("%s, seed %d", m.Name, seed), settings: settings, params: p, method: m,
+		eng: r.Engine, progress: opts.Progress,
 		monitor: m.Name == opts.Baseline && len(opts.Seeds) > 0 && seed == opts.Seeds[0] && router.IsGraphKind(p.Router)}
 	g := engine.Pipeline
 	u.data = r.dataNode
@@ -179,6 +189,9 @@ func NewRunner(opts Options) (*Runner, error) {
 	if opts.Data == nil {
 		return nil, errors.New("stages: no dataset given")
 	}
+	if opts.Jobs, err = engine.Jobs(opts.Jobs); err != nil {
+		return nil, err
+	}
 	// The dataset's key hashes every file's SHA256: computed once, not per
 	// unit.
 	dn, err := engine.Pipeline.Node(engine.StageData, "dataset "+opts.Data.Name, map[string]any{"dataset": opts.Data.Key()})
@@ -199,19 +212,14 @@ func Outcomes(opts Options) (map[string][]*Outcome, map[string]*engine.Stats, er
 	if err != nil {
 		return nil, nil, err
 	}
+	jobs := r.Jobs(opts.Methods)
+	done, err := r.Units(jobs)
+	if err != nil {
+		return nil, nil, err
+	}
 	out := map[string][]*Outcome{}
-	for _, m := range opts.Methods {
-		seeds := opts.Seeds
-		if m.SeedFree {
-			seeds = seeds[:1]
-		}
-		for _, seed := range seeds {
-			o, err := r.Unit(m, seed)
-			if err != nil {
-				return nil, nil, err
-			}
-			out[m.Name] = append(out[m.Name], o)
-		}
+	for i, j := range jobs {
+		out[j.Method.Name] = append(out[j.Method.Name], done[i].Outcome)
 	}
 	return out, r.Engine.Stats, nil
 }
@@ -232,7 +240,11 @@ func (r *Runner) Unit(m Method, seed int64) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := r.Engine
+	return r.run(u)
+}
+
+func (r *Runner) run(u *unit) (_ *Outcome, err error) {
+	e := u.eng
 	if r.opts.DryRun {
 		e.Plan(u.evaluate)
 		e.NewUnit()
@@ -253,6 +265,70 @@ func (r *Runner) Unit(m Method, seed int64) (*Outcome, error) {
 		return nil, err
 	}
 	return r.evaluate(u)
+}
+
+// Job is one (method, seed) of a run.
+type Job struct {
+	Method Method
+	Seed   int64
+}
+
+// Jobs are the units of methods over the runner's seeds, in the order of
+// the tables and sweeps: methods, then seeds (a seed-free method's first
+// seed only).
+func (r *Runner) Jobs(methods []Method) []Job {
+	var out []Job
+	for _, m := range methods {
+		seeds := r.opts.Seeds
+		if m.SeedFree {
+			seeds = seeds[:1]
+		}
+		for _, seed := range seeds {
+			out = append(out, Job{Method: m, Seed: seed})
+		}
+	}
+	return out
+}
+
+// Done is what one job gave: its outcome (nil as Unit's) and its wall
+// time.
+type Done struct {
+	Outcome *Outcome
+	Seconds float64
+}
+
+// Units computes (or loads) the outcome of each job, up to Options.Jobs
+// at once, and returns them in the jobs' order. What they compute does not
+// depend on how many run at once: each unit's numbers come from its seed
+// and settings, and a node two units need is computed once and loaded by
+// the other (engine.Do), as when they run one after the other. The error
+// is the first failed job's in order, naming its unit; after it no
+// further job starts (engine.Each).
+func (r *Runner) Units(jobs []Job) ([]Done, error) {
+	units := make([]*unit, len(jobs))
+	for i, j := range jobs {
+		u, err := r.newUnit(j.Method, j.Seed)
+		if err != nil {
+			return nil, err
+		}
+		units[i] = u
+	}
+	done := make([]Done, len(jobs))
+	err := r.Engine.Each(len(jobs), r.opts.Jobs, func(i int, e *engine.Engine) error {
+		u := units[i]
+		u.eng, u.progress = e, e.Progress
+		start := time.Now()
+		out, err := r.run(u)
+		done[i] = Done{Outcome: out, Seconds: time.Since(start).Seconds()}
+		if err != nil && !strings.Contains(err.Error(), u.label) {
+			err = fmt.Errorf("%s: %w", u.label, err)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return done, nil
 }
 
 // top is the last node of u that a run computes: what --only stops at.
@@ -278,7 +354,7 @@ func (r *Runner) embed(u *unit) (encode.Persistent, error) {
 	if u.enc != nil {
 		return u.enc, nil
 	}
-	enc, err := engine.Do(r.Engine, u.embed, engine.Step[encode.Persistent]{
+	enc, err := engine.Do(u.eng, u.embed, engine.Step[encode.Persistent]{
 		Run: func() (encode.Persistent, error) {
 			set, err := r.trainingSet(u)
 			if err != nil {
@@ -352,7 +428,7 @@ func (r *Runner) trainingRows(u *unit, enc encode.Persistent) (*train.Set, *rout
 // tsne is the first half of the grouping stage, shared by every number of
 // groups.
 func (r *Runner) tsne(u *unit) ([][]float64, error) {
-	return engine.Do(r.Engine, u.tsne, engine.Step[[][]float64]{
+	return engine.Do(u.eng, u.tsne, engine.Step[[][]float64]{
 		Run: func() ([][]float64, error) {
 			enc, err := r.embed(u)
 			if err != nil {
@@ -362,7 +438,7 @@ func (r *Runner) tsne(u *unit) ([][]float64, error) {
 			if err != nil {
 				return nil, err
 			}
-			return train.TSNE(ex.X, u.params.Seed, r.opts.Progress)
+			return train.TSNE(ex.X, u.params.Seed, u.progress)
 		},
 		Save: func(dir string, emb [][]float64) error { return writeJSON(filepath.Join(dir, "tsne.json"), emb) },
 		Load: func(dir string) ([][]float64, error) {
@@ -377,7 +453,7 @@ func (r *Runner) groups(u *unit) (*groupOut, error) {
 	if !router.UsesOurGroups(u.params) || u.grpSet {
 		return u.grp, nil
 	}
-	g, err := engine.Do(r.Engine, u.group, engine.Step[*groupOut]{
+	g, err := engine.Do(u.eng, u.group, engine.Step[*groupOut]{
 		Run: func() (*groupOut, error) {
 			emb, err := r.tsne(u)
 			if err != nil {
@@ -421,7 +497,7 @@ type trained struct {
 }
 
 func (r *Runner) train(u *unit) (*trained, error) {
-	return engine.Do(r.Engine, u.train, engine.Step[*trained]{
+	return engine.Do(u.eng, u.train, engine.Step[*trained]{
 		Run: func() (*trained, error) {
 			enc, err := r.embed(u)
 			if err != nil {
@@ -442,14 +518,14 @@ func (r *Runner) train(u *unit) (*trained, error) {
 			store.SetParam(router.ParamExcludeLLM, "") // applied by the evaluate stage
 			o := train.Options{Encoder: enc, Groups: groups}
 			if r.opts.Cache != nil { // a killed run resumes from its last checkpoint evaluation
-				if o.ResumeDir, err = r.Engine.Partial(u.train); err != nil {
+				if o.ResumeDir, err = u.eng.Partial(u.train); err != nil {
 					return nil, err
 				}
 			}
 			if u.monitor {
 				o.Monitor = r.monitorRows()
 			}
-			tr, err := train.RunWithOptions(r.Data, store, o, r.opts.Progress)
+			tr, err := train.RunWithOptions(r.Data, store, o, u.progress)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", u.label, err)
 			}
@@ -480,7 +556,7 @@ func (r *Runner) train(u *unit) (*trained, error) {
 }
 
 func (r *Runner) evaluate(u *unit) (*Outcome, error) {
-	return engine.Do(r.Engine, u.evaluate, engine.Step[*Outcome]{
+	return engine.Do(u.eng, u.evaluate, engine.Step[*Outcome]{
 		Run: func() (*Outcome, error) {
 			t, err := r.train(u)
 			if err != nil {
@@ -620,6 +696,32 @@ func Trained(opts Options, m Method, seed int64) (*routerdir.Router, error) {
 		return nil, err
 	}
 	return t.router, nil
+}
+
+// EachTrained runs (or loads) the train stage of each job, up to
+// opts.Jobs at once on one runner, and passes each trained router to use
+// in the goroutine that trained it, so that what is done with the routers
+// runs side by side too.
+func EachTrained(opts Options, jobs []Job, use func(i int, r *routerdir.Router) error) error {
+	r, err := NewRunner(opts)
+	if err != nil {
+		return err
+	}
+	units := make([]*unit, len(jobs))
+	for i, j := range jobs {
+		if units[i], err = r.newUnit(j.Method, j.Seed); err != nil {
+			return err
+		}
+	}
+	return r.Engine.Each(len(jobs), r.opts.Jobs, func(i int, e *engine.Engine) error {
+		u := units[i]
+		u.eng, u.progress = e, e.Progress
+		t, err := r.train(u)
+		if err != nil {
+			return err
+		}
+		return use(i, t.router)
+	})
 }
 
 // GroupView is the grouping stage's output for one method and seed, with
