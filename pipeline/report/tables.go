@@ -22,9 +22,9 @@ type Row struct {
 	// Encoder describes a router row's encoder (encode.Label); "" for rows
 	// computed from the data.
 	Encoder string
-	Mean   map[string]float64
-	Std    map[string]float64
-	Seeds  int
+	Mean    map[string]float64
+	Std     map[string]float64
+	Seeds   int
 }
 
 // Table is a computed table laid out like one of the paper's.
