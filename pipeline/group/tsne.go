@@ -60,8 +60,8 @@ const (
 // ExactTSNEMaxRows is the largest row count TSNEAuto runs exactly. The
 // released training set is 5000 queries and the paper's tables are
 // computed from its exact embedding, so every N up to 5000 keeps the exact
-// method (and its bits). Exact costs O(N^2) per iteration: about 20 s at
-// 5000 rows on 2 cores, growing 36-fold to some 12 minutes at RouterBench's
+// method. Exact costs O(N^2) per iteration: about 30 s of grouping stage at
+// 5000 rows on 2 cores (float32 repulsion), growing 36-fold at RouterBench's
 // 30000; Barnes-Hut is O(N log N) and from 5000 rows on is the faster one.
 const ExactTSNEMaxRows = 5000
 
