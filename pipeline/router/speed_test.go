@@ -206,7 +206,7 @@ func TestHostHeadGradients(t *testing.T) {
 		for i, v := range vars {
 			want[v.Path()] = wGrads[i]
 		}
-		hostSt, err := newStepper(b, store, p, 5)
+		hostSt, err := newStepper(b, store, p, 5, 48)
 		if err != nil {
 			t.Fatal(err)
 		}

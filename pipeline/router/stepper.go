@@ -21,10 +21,10 @@ type stepper interface {
 }
 
 // newStepper runs the model on the host when the host head covers it, else
-// in the graph. The store's variables exist (initVariables).
-func newStepper(backend compute.Backend, store *model.Store, p Params, T int) (stepper, error) {
+// in the graph: T LLMs, D features.
+func newStepper(backend compute.Backend, store *model.Store, p Params, T, D int) (stepper, error) {
 	if h, ok := hostHeadFor(p, T); ok {
-		vars, err := hostVars(backend, store, T, 0)
+		vars, err := hostVars(backend, store, T, D)
 		if err != nil {
 			return nil, err
 		}

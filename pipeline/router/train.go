@@ -135,7 +135,7 @@ func TrainWith(backend compute.Backend, store *model.Store, trainSet, selectSet 
 	if err := initVariables(backend, store, T, D); err != nil {
 		return nil, err
 	}
-	st, err := newStepper(backend, store, p, T)
+	st, err := newStepper(backend, store, p, T, D)
 	if err != nil {
 		return nil, err
 	}
