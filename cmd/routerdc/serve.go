@@ -65,8 +65,9 @@ func cmdServe(args []string) error {
 	if err != nil {
 		return err
 	}
-	// GoMLX routers compile a graph per padded batch size (1, 8, 64 rows):
-	// compiled now, the first requests do not wait for it.
+	// Routers that run in the graph (hidden layers, a fine-tuned encoder)
+	// compile it per padded batch size (1, 8, 64 rows): compiled now, the
+	// first requests do not wait for it.
 	for _, n := range []int{1, 8, 64} {
 		if _, err := r.Scores(slices.Repeat([]string{"warm up"}, n)); err != nil {
 			return err

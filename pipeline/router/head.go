@@ -4,7 +4,6 @@ import (
 	"math"
 
 	"github.com/routerdc-go/routerdc/pipeline/encode"
-
 	"github.com/routerdc-go/routerdc/pipeline/vec"
 )
 

@@ -9,12 +9,14 @@ import (
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+
 	"github.com/routerdc-go/routerdc/pipeline/parallel"
 	"github.com/routerdc-go/routerdc/pipeline/vec"
 )
 
-// Predictor runs the router's logits graph. Inputs are padded to a few fixed
-// batch sizes so the graph compiles a handful of times, not once per size.
+// Predictor runs the router: the host head, or the logits graph, whose
+// inputs are padded to a few fixed batch sizes so it compiles a handful of
+// times, not once per size.
 type Predictor struct {
 	mu      sync.Mutex
 	backend compute.Backend
@@ -126,13 +128,18 @@ var padSizes = []int{1, 8, 64, 512}
 // Inputs are feature rows prepared once for LogitsOf: the checkpoint
 // evaluations score the same rows twenty times per training.
 type Inputs struct {
-	x    [][]float32
-	rows *Rows // x kept sparse, for a lead layer on the host
+	x        [][]float32
+	rows     *Rows // x kept sparse, for the host head; made on its first use
+	rowsOnce sync.Once
 }
 
 // PrepareInputs prepares the feature rows x for LogitsOf.
-func PrepareInputs(x [][]float32) *Inputs {
-	return &Inputs{x: x, rows: SparseRows(x)}
+func PrepareInputs(x [][]float32) *Inputs { return &Inputs{x: x} }
+
+// sparse is x as sparse rows.
+func (in *Inputs) sparse() *Rows {
+	in.rowsOnce.Do(func() { in.rows = SparseRows(in.x) })
+	return in.rows
 }
 
 // Len is the number of rows.
@@ -188,7 +195,8 @@ func (p *Predictor) LogitsOf(in *Inputs) ([][]float32, error) {
 
 // hostLogits runs the host head over the prepared rows, on all cores.
 func (p *Predictor) hostLogits(in *Inputs) ([][]float32, error) {
-	vars, err := hostVars(p.backend, p.store, p.T, in.rows.D)
+	rows := in.sparse()
+	vars, err := hostVars(p.backend, p.store, p.T, rows.D)
 	if err != nil {
 		return nil, fmt.Errorf("router inference: %w", err)
 	}
@@ -197,7 +205,7 @@ func (p *Predictor) hostLogits(in *Inputs) ([][]float32, error) {
 	err = withValues(vars, func(vals [][]float32) {
 		parallel.Rows(n, 256, func(lo, hi int) {
 			emb := make([]float32, (hi-lo)*dim)
-			vec.GatherSum(emb, vals[0], vals[1], dim, in.rows.Sparse, lo, hi)
+			vec.GatherSum(emb, vals[0], vals[1], dim, rows.Sparse, lo, hi)
 			logits, _ := p.host.logits(emb, vals[2])
 			copy(flat[lo*T:hi*T], logits)
 		})

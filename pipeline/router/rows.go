@@ -39,13 +39,15 @@ func SparseRows(x [][]float32) *Rows {
 // Len is the number of rows.
 func (r *Rows) Len() int { return len(r.Start) - 1 }
 
-// Dense is row i as a D-wide slice.
-func (r *Rows) Dense(i int) []float32 {
-	out := make([]float32, r.D)
-	for j := r.Start[i]; j < r.Start[i+1]; j++ {
-		out[r.Index[j]] = r.Value[j]
+// DenseInto writes the rows into out [Len, D], row-major (out is cleared
+// first).
+func (r *Rows) DenseInto(out []float32) {
+	clear(out)
+	for i := 0; i < r.Len(); i++ {
+		for j := r.Start[i]; j < r.Start[i+1]; j++ {
+			out[i*r.D+int(r.Index[j])] = r.Value[j]
+		}
 	}
-	return out
 }
 
 // reset empties r for rows of D features, keeping its memory.

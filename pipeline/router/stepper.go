@@ -44,8 +44,8 @@ func newStepper(backend compute.Backend, store *model.Store, p Params, T, D int)
 	return &graphStepper{g: g}, nil
 }
 
-// hostStepper trains the host head: the lead layer (projection) over the
-// sparse batch, then hostHead's losses.
+// hostStepper trains the host head: the projection over the sparse batch,
+// then hostHead's losses.
 type hostStepper struct {
 	head   hostHead
 	params []*model.Variable // projection weights [D, dim], bias, LLM embeddings [T, dim]
@@ -100,12 +100,7 @@ func (s *graphStepper) finalize()               { s.g.finalize() }
 func (s *graphStepper) step(batch *Rows, l BatchLabels) (float64, [][]float32, error) {
 	B, D, K, T := batch.Len(), batch.D, l.KPos, l.T
 	s.xs = slices.Grow(s.xs[:0], B*D)[:B*D]
-	clear(s.xs)
-	for r := 0; r < B; r++ {
-		for j := batch.Start[r]; j < batch.Start[r+1]; j++ {
-			s.xs[r*D+int(batch.Index[j])] = batch.Value[j]
-		}
-	}
+	batch.DenseInto(s.xs)
 	labels := []*tensors.Tensor{
 		tensors.FromFlatDataAndDimensions(l.PosOneHot, B, K, T),
 		tensors.FromFlatDataAndDimensions(l.PosMask, B, K),
