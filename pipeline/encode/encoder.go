@@ -169,8 +169,16 @@ func Identity(v routers.Values) (map[string]any, error) {
 	if src != "" {
 		id["source_sha256"] = src
 	}
+	if k.Expensive() {
+		id["memo"] = memoVersion
+	}
 	return id, nil
 }
+
+// memoVersion names how NewMemo embeds an Expensive encoder's texts, which
+// sets the vectors' last bits; a cached table of another version is not
+// reused. 2: the sorted set of texts, shared by the encoders of one part.
+const memoVersion = 2
 
 // Label describes the encoder of a run's settings for tables: its kind and
 // the values of the kind's own settings, e.g. "hashed (encoder_bits=12)".

@@ -2,6 +2,7 @@ package encode
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -49,25 +50,110 @@ func Shared(enc Persistent) *Memo {
 	return m
 }
 
-// NewMemo encodes the distinct texts with enc.
+// NewMemo encodes the distinct texts with enc, an encoder whose Name
+// identifies its vectors (an Expensive kind: its weights' content hash). The
+// texts are embedded as a sorted set through the process's table of sets
+// (see embedSet): the vectors depend on the set only, never on the order of
+// texts or on which unit asked first.
 func NewMemo(enc Persistent, texts []string) (*Memo, error) {
-	seen := map[string]bool{}
-	var uniq []string
-	for _, t := range texts {
-		if !seen[t] {
-			seen[t] = true
-			uniq = append(uniq, t)
+	uniq := slices.Clone(texts)
+	slices.Sort(uniq)
+	uniq = slices.Compact(uniq)
+	var vecs [][]float32
+	var err error
+	if j, ok := enc.(Joined); ok {
+		var part [][]float32
+		if part, err = embedSet(j.Part(), uniq); err == nil {
+			vecs, err = j.Join(uniq, part)
 		}
+	} else {
+		vecs, err = embedSet(enc, uniq)
 	}
-	vecs, err := enc.Encode(uniq)
 	if err != nil {
 		return nil, err
+	}
+	if len(vecs) != len(uniq) {
+		return nil, fmt.Errorf("encode: %s gave %d vectors for %d texts", enc.Name(), len(vecs), len(uniq))
 	}
 	m := &Memo{Persistent: enc, vecs: make(map[string][]float32, len(uniq))}
 	for i, t := range uniq {
 		m.vecs[t] = vecs[i]
 	}
 	return m, nil
+}
+
+// Joined is an encoder whose vectors join those of an expensive part (a
+// neural network's) with cheap features, as use-lite+ngram does. NewMemo
+// embeds the part as the part's own encoder would be, so that a sweep over
+// the part and the joined encoder runs the network once per text.
+type Joined interface {
+	Persistent
+	// Part is the expensive encoder; its Name identifies its vectors.
+	Part() Encoder
+	// Join builds the vectors of texts from the part's vectors of them.
+	Join(texts []string, part [][]float32) ([][]float32, error)
+}
+
+// sets holds the vectors of the text sets NewMemo embedded last, by encoder
+// name and the set's hash. Units running side by side (--jobs) that need
+// one set wait for the first to embed it instead of embedding it twice.
+var sets = struct {
+	sync.Mutex
+	m     map[setKey]*setVecs
+	order []setKey
+}{m: map[setKey]*setVecs{}}
+
+// keptSets bounds the memory of sets: a run's units mostly share one set
+// (every query of the data), and a set dropped is embedded again if asked,
+// with the same bits.
+const keptSets = 4
+
+type setKey struct {
+	name string
+	sum  [sha256.Size]byte
+}
+
+type setVecs struct {
+	once sync.Once
+	vecs [][]float32
+	err  error
+}
+
+// embedSet encodes sorted distinct texts with enc, once per process while
+// the set is kept.
+func embedSet(enc Encoder, sorted []string) ([][]float32, error) {
+	h := sha256.New()
+	var n [8]byte
+	for _, t := range sorted {
+		binary.LittleEndian.PutUint64(n[:], uint64(len(t)))
+		h.Write(n[:])
+		h.Write([]byte(t))
+	}
+	k := setKey{name: enc.Name()}
+	h.Sum(k.sum[:0])
+	sets.Lock()
+	s, ok := sets.m[k]
+	if !ok {
+		s = &setVecs{}
+		sets.m[k] = s
+		sets.order = append(sets.order, k)
+		if len(sets.order) > keptSets {
+			delete(sets.m, sets.order[0])
+			sets.order = sets.order[1:]
+		}
+	}
+	sets.Unlock()
+	s.once.Do(func() { s.vecs, s.err = enc.Encode(sorted) })
+	if s.err != nil {
+		// A failed set is not kept: a later run may succeed.
+		sets.Lock()
+		if sets.m[k] == s {
+			delete(sets.m, k)
+			sets.order = slices.DeleteFunc(sets.order, func(o setKey) bool { return o == k })
+		}
+		sets.Unlock()
+	}
+	return s.vecs, s.err
 }
 
 // Len is the number of texts in the table.

@@ -145,6 +145,8 @@ func (useLiteKind) Load(path string) (encode.Persistent, error) {
 	return &useLite{Encoder: e, dirSetting: f.Dir}, nil
 }
 
+var _ encode.Joined = (*withNgrams)(nil)
+
 // useLite is the use-lite kind's encoder: an Encoder that saves.
 type useLite struct {
 	*Encoder
@@ -230,6 +232,15 @@ func (w *withNgrams) Encode(texts []string) ([][]float32, error) {
 	if err != nil {
 		return nil, err
 	}
+	return w.Join(texts, a)
+}
+
+// Part is the USE-lite encoder: the pipeline embeds its vectors once for
+// the use-lite and use-lite+ngram encoders (encode.Joined).
+func (w *withNgrams) Part() encode.Encoder { return w.use }
+
+// Join puts the n-grams' vectors beside USE-lite's, a, of the same texts.
+func (w *withNgrams) Join(texts []string, a [][]float32) ([][]float32, error) {
 	b, err := w.ngrams.Encode(texts)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package uselite
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"sync"
@@ -75,9 +76,26 @@ func TestTokenizerMatchesJS(t *testing.T) {
 	}
 }
 
+// Both forms of the attention (Model.attention: per head, or all heads in
+// one product, chosen by the SIMD level) match TF.js, whatever this CPU is.
 func TestVectorsMatchTFJS(t *testing.T) {
+	for _, cross := range []bool{false, true} {
+		t.Run(fmt.Sprintf("crossHeads=%v", cross), func(t *testing.T) {
+			enc := testEncoder(t)
+			if enc.model.crossHeads != cross {
+				var err error
+				if enc, err = Open(packageDir(t)); err != nil {
+					t.Fatal(err)
+				}
+				enc.model.crossHeads = cross
+			}
+			vectorsMatchTFJS(t, enc)
+		})
+	}
+}
+
+func vectorsMatchTFJS(t *testing.T, enc *Encoder) {
 	ref := readReference(t)
-	enc := testEncoder(t)
 	texts := make([]string, len(ref.Sentences))
 	for i, s := range ref.Sentences {
 		texts[i] = s.Text
