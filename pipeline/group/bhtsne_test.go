@@ -246,18 +246,19 @@ func TestBarnesHutDeterministic(t *testing.T) {
 }
 
 func TestBarnesHutRecoversBlobs(t *testing.T) {
-	// 10 Gaussian blobs in 50 dims, 3000 rows forced through Barnes-Hut:
+	// 10 Gaussian blobs in 50 dims, 1500 rows forced through Barnes-Hut:
 	// k-means on the embedding must find the blobs, and group about as the
 	// exact embedding does. t-SNE now and then tears a blob in two, exact or
-	// not (with this data: Barnes-Hut at seeds 1 and 4 of 1-4, exact at
-	// seed 4), which alone costs k-means about 0.13 of ARI, so the k-means
-	// checks use a seed where neither tears; the neighbour purity check
-	// does not care about tears.
+	// not (with this data: Barnes-Hut at seeds 1 and 3 of 1-4, ARI 0.87;
+	// exact at none), which alone costs k-means about 0.13
+	// of ARI, so the k-means checks use a seed where neither tears; the
+	// neighbour purity check does not care about tears. 1500 rows, not
+	// 3000: the 5-dimensional Barnes-Hut took 32 s of this package's 38 s.
 	if testing.Short() {
-		t.Skip("runs two 3000-row t-SNEs")
+		t.Skip("runs two 1500-row t-SNEs")
 	}
-	x, label := gaussBlobs(10, 300, 50, 1, 3)
-	cfg := TSNEConfig{Seed: 3, Method: TSNEBarnesHut}
+	x, label := gaussBlobs(10, 150, 50, 1, 3)
+	cfg := TSNEConfig{Seed: 2, Method: TSNEBarnesHut}
 	fast, fastEmb, err := Groups(x, 10, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/routerdc-go/routerdc/pipeline/parallel"
 	prog "github.com/routerdc-go/routerdc/pipeline/progress"
+	"github.com/routerdc-go/routerdc/pipeline/vec"
 )
 
 // t-SNE defaults (van der Maaten & Hinton 2008; optimiser settings as in
@@ -303,6 +304,7 @@ func symmetrise(nbr []int32, cond []float64, n, k int) *sparseP {
 var minNormalExp = math.Log(0x1p-1022)
 
 func conditional(dist []float64, perplexity float64, out []float64) {
+	vec.ClearUpper() // else math.Exp may run 60x slower (see vec.ClearUpper)
 	want := math.Log(perplexity)
 	d0 := dist[0]
 	beta, lo, hi := 1.0, math.Inf(-1), math.Inf(1)
@@ -424,27 +426,63 @@ func forces(P *sparseP, y []float64, n, dims int, attr, rep, zrow []float64) {
 		w := slices.Clone(w)
 		scratch := make([]float32, (lanes32+1)*dims)
 		for i := lo; i < hi; i++ {
-			yi := y[i*dims : (i+1)*dims : (i+1)*dims]
 			ai := attr[i*dims : (i+1)*dims : (i+1)*dims]
 			w[i] = 0
 			zrow[i] = repulse32(yT, w, i, dims, rep[i*dims:(i+1)*dims], scratch)
 			w[i] = 1
-			clear(ai)
-			for a := P.ptr[i]; a < P.ptr[i+1]; a++ {
-				j := int(P.col[a])
-				yj := y[j*dims : (j+1)*dims : (j+1)*dims]
-				var d2 float64
-				for c, v := range yi {
-					t := v - yj[c]
-					d2 += float64(t * t)
-				}
-				q := P.val[a] / (1 + d2)
-				for c, v := range yi {
-					ai[c] += float64(q * (v - yj[c]))
-				}
+			if dims == 5 {
+				attractExact5(P, y, i, ai)
+			} else {
+				attractExact(P, y, i, dims, ai)
 			}
 		}
 	})
+}
+
+// attractExact sets ai to row i's attraction, sum_j p_ij num_ij (y_i -
+// y_j), in the exact t-SNE's order (Barnes-Hut's attract sums in lanes).
+func attractExact(P *sparseP, y []float64, i, dims int, ai []float64) {
+	yi := y[i*dims : (i+1)*dims : (i+1)*dims]
+	clear(ai)
+	for a := P.ptr[i]; a < P.ptr[i+1]; a++ {
+		j := int(P.col[a])
+		yj := y[j*dims : (j+1)*dims : (j+1)*dims]
+		var d2 float64
+		for c, v := range yi {
+			t := v - yj[c]
+			d2 += float64(t * t)
+		}
+		q := P.val[a] / (1 + d2)
+		for c, v := range yi {
+			ai[c] += float64(q * (v - yj[c]))
+		}
+	}
+}
+
+// attractExact5 is attractExact for 5 dimensions with the sums in
+// registers: the same operations in the same order, so the same bits
+// (TestAttractExact5).
+func attractExact5(P *sparseP, y []float64, i int, ai []float64) {
+	yi := y[i*5 : i*5+5 : i*5+5]
+	y0, y1, y2, y3, y4 := yi[0], yi[1], yi[2], yi[3], yi[4]
+	var a0, a1, a2, a3, a4 float64
+	for a := P.ptr[i]; a < P.ptr[i+1]; a++ {
+		j := int(P.col[a]) * 5
+		yj := y[j : j+5 : j+5]
+		t0, t1, t2, t3, t4 := y0-yj[0], y1-yj[1], y2-yj[2], y3-yj[3], y4-yj[4]
+		d2 := float64(t0 * t0)
+		d2 += float64(t1 * t1)
+		d2 += float64(t2 * t2)
+		d2 += float64(t3 * t3)
+		d2 += float64(t4 * t4)
+		q := P.val[a] / (1 + d2)
+		a0 += float64(q * t0)
+		a1 += float64(q * t1)
+		a2 += float64(q * t2)
+		a3 += float64(q * t3)
+		a4 += float64(q * t4)
+	}
+	ai[0], ai[1], ai[2], ai[3], ai[4] = a0, a1, a2, a3, a4
 }
 
 // lanes is the number of interleaved partial sums of Barnes-Hut's cell

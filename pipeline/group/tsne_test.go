@@ -338,3 +338,31 @@ func TestConditionalSubnormalsAreZero(t *testing.T) {
 		t.Fatal("no row reached subnormal probabilities: the test checks nothing")
 	}
 }
+
+// The unrolled 5-dimensional attraction gives the loop's bits.
+func TestAttractExact5(t *testing.T) {
+	x, _ := gaussBlobs(4, 100, 12, 1, 7)
+	f := make([]float64, 0, len(x)*12)
+	for _, r := range x {
+		for _, v := range r {
+			f = append(f, float64(v))
+		}
+	}
+	n := len(x)
+	P := affinities(f, n, 12, 20)
+	rng := splitMix64(11)
+	y := make([]float64, n*5)
+	for i := range y {
+		y[i] = rng.normal() * 1e-2 * float64(1+i%7)
+	}
+	want, got := make([]float64, 5), make([]float64, 5)
+	for i := 0; i < n; i++ {
+		attractExact(P, y, i, 5, want)
+		attractExact5(P, y, i, got)
+		for c := range want {
+			if math.Float64bits(got[c]) != math.Float64bits(want[c]) {
+				t.Fatalf("row %d dim %d: %v, the loop gives %v", i, c, got[c], want[c])
+			}
+		}
+	}
+}
