@@ -127,7 +127,7 @@ func embedSet(enc Encoder, sorted []string) ([][]float32, error) {
 	for _, t := range sorted {
 		binary.LittleEndian.PutUint64(n[:], uint64(len(t)))
 		h.Write(n[:])
-		h.Write([]byte(t))
+		io.WriteString(h, t)
 	}
 	k := setKey{name: enc.Name()}
 	h.Sum(k.sum[:0])

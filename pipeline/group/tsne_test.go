@@ -357,7 +357,7 @@ func TestAttractExact5(t *testing.T) {
 	}
 	want, got := make([]float64, 5), make([]float64, 5)
 	for i := 0; i < n; i++ {
-		attractExact(P, y, i, 5, want)
+		attractGeneric(P, y, i, 5, want)
 		attractExact5(P, y, i, got)
 		for c := range want {
 			if math.Float64bits(got[c]) != math.Float64bits(want[c]) {

@@ -21,24 +21,15 @@ var wide, narrow = level == "avx512", level == "avx2"
 
 func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
 
-// clearUpper ends a kernel's use of the wide registers (VZEROUPPER). The
-// compiler does not yet emit it: without it, measured here, every later
-// SSE instruction of the thread ran slowly (a call into a kernel cost
-// ~150 ns, math.Exp ~500 ns instead of ~10).
-func clearUpper() {
-	if wide || narrow {
-		archsimd.ClearAVXUpperBits()
-	}
-}
-
-// ClearUpper ends any wide-register state of this thread (VZEROUPPER) on
-// CPUs with AVX. Measured in a GOEXPERIMENT=simd build on this Intel Xeon:
-// a loop of math.Exp (SSE code mixed with VEX fused multiply-adds) ran at
-// ~500-900 ns a call instead of 8 until a VZEROUPPER ran on its thread,
-// even with no SIMD kernel before it; something in the process (likely
-// the runtime restoring vector registers after an async preemption, or a
-// GoMLX kernel) leaves the upper halves dirty. Long scalar loops call it
-// now and then; it changes no value.
+// ClearUpper ends the thread's use of the wide registers (VZEROUPPER) on
+// CPUs with AVX; it changes no value. Without it, measured on this Intel
+// Xeon, every later SSE instruction of the thread ran slowly (a call into
+// a kernel ~150 ns; math.Exp, SSE mixed with VEX fused multiply-adds,
+// ~500-900 ns a call instead of 8). Go 1.26 emits none: not after archsimd
+// code, nor after an asynchronous preemption, whose handler in a
+// GOEXPERIMENT=simd build restores every vector register with VMOVDQU64
+// (runtime/preempt_amd64.s). Each kernel here ends with it, and long
+// scalar loops of math.Exp start with it.
 func ClearUpper() {
 	if haveAVX {
 		archsimd.ClearAVXUpperBits()
@@ -52,7 +43,7 @@ var haveAVX = archsimd.X86.AVX()
 // registers wide, then one.
 
 func gatherSIMD(out, W, bias []float32, dim int, x Sparse, lo, hi int) int {
-	defer clearUpper()
+	defer ClearUpper()
 	c := 0
 	switch {
 	case wide:
@@ -118,7 +109,7 @@ func gatherSIMD(out, W, bias []float32, dim int, x Sparse, lo, hi int) int {
 }
 
 func scatterSIMD(gW, g []float32, dim int, x Sparse) int {
-	defer clearUpper()
+	defer ClearUpper()
 	c := 0
 	rows := len(x.Start) - 1
 	switch {
@@ -149,7 +140,7 @@ func scatterSIMD(gW, g []float32, dim int, x Sparse) int {
 }
 
 func adamSIMD(w, g, m1, m2 []float32, c Adam) int {
-	defer clearUpper()
+	defer ClearUpper()
 	n := 0
 	switch {
 	case wide:

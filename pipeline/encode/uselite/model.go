@@ -14,7 +14,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/layers/activation"
 
-	"github.com/routerdc-go/routerdc/pipeline/vec"
+	"github.com/routerdc-go/routerdc/pipeline/backend"
 )
 
 // Weight names in the package's model.json (TF.js graph model converted
@@ -133,8 +133,9 @@ func scalarI32(ws map[string]*Weight, name string) (int, error) {
 }
 
 // NewModel checks the weights against the architecture and uploads them.
-func NewModel(backend compute.Backend, ws map[string]*Weight) (*Model, error) {
-	m := &Model{backend: backend, crossHeads: vec.Level() == "avx2"}
+func NewModel(b compute.Backend, ws map[string]*Weight) (*Model, error) {
+	// The attention's form follows the kernels GoMLX picks (see attention).
+	m := &Model{backend: b, crossHeads: backend.SIMD() == "avx2"}
 	var err error
 	add := func(name string, dims ...int) {
 		if err != nil {
